@@ -1,0 +1,42 @@
+#pragma once
+// Articles: validated records, their Xapian documents, and back.
+
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <xapian.h>
+
+#include "broadsheet/schema/schema.hpp"
+
+namespace broadsheet::schema {
+
+/// A record that cannot become an article; what() is the reason, for "file:line: reason".
+struct RecordError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Checks a raw input object against the schema and returns it in canonical
+/// form: only schema fields, under their canonical names, dates in ISO form,
+/// multi-valued keywords as arrays of strings. Unknown keys are ignored.
+/// Throws RecordError (missing id, wrong type, unparsable date).
+[[nodiscard]] auto normalize_record(const Schema& schema, const nlohmann::json& raw)
+    -> nlohmann::json;
+
+/// Turns a normalised article into a Xapian document: prefixed and
+/// weighted unprefixed terms with positions, keyword filter terms, the id
+/// term, value slots, and the stored fields as document data.
+/// The generator must already be configured by the schema (and given the
+/// database if spelling data is wanted).
+[[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article,
+                                 Xapian::TermGenerator& generator) -> Xapian::Document;
+
+/// The stored fields of a document, as JSON (fields absent from the record are null).
+[[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc)
+    -> nlohmann::json;
+
+/// Serialises a multi-valued keyword into one value slot and back (for facets).
+[[nodiscard]] auto join_values(const nlohmann::json& values) -> std::string;
+[[nodiscard]] auto split_values(std::string_view joined) -> std::vector<std::string>;
+
+}  // namespace broadsheet::schema

@@ -1,0 +1,117 @@
+#pragma once
+// The field table shared by indexer and server: names, term prefixes, value
+// slots, weights and the text analysis. Nothing else in Broadsheet keeps a
+// list of fields.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <xapian.h>
+
+namespace broadsheet::schema {
+
+/// Raised when a schema file is unreadable or inconsistent.
+struct SchemaError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class FieldType {
+    id,       ///< the unique document key; stored as a boolean term for upserts
+    text,     ///< analysed free text: stemmed, positional, searchable by prefix
+    keyword,  ///< exact values (tags, url): boolean filter terms, never stemmed
+    date,     ///< ISO 8601 dates: sortable, range-filterable value slot
+};
+
+struct FieldSpec {
+    std::string name;                 ///< key in input records and API output
+    FieldType type = FieldType::text;
+    std::string prefix;               ///< Xapian term prefix; empty = not indexed as terms
+    std::string query_name;           ///< name in queries and URL filters (tag:, ?tag=)
+    std::vector<std::string> aliases; ///< other input keys accepted for this field
+    std::uint32_t weight = 0;         ///< text: wdf multiplier in unprefixed search; 0 = not in default search
+    bool stored = true;               ///< returned by /articles and in hits
+    bool multi = false;               ///< keyword: an array of values
+    bool sortable = false;            ///< date: allowed as sort key
+    bool snippet = false;             ///< text: the field snippets are cut from
+    std::optional<Xapian::valueno> slot;       ///< value slot (sort, range, facet)
+    std::optional<Xapian::valueno> year_slot;  ///< date: slot holding the year for facets
+    std::string facet;                ///< facet name, empty if not a facet
+
+    [[nodiscard]] auto is_text() const -> bool { return type == FieldType::text; }
+};
+
+/// A loaded, validated schema.
+class Schema {
+public:
+    /// Parses and validates; throws SchemaError naming the offending field.
+    [[nodiscard]] static auto from_json(const nlohmann::json& doc) -> Schema;
+    [[nodiscard]] static auto from_string(std::string_view text) -> Schema;
+    [[nodiscard]] static auto load_file(const std::string& path) -> Schema;
+    /// The schema compiled from schema/articles.json.
+    [[nodiscard]] static auto default_schema() -> Schema;
+
+    /// Canonical JSON form; stored in every index so it is read back identically.
+    [[nodiscard]] auto to_json() const -> nlohmann::json;
+    [[nodiscard]] auto to_string() const -> std::string;
+
+    [[nodiscard]] auto name() const -> const std::string& { return m_name; }
+    [[nodiscard]] auto language() const -> const std::string& { return m_language; }
+    [[nodiscard]] auto fields() const -> const std::vector<FieldSpec>& { return m_fields; }
+    [[nodiscard]] auto id_field() const -> const FieldSpec&;
+    /// The text field snippets come from (the body), or nullptr.
+    [[nodiscard]] auto snippet_field() const -> const FieldSpec*;
+    /// The date field used for sorting and date ranges, or nullptr.
+    [[nodiscard]] auto date_field() const -> const FieldSpec*;
+    [[nodiscard]] auto title_field() const -> const FieldSpec*;
+    /// Lookup by name or alias; nullptr if unknown.
+    [[nodiscard]] auto find(std::string_view name) const -> const FieldSpec*;
+    /// Lookup by query name (e.g. "tag"); nullptr if unknown.
+    [[nodiscard]] auto find_by_query_name(std::string_view query_name) const -> const FieldSpec*;
+    /// Lookup by facet name (e.g. "year"); nullptr if unknown.
+    [[nodiscard]] auto find_facet(std::string_view facet) const -> const FieldSpec*;
+    [[nodiscard]] auto facet_names() const -> std::vector<std::string>;
+
+    [[nodiscard]] auto prefix_for(std::string_view field) const -> const std::string&;
+    [[nodiscard]] auto slot_for(std::string_view field) const -> Xapian::valueno;
+
+    /// The unique term identifying a document with this id.
+    [[nodiscard]] auto id_term(std::string_view id) const -> std::string;
+    /// The boolean term for a keyword value (case-folded, so filters are case-insensitive).
+    [[nodiscard]] auto keyword_term(const FieldSpec& field, std::string_view value) const
+        -> std::string;
+
+    [[nodiscard]] auto stemmer() const -> Xapian::Stem;
+    [[nodiscard]] auto stopwords() const -> const std::vector<std::string>& { return m_stopwords; }
+    /// A stopper for this schema's stopword list; shared, immutable, safe to reuse.
+    [[nodiscard]] auto stopper() const -> const Xapian::Stopper*;
+
+    /// Sets stemmer, stopper and stemming strategy used at index time.
+    void configure(Xapian::TermGenerator& generator) const;
+    /// Sets stemmer, stopper, strategy and every field prefix used at query time.
+    void configure(Xapian::QueryParser& parser) const;
+
+private:
+    std::string m_name;
+    int m_version = 1;
+    std::string m_language;
+    std::vector<std::string> m_stopwords;
+    std::vector<FieldSpec> m_fields;
+    std::shared_ptr<Xapian::SimpleStopper> m_stopper;
+};
+
+auto default_schema_json() -> std::string_view;
+
+/// Metadata keys under which an index records how it was built.
+namespace metadata {
+inline constexpr const char* schema = "broadsheet.schema";
+inline constexpr const char* built_at = "broadsheet.built_at";
+inline constexpr const char* generation = "broadsheet.generation";
+}  // namespace metadata
+
+}  // namespace broadsheet::schema
