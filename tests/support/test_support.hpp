@@ -1,0 +1,97 @@
+#pragma once
+// Helpers shared by the tests: unique temp dirs, fixture paths, and the real
+// binaries started as child processes.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace broadsheet::testing {
+
+namespace fs = std::filesystem;
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    auto operator=(const TempDir&) -> TempDir& = delete;
+    [[nodiscard]] auto path() const -> const fs::path& { return m_path; }
+    [[nodiscard]] auto operator/(const std::string& name) const -> fs::path { return m_path / name; }
+
+private:
+    fs::path m_path;
+};
+
+/// tests/fixtures/<name>
+[[nodiscard]] auto fixture(const std::string& name) -> fs::path;
+/// ../shared/<relative> if it exists (the read-only corpora beside the repository).
+[[nodiscard]] auto shared_file(const std::string& relative) -> std::optional<fs::path>;
+
+[[nodiscard]] auto read_file(const fs::path& path) -> std::string;
+void write_file(const fs::path& path, const std::string& content);
+
+struct RunResult {
+    int exit_code = -1;     ///< exit status, or 128+signal
+    std::string output;     ///< stdout and stderr together
+};
+
+struct RunOptions {
+    std::map<std::string, std::string> env;   ///< added to the environment
+    std::string stdin_data;                   ///< fed to standard input
+    std::optional<long> file_size_limit;      ///< RLIMIT_FSIZE in bytes (simulates a full disk)
+};
+
+/// Runs a program to completion and captures its output.
+[[nodiscard]] auto run(const std::vector<std::string>& argv, const RunOptions& options = {})
+    -> RunResult;
+
+/// Starts a program in the background with output to a log file.
+class Process {
+public:
+    Process(const std::vector<std::string>& argv, const fs::path& log_path);
+    ~Process();  ///< SIGKILLs the child if it is still running
+    Process(const Process&) = delete;
+    auto operator=(const Process&) -> Process& = delete;
+
+    [[nodiscard]] auto pid() const -> pid_t { return m_pid; }
+    void signal(int sig) const;
+    /// Waits for exit; returns the exit status (128+signal if killed), or nullopt on timeout.
+    auto wait(std::chrono::milliseconds timeout) -> std::optional<int>;
+    [[nodiscard]] auto log() const -> std::string;
+
+private:
+    pid_t m_pid = -1;
+    fs::path m_log_path;
+    std::optional<int> m_status;
+};
+
+/// The real broadsheet-server on an ephemeral loopback port.
+class ServerProcess {
+public:
+    explicit ServerProcess(const fs::path& index_root, std::vector<std::string> extra_args = {});
+    [[nodiscard]] auto port() const -> int { return m_port; }
+    [[nodiscard]] auto process() -> Process& { return *m_process; }
+    [[nodiscard]] auto log() const -> std::string { return m_process->log(); }
+
+private:
+    TempDir m_logs;
+    std::unique_ptr<Process> m_process;
+    int m_port = 0;
+};
+
+/// Path of the built binaries.
+[[nodiscard]] auto indexer_bin() -> std::string;
+[[nodiscard]] auto server_bin() -> std::string;
+
+/// Runs `broadsheet-indexer build` on inputs into index_root; CHECKs it succeeded.
+void build_index(const fs::path& index_root, const std::vector<std::string>& inputs,
+                 const std::vector<std::string>& extra_args = {});
+
+}  // namespace broadsheet::testing
