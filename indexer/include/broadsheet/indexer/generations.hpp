@@ -1,0 +1,61 @@
+#pragma once
+// The index root: complete generations side by side, the live one named by
+// the CURRENT file, which only ever changes by an atomic rename.
+//
+//   INDEX_ROOT/
+//     CURRENT            "gen-000003\n"
+//     gen-000002/        the previous generation, kept for the grace period
+//     gen-000003/        the live Xapian database
+//     .staging-gen-000004/  a build in progress (never read by the server)
+//     .lock              held (flock) by whichever indexer command is writing
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace broadsheet::indexer {
+
+namespace fs = std::filesystem;
+
+/// Reads INDEX_ROOT/CURRENT; nullopt if there is no published generation yet.
+[[nodiscard]] auto read_current_generation(const fs::path& root) -> std::optional<std::string>;
+
+class IndexRoot {
+public:
+    /// Creates the root directory if needed and takes its writer lock
+    /// (waits for another indexer command to finish).
+    explicit IndexRoot(fs::path root);
+    ~IndexRoot();
+    IndexRoot(const IndexRoot&) = delete;
+    auto operator=(const IndexRoot&) -> IndexRoot& = delete;
+
+    [[nodiscard]] auto root() const -> const fs::path& { return m_root; }
+    [[nodiscard]] auto current() const -> std::optional<std::string>;
+    [[nodiscard]] auto path_of(const std::string& generation) const -> fs::path;
+    /// Published generations, oldest first.
+    [[nodiscard]] auto generations() const -> std::vector<std::string>;
+
+    /// The name the next build will publish under.
+    [[nodiscard]] auto next_generation() const -> std::string;
+    /// A fresh staging directory for `generation`, removing leftovers of
+    /// builds that died (safe: we hold the lock, so nobody else is building).
+    [[nodiscard]] auto prepare_staging(const std::string& generation) const -> fs::path;
+    /// Moves a complete, verified staging directory into place and points
+    /// CURRENT at it, durably, by rename: readers see the old or the new
+    /// generation, never a mix.
+    void publish(const std::string& generation, const fs::path& staging) const;
+    /// Removes generations retired (replaced as CURRENT) longer than `grace` ago.
+    /// Returns the names removed.
+    auto prune(std::chrono::seconds grace) const -> std::vector<std::string>;
+
+private:
+    fs::path m_root;
+    int m_lock_fd = -1;
+};
+
+/// fsyncs a file or directory; throws on failure.
+void sync_path(const fs::path& path);
+
+}  // namespace broadsheet::indexer

@@ -1,0 +1,139 @@
+#include "broadsheet/indexer/generations.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace broadsheet::indexer {
+
+namespace {
+
+constexpr const char* generation_prefix = "gen-";
+constexpr const char* staging_prefix = ".staging-";
+
+auto errno_error(const std::string& what) -> std::system_error {
+    return {errno, std::generic_category(), what};
+}
+
+auto generation_number(const std::string& name) -> std::optional<long> {
+    if (name.rfind(generation_prefix, 0) != 0) return std::nullopt;
+    auto digits = name.substr(std::strlen(generation_prefix));
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
+    return std::stol(digits);
+}
+
+}  // namespace
+
+void sync_path(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw errno_error("open " + path.string());
+    int rc = ::fsync(fd);
+    int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+        errno = saved;
+        throw errno_error("fsync " + path.string());
+    }
+}
+
+auto read_current_generation(const fs::path& root) -> std::optional<std::string> {
+    std::ifstream in(root / "CURRENT");
+    if (!in) return std::nullopt;
+    std::string name;
+    std::getline(in, name);
+    if (!generation_number(name)) return std::nullopt;
+    return name;
+}
+
+IndexRoot::IndexRoot(fs::path root) : m_root(std::move(root)) {
+    fs::create_directories(m_root);
+    auto lock_path = m_root / ".lock";
+    m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_lock_fd < 0) throw errno_error("open " + lock_path.string());
+    // Writers take turns; the server never takes this lock.
+    while (::flock(m_lock_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) throw errno_error("lock " + lock_path.string());
+    }
+}
+
+IndexRoot::~IndexRoot() {
+    if (m_lock_fd >= 0) ::close(m_lock_fd);  // releases the flock
+}
+
+auto IndexRoot::current() const -> std::optional<std::string> { return read_current_generation(m_root); }
+
+auto IndexRoot::path_of(const std::string& generation) const -> fs::path { return m_root / generation; }
+
+auto IndexRoot::generations() const -> std::vector<std::string> {
+    std::vector<std::pair<long, std::string>> found;
+    for (const auto& entry : fs::directory_iterator(m_root)) {
+        auto name = entry.path().filename().string();
+        if (auto number = generation_number(name); number && entry.is_directory())
+            found.emplace_back(*number, name);
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> names;
+    for (auto& [number, name] : found) names.push_back(std::move(name));
+    return names;
+}
+
+auto IndexRoot::next_generation() const -> std::string {
+    long next = 1;
+    for (const auto& name : generations()) next = std::max(next, *generation_number(name) + 1);
+    if (auto live = current()) next = std::max(next, *generation_number(*live) + 1);
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%s%06ld", generation_prefix, next);
+    return buffer;
+}
+
+auto IndexRoot::prepare_staging(const std::string& generation) const -> fs::path {
+    for (const auto& entry : fs::directory_iterator(m_root)) {
+        if (entry.path().filename().string().rfind(staging_prefix, 0) == 0) fs::remove_all(entry.path());
+    }
+    auto staging = m_root / (staging_prefix + generation);
+    fs::create_directory(staging);
+    return staging;
+}
+
+void IndexRoot::publish(const std::string& generation, const fs::path& staging) const {
+    auto target = path_of(generation);
+    fs::rename(staging, target);
+    auto tmp = m_root / "CURRENT.tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << generation << '\n';
+        out.flush();
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    sync_path(tmp);
+    fs::rename(tmp, m_root / "CURRENT");
+    sync_path(m_root);
+}
+
+auto IndexRoot::prune(std::chrono::seconds grace) const -> std::vector<std::string> {
+    auto live = current();
+    auto all = generations();
+    std::vector<std::string> removed;
+    auto now = fs::file_time_type::clock::now();
+    // A generation retired when its successor was built, so the successor's
+    // modification time is when it stopped being current.
+    for (std::size_t i = 0; i + 1 < all.size(); ++i) {
+        if (live && all[i] == *live) continue;
+        std::error_code ec;
+        auto retired = fs::last_write_time(path_of(all[i + 1]), ec);
+        if (ec || now - retired < grace) continue;
+        fs::remove_all(path_of(all[i]), ec);
+        if (!ec) removed.push_back(all[i]);
+    }
+    return removed;
+}
+
+}  // namespace broadsheet::indexer

@@ -1,0 +1,233 @@
+#include "broadsheet/indexer/index_builder.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+#include <xapian.h>
+
+#include "broadsheet/indexer/generations.hpp"
+#include "broadsheet/indexer/progress.hpp"
+#include "broadsheet/schema/document.hpp"
+
+namespace broadsheet::indexer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Bad records are listed one by one up to this many; the rest are only counted.
+constexpr std::uint64_t max_bad_records_logged = 20;
+
+auto now_iso() -> std::string {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buffer;
+}
+
+auto load_stored_schema(const Xapian::Database& db, const fs::path& path) -> schema::Schema {
+    auto text = db.get_metadata(schema::metadata::schema);
+    if (text.empty()) throw BuildError(path.string() + " has no stored schema: not a Broadsheet index");
+    return schema::Schema::from_string(text);
+}
+
+// Streams every record of the inputs into `db`, counting and reporting bad ones.
+class DocumentWriter {
+public:
+    DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
+                   Xapian::WritableDatabase& db)
+        : m_options(options), m_schema(schema), m_db(db) {
+        schema.configure(m_generator);
+        if (options.spelling) {
+            m_generator.set_database(db);
+            m_generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+        }
+    }
+
+    void run(BuildSummary& summary) {
+        summary.input_bytes = total_input_bytes(m_options.inputs);
+        ProgressBar progress(summary.input_bytes, m_options.progress);
+        std::uint64_t bytes_seen = 0;
+        read_inputs(
+            m_options.inputs, m_options.source,
+            [&](RawRecord&& record) {
+                try {
+                    auto article = schema::normalize_record(m_schema, record.value);
+                    const auto& id = article[m_schema.id_field().name].get_ref<const std::string&>();
+                    auto doc = schema::make_document(m_schema, article, m_generator);
+                    m_db.replace_document(m_schema.id_term(id), doc);
+                    ++summary.documents;
+                    m_ids.insert(id);
+                } catch (const schema::RecordError& e) {
+                    bad(summary, record.origin, e.what());
+                }
+                progress.update(bytes_seen, summary.documents);
+            },
+            [&](BadRecord&& record) { bad(summary, record.origin, record.reason); },
+            [&](std::uint64_t bytes) {
+                bytes_seen = bytes;
+                progress.update(bytes_seen, summary.documents);
+            });
+        progress.finish();
+        if (summary.input_bytes == 0) summary.input_bytes = bytes_seen;  // stdin
+    }
+
+    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
+
+private:
+    void bad(BuildSummary& summary, const std::string& origin, const std::string& reason) {
+        if (!m_options.skip_bad)
+            throw BuildError(origin + ": " + reason + " (--skip-bad skips bad records)");
+        ++summary.bad_records;
+        if (summary.bad_records <= max_bad_records_logged) {
+            spdlog::warn("skipping bad record {}: {}", origin, reason);
+        } else if (summary.bad_records == max_bad_records_logged + 1) {
+            spdlog::warn("more bad records: only counting them from now on");
+        }
+    }
+
+    const BuildOptions& m_options;
+    const schema::Schema& m_schema;
+    Xapian::WritableDatabase& m_db;
+    Xapian::TermGenerator m_generator;
+    std::unordered_set<std::string> m_ids;
+};
+
+// Reopens the finished generation read-only and checks it holds what was written.
+void verify_generation(const fs::path& path, const schema::Schema& schema, std::uint64_t expected_docs) {
+    Xapian::Database db(path.string());
+    if (db.get_doccount() != expected_docs)
+        throw BuildError("verification failed: expected " + std::to_string(expected_docs) +
+                         " documents, the new index holds " + std::to_string(db.get_doccount()));
+    if (load_stored_schema(db, path).to_string() != schema.to_string())
+        throw BuildError("verification failed: the stored schema does not read back identically");
+}
+
+// Every file Xapian wrote, and the directory itself, on disk before publishing.
+void sync_directory(const fs::path& dir) {
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.is_regular_file()) sync_path(entry.path());
+    sync_path(dir);
+}
+
+}  // namespace
+
+auto directory_bytes(const fs::path& dir) -> std::uint64_t {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(dir, ec))
+        if (entry.is_regular_file(ec)) total += entry.file_size(ec);
+    return total;
+}
+
+auto build_index(const BuildOptions& options) -> BuildSummary {
+    auto start = Clock::now();
+    const auto schema = options.schema ? *options.schema : schema::Schema::default_schema();
+    IndexRoot root(options.index_root);
+    BuildSummary summary;
+    summary.generation = root.next_generation();
+    auto staging = root.prepare_staging(summary.generation);
+    try {
+        std::uint64_t distinct = 0;
+        {
+            // No fsync per commit: the whole directory is synced once, before publishing.
+            Xapian::WritableDatabase db(staging.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+            DocumentWriter writer(options, schema, db);
+            writer.run(summary);
+            distinct = writer.distinct_ids();
+            if (distinct == 0 && !options.allow_empty)
+                throw BuildError("no documents in the input: nothing published (--allow-empty publishes an empty index)");
+            db.set_metadata(schema::metadata::schema, schema.to_string());
+            db.set_metadata(schema::metadata::built_at, now_iso());
+            db.set_metadata(schema::metadata::generation, summary.generation);
+            // Explicitly commit so that we get to see any errors (a full disk, say).
+            db.commit();
+            db.close();
+        }
+        verify_generation(staging, schema, distinct);
+        sync_directory(staging);
+        root.publish(summary.generation, staging);
+        summary.total_documents = distinct;
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove_all(staging, ignored);
+        throw;
+    }
+    summary.path = root.path_of(summary.generation);
+    summary.index_bytes = directory_bytes(summary.path);
+    for (const auto& removed : root.prune(options.prune_grace))
+        spdlog::info("pruned retired generation {}", removed);
+    summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return summary;
+}
+
+auto add_documents(const BuildOptions& options) -> BuildSummary {
+    auto start = Clock::now();
+    IndexRoot root(options.index_root);
+    auto live = root.current();
+    if (!live) throw BuildError("no published index at " + options.index_root.string() + ": run build first");
+    BuildSummary summary;
+    summary.generation = *live;
+    summary.path = root.path_of(*live);
+    Xapian::WritableDatabase db(summary.path.string(), Xapian::DB_OPEN);
+    // The generation keeps the schema it was built with, whatever --schema says now.
+    auto schema = load_stored_schema(db, summary.path);
+    DocumentWriter writer(options, schema, db);
+    // One transaction: readers see all of an add or none of it, and a failed
+    // add (a bad record, say) leaves the index as it was.
+    db.begin_transaction();
+    try {
+        writer.run(summary);
+        db.commit_transaction();
+    } catch (...) {
+        db.cancel_transaction();
+        throw;
+    }
+    summary.total_documents = db.get_doccount();
+    summary.index_bytes = directory_bytes(summary.path);
+    summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return summary;
+}
+
+auto delete_documents(const fs::path& index_root, const std::vector<std::string>& ids) -> DeleteSummary {
+    IndexRoot root(index_root);
+    auto live = root.current();
+    if (!live) throw BuildError("no published index at " + index_root.string() + ": run build first");
+    DeleteSummary summary;
+    summary.generation = *live;
+    Xapian::WritableDatabase db(root.path_of(*live).string(), Xapian::DB_OPEN);
+    auto schema = load_stored_schema(db, root.path_of(*live));
+    for (const auto& id : ids) {
+        auto term = schema.id_term(id);
+        if (db.term_exists(term)) {
+            db.delete_document(term);
+            summary.deleted.push_back(id);
+        } else {
+            summary.not_found.push_back(id);
+        }
+    }
+    db.commit();
+    return summary;
+}
+
+auto format_summary(const BuildSummary& summary) -> std::string {
+    double seconds = std::max(summary.seconds, 1e-6);
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer,
+                  "indexed %llu documents (%llu bad) in %.2f s: %.0f documents/s, %.1f MB/s; "
+                  "index %.1f MB, %llu documents (%s)",
+                  static_cast<unsigned long long>(summary.documents),
+                  static_cast<unsigned long long>(summary.bad_records), summary.seconds,
+                  static_cast<double>(summary.documents) / seconds,
+                  static_cast<double>(summary.input_bytes) / 1e6 / seconds,
+                  static_cast<double>(summary.index_bytes) / 1e6,
+                  static_cast<unsigned long long>(summary.total_documents), summary.generation.c_str());
+    return buffer;
+}
+
+}  // namespace broadsheet::indexer

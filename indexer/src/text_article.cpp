@@ -1,0 +1,209 @@
+#include "broadsheet/indexer/text_article.hpp"
+
+#include <array>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace broadsheet::indexer {
+
+namespace {
+
+// A copyright line longer than this is prose that mentions copyright, not a footer.
+constexpr std::size_t max_footer_bytes = 200;
+// A footer is at the bottom of the page: only a few short lines (links, "All
+// rights reserved") may follow it. Further up, a "©" is a photo credit or prose.
+constexpr std::size_t max_lines_after_footer = 5;
+
+constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
+// Headings that start the page furniture below a scraped article.
+constexpr std::array<std::string_view, 3> furniture_headings = {
+    "similar topics",
+    "broader topics",
+    "other stories you might like",
+};
+
+// Teaser links to other stories; never article text.
+constexpr std::string_view teaser_link = "continue reading";
+
+/// Offset of the first byte that is NUL or not part of well-formed UTF-8
+/// (no overlong forms, surrogates or code points above U+10FFFF), or npos.
+[[nodiscard]] auto first_non_text_byte(std::string_view s) -> std::size_t {
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        if (lead == 0) return i;
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        unsigned char second_min = 0x80;
+        unsigned char second_max = 0xBF;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead == 0xE0) {
+            length = 3;
+            second_min = 0xA0;  // below is overlong
+        } else if (lead == 0xED) {
+            length = 3;
+            second_max = 0x9F;  // above is a UTF-16 surrogate
+        } else if (lead >= 0xE1 && lead <= 0xEF) {
+            length = 3;
+        } else if (lead == 0xF0) {
+            length = 4;
+            second_min = 0x90;  // below is overlong
+        } else if (lead >= 0xF1 && lead <= 0xF3) {
+            length = 4;
+        } else if (lead == 0xF4) {
+            length = 4;
+            second_max = 0x8F;  // above is beyond U+10FFFF
+        } else {
+            return i;
+        }
+        if (n - i < length) return i;
+        const auto second = static_cast<unsigned char>(s[i + 1]);
+        if (second < second_min || second > second_max) return i;
+        for (std::size_t k = 2; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(s[i + k]);
+            if (next < 0x80 || next > 0xBF) return i;
+        }
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
+void check_text(std::string_view content) {
+    const auto bad = first_non_text_byte(content);
+    if (bad == std::string_view::npos) return;
+    if (content[bad] == '\0') {
+        throw std::invalid_argument("not text (NUL byte at offset " + std::to_string(bad) + ")");
+    }
+    throw std::invalid_argument("not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
+                                ")");
+}
+
+[[nodiscard]] auto is_ascii_space(char c) -> bool {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+// Scraped pages pad lines with no-break and zero-width spaces as well as ASCII ones.
+constexpr std::array<std::string_view, 3> unicode_spaces = {
+    "\xC2\xA0",      // U+00A0 NO-BREAK SPACE
+    "\xE2\x80\x8B",  // U+200B ZERO WIDTH SPACE
+    "\xEF\xBB\xBF",  // U+FEFF ZERO WIDTH NO-BREAK SPACE
+};
+
+[[nodiscard]] auto trim(std::string_view s) -> std::string_view {
+    bool changed = true;
+    while (changed && !s.empty()) {
+        changed = false;
+        if (is_ascii_space(s.front())) {
+            s.remove_prefix(1);
+            changed = true;
+        } else if (is_ascii_space(s.back())) {
+            s.remove_suffix(1);
+            changed = true;
+        }
+        for (auto space : unicode_spaces) {
+            if (s.starts_with(space)) {
+                s.remove_prefix(space.size());
+                changed = true;
+            }
+            if (s.ends_with(space)) {
+                s.remove_suffix(space.size());
+                changed = true;
+            }
+        }
+    }
+    return s;
+}
+
+[[nodiscard]] auto to_lower_ascii(char c) -> char {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Case-insensitive (ASCII) comparison; `lower` must already be lower case.
+[[nodiscard]] auto equals_ignoring_case(std::string_view s, std::string_view lower) -> bool {
+    if (s.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (to_lower_ascii(s[i]) != lower[i]) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] auto starts_with_ignoring_case(std::string_view s, std::string_view lower) -> bool {
+    return s.size() >= lower.size() && equals_ignoring_case(s.substr(0, lower.size()), lower);
+}
+
+[[nodiscard]] auto is_furniture_heading(std::string_view line) -> bool {
+    for (auto heading : furniture_headings) {
+        if (equals_ignoring_case(line, heading)) return true;
+    }
+    return false;
+}
+
+[[nodiscard]] auto looks_like_copyright(std::string_view line) -> bool {
+    if (line.size() >= max_footer_bytes) return false;
+    return line.find("\xC2\xA9") != std::string_view::npos  // ©
+           || starts_with_ignoring_case(line, "copyright") ||
+           starts_with_ignoring_case(line, "(c)");
+}
+
+/// The non-empty lines, trimmed. "\r\n", "\n" and a lone "\r" all end a line.
+[[nodiscard]] auto non_empty_lines(std::string_view text) -> std::vector<std::string_view> {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        const auto end = text.find_first_of("\r\n");
+        const auto line = trim(text.substr(0, end));
+        if (!line.empty()) lines.push_back(line);
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 1);
+    }
+    return lines;
+}
+
+/// Index of the first line of page furniture at or after `from`, or lines.size().
+[[nodiscard]] auto furniture_start(const std::vector<std::string_view>& lines, std::size_t from)
+    -> std::size_t {
+    for (std::size_t i = from; i < lines.size(); ++i) {
+        if (is_furniture_heading(lines[i])) return i;
+        if (looks_like_copyright(lines[i])) {
+            // Count what follows up to the end or to the next heading, which
+            // will be cut anyway.
+            std::size_t after = 0;
+            for (std::size_t k = i + 1; k < lines.size() && !is_furniture_heading(lines[k]); ++k) {
+                ++after;
+            }
+            if (after <= max_lines_after_footer) return i;
+        }
+    }
+    return lines.size();
+}
+
+}  // namespace
+
+auto parse_text_article(std::string_view content) -> TextArticle {
+    check_text(content);
+    if (content.starts_with(utf8_bom)) content.remove_prefix(utf8_bom.size());
+
+    const auto lines = non_empty_lines(content);
+    if (lines.empty()) throw std::invalid_argument("no title");
+
+    TextArticle article;
+    article.title = std::string(lines[0]);
+    // Furniture is only looked for after the title: a file always has one.
+    const auto end = furniture_start(lines, 1);
+    if (end > 1) article.subtitle = std::string(lines[1]);
+    for (std::size_t i = 2; i < end; ++i) {
+        if (equals_ignoring_case(lines[i], teaser_link)) continue;
+        if (!article.body.empty()) article.body += '\n';
+        article.body += lines[i];
+    }
+    return article;
+}
+
+}  // namespace broadsheet::indexer

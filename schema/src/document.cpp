@@ -1,0 +1,217 @@
+#include "broadsheet/schema/document.hpp"
+
+#include "broadsheet/schema/dates.hpp"
+
+namespace broadsheet::schema {
+
+using nlohmann::json;
+
+namespace {
+
+// Xapian terms are limited to 245 bytes; ids become terms, so keep well under.
+constexpr std::size_t max_id_bytes = 200;
+// Separates values of a multi-valued field inside one value slot.
+constexpr char value_separator = '\x1f';
+
+auto type_name(const json& value) -> std::string { return value.type_name(); }
+
+auto find_value(const json& raw, const FieldSpec& field) -> const json* {
+    if (auto it = raw.find(field.name); it != raw.end()) return &*it;
+    for (const auto& alias : field.aliases)
+        if (auto it = raw.find(alias); it != raw.end()) return &*it;
+    return nullptr;
+}
+
+auto normalize_id(const json& value) -> std::string {
+    std::string id;
+    if (value.is_string()) {
+        id = value.get<std::string>();
+    } else if (value.is_number_integer()) {
+        id = std::to_string(value.get<long long>());
+    } else {
+        throw RecordError("id must be a string or an integer, not " + type_name(value));
+    }
+    if (id.empty()) throw RecordError("id is empty");
+    if (id.size() > max_id_bytes)
+        throw RecordError("id is longer than " + std::to_string(max_id_bytes) + " bytes");
+    for (unsigned char c : id)
+        if (c < 0x20 || c == 0x7f) throw RecordError("id contains a control character");
+    return id;
+}
+
+auto normalize_text(const FieldSpec& field, const json& value) -> json {
+    if (value.is_string()) return value;
+    if (value.is_array()) {
+        // A list of paragraphs.
+        std::string joined;
+        for (const auto& part : value) {
+            if (!part.is_string())
+                throw RecordError("field '" + field.name + "' must be a string or a list of strings");
+            if (!joined.empty()) joined += '\n';
+            joined += part.get<std::string>();
+        }
+        return joined;
+    }
+    throw RecordError("field '" + field.name + "' must be a string, not " + type_name(value));
+}
+
+auto normalize_keyword(const FieldSpec& field, const json& value) -> json {
+    auto check = [&](const json& item) -> std::string {
+        if (item.is_string()) return item.get<std::string>();
+        if (item.is_number()) return item.dump();
+        throw RecordError("field '" + field.name + "' must hold strings, not " + type_name(item));
+    };
+    if (!field.multi) return check(value);
+    json values = json::array();
+    if (value.is_array()) {
+        for (const auto& item : value) {
+            auto text = check(item);
+            if (!text.empty()) values.push_back(std::move(text));
+        }
+    } else {
+        auto text = check(value);
+        if (!text.empty()) values.push_back(std::move(text));
+    }
+    return values;
+}
+
+auto normalize_date(const FieldSpec& field, const json& value) -> json {
+    if (value.is_number_integer()) {
+        auto year = value.get<long long>();
+        if (year < 1 || year > 9999) throw RecordError("field '" + field.name + "': year out of range");
+        return parse_date(std::to_string(year))->iso();
+    }
+    if (!value.is_string())
+        throw RecordError("field '" + field.name + "' must be an ISO 8601 date string, not " +
+                          type_name(value));
+    auto text = value.get<std::string>();
+    if (text.empty()) return nullptr;
+    auto date = parse_date(text);
+    if (!date)
+        throw RecordError("field '" + field.name + "': unparsable date '" + text.substr(0, 40) +
+                          "' (expected ISO 8601, e.g. 2014-06-03 or 2014-06-03T10:15:00Z)");
+    return date->iso();
+}
+
+}  // namespace
+
+auto normalize_record(const Schema& schema, const json& raw) -> json {
+    if (!raw.is_object()) throw RecordError("a record must be a JSON object, not " + type_name(raw));
+    json article = json::object();
+    for (const auto& field : schema.fields()) {
+        const json* value = find_value(raw, field);
+        if (field.type == FieldType::id) {
+            if (!value || value->is_null()) throw RecordError("missing id ('" + field.name + "')");
+            article[field.name] = normalize_id(*value);
+            continue;
+        }
+        if (!value || value->is_null()) continue;
+        switch (field.type) {
+            case FieldType::text: article[field.name] = normalize_text(field, *value); break;
+            case FieldType::keyword: article[field.name] = normalize_keyword(field, *value); break;
+            case FieldType::date: {
+                auto date = normalize_date(field, *value);
+                if (!date.is_null()) article[field.name] = std::move(date);
+                break;
+            }
+            case FieldType::id: break;
+        }
+    }
+    return article;
+}
+
+auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator)
+    -> Xapian::Document {
+    Xapian::Document doc;
+    generator.set_document(doc);
+    json stored = json::object();
+    for (const auto& field : schema.fields()) {
+        auto it = article.find(field.name);
+        if (it == article.end() || it->is_null()) continue;
+        if (field.stored) stored[field.name] = *it;
+        switch (field.type) {
+            case FieldType::id:
+                doc.add_boolean_term(schema.id_term(it->get<std::string>()));
+                break;
+            case FieldType::text: {
+                const auto& text = it->get_ref<const std::string&>();
+                // The same words twice: under the field's prefix (title:...) and,
+                // weighted, unprefixed for plain queries. Both copies share
+                // positions so phrases work in either.
+                auto start = generator.get_termpos();
+                generator.index_text(text, 1, field.prefix);
+                if (field.weight > 0) {
+                    generator.set_termpos(start);
+                    generator.index_text(text, field.weight);
+                }
+                // A gap so a phrase never matches across two fields.
+                generator.increase_termpos(100);
+                break;
+            }
+            case FieldType::keyword: {
+                if (field.prefix.empty() && !field.slot) break;
+                std::vector<std::string> values;
+                if (it->is_array()) {
+                    for (const auto& v : *it) values.push_back(v.get<std::string>());
+                } else {
+                    values.push_back(it->get<std::string>());
+                }
+                if (!field.prefix.empty())
+                    for (const auto& v : values) doc.add_boolean_term(schema.keyword_term(field, v));
+                if (field.slot) doc.add_value(*field.slot, join_values(*it));
+                break;
+            }
+            case FieldType::date: {
+                auto date = parse_date(it->get<std::string>());
+                if (!date) break;  // normalize_record already rejected it
+                doc.add_value(*field.slot, date->sortable());
+                if (field.year_slot) doc.add_value(*field.year_slot, date->year_string());
+                break;
+            }
+        }
+    }
+    doc.set_data(stored.dump());
+    return doc;
+}
+
+auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
+    auto data = doc.get_data();
+    json stored = data.empty() ? json::object() : json::parse(data, nullptr, false);
+    if (!stored.is_object()) stored = json::object();
+    json result = json::object();
+    for (const auto& field : schema.fields()) {
+        if (!field.stored) continue;
+        auto it = stored.find(field.name);
+        if (it != stored.end()) {
+            result[field.name] = *it;
+        } else {
+            result[field.name] = field.multi ? json::array() : json(nullptr);
+        }
+    }
+    return result;
+}
+
+auto join_values(const json& values) -> std::string {
+    if (values.is_string()) return values.get<std::string>();
+    std::string joined;
+    for (const auto& v : values) {
+        if (!joined.empty()) joined += value_separator;
+        joined += v.get<std::string>();
+    }
+    return joined;
+}
+
+auto split_values(std::string_view joined) -> std::vector<std::string> {
+    std::vector<std::string> values;
+    if (joined.empty()) return values;
+    std::size_t start = 0;
+    while (true) {
+        auto end = joined.find(value_separator, start);
+        values.emplace_back(joined.substr(start, end == std::string_view::npos ? joined.size() - start : end - start));
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return values;
+}
+
+}  // namespace broadsheet::schema

@@ -1,0 +1,342 @@
+#include "broadsheet/schema/schema.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace broadsheet::schema {
+
+using nlohmann::json;
+
+namespace {
+
+auto type_from_string(const std::string& field, const std::string& type) -> FieldType {
+    if (type == "id") return FieldType::id;
+    if (type == "text") return FieldType::text;
+    if (type == "keyword") return FieldType::keyword;
+    if (type == "date") return FieldType::date;
+    throw SchemaError("field '" + field + "': unknown type '" + type +
+                      "' (expected id, text, keyword or date)");
+}
+
+auto type_to_string(FieldType type) -> const char* {
+    switch (type) {
+        case FieldType::id: return "id";
+        case FieldType::text: return "text";
+        case FieldType::keyword: return "keyword";
+        case FieldType::date: return "date";
+    }
+    return "text";
+}
+
+// Prefixes follow Xapian's convention: one capital letter, or X plus capitals.
+auto valid_prefix(const std::string& prefix) -> bool {
+    if (prefix.empty()) return true;
+    if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+        return false;
+    return prefix.size() == 1 || prefix[0] == 'X';
+}
+
+template <typename T>
+auto get_or(const json& object, const char* key, T fallback, const std::string& field) -> T {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return fallback;
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        throw SchemaError("field '" + field + "': '" + key + "' has the wrong type");
+    }
+}
+
+auto parse_field(const json& object) -> FieldSpec {
+    if (!object.is_object()) throw SchemaError("every entry of 'fields' must be an object");
+    FieldSpec field;
+    field.name = get_or<std::string>(object, "name", "", "?");
+    if (field.name.empty()) throw SchemaError("a field has no 'name'");
+    static const std::set<std::string> known{"name",   "type",      "prefix", "query_name",
+                                             "aliases", "weight",   "stored", "multi",
+                                             "sortable", "snippet", "slot",   "year_slot",
+                                             "facet"};
+    for (const auto& [key, value] : object.items()) {
+        if (!known.contains(key))
+            throw SchemaError("field '" + field.name + "': unknown key '" + key + "'");
+    }
+    field.type = type_from_string(field.name, get_or<std::string>(object, "type", "text", field.name));
+    field.prefix = get_or<std::string>(object, "prefix", "", field.name);
+    field.query_name = get_or<std::string>(object, "query_name", field.name, field.name);
+    field.aliases = get_or<std::vector<std::string>>(object, "aliases", {}, field.name);
+    auto weight = get_or<int>(object, "weight", 0, field.name);
+    if (weight < 0 || weight > 100)
+        throw SchemaError("field '" + field.name + "': weight must be between 0 and 100");
+    field.weight = static_cast<std::uint32_t>(weight);
+    field.stored = get_or<bool>(object, "stored", true, field.name);
+    field.multi = get_or<bool>(object, "multi", false, field.name);
+    field.sortable = get_or<bool>(object, "sortable", false, field.name);
+    field.snippet = get_or<bool>(object, "snippet", false, field.name);
+    field.facet = get_or<std::string>(object, "facet", "", field.name);
+    auto slot = get_or<int>(object, "slot", -1, field.name);
+    if (slot >= 0) field.slot = static_cast<Xapian::valueno>(slot);
+    auto year_slot = get_or<int>(object, "year_slot", -1, field.name);
+    if (year_slot >= 0) field.year_slot = static_cast<Xapian::valueno>(year_slot);
+
+    if (!valid_prefix(field.prefix))
+        throw SchemaError("field '" + field.name + "': prefix '" + field.prefix +
+                          "' must be one capital letter or X followed by capitals");
+    if (field.type == FieldType::text && field.prefix.empty())
+        throw SchemaError("field '" + field.name + "': a text field needs a prefix");
+    if (field.type == FieldType::id && field.prefix.empty())
+        throw SchemaError("field '" + field.name + "': the id field needs a prefix");
+    if (field.type == FieldType::date && !field.slot)
+        throw SchemaError("field '" + field.name + "': a date field needs a slot");
+    if (field.type != FieldType::text && field.weight != 0)
+        throw SchemaError("field '" + field.name + "': only text fields have a weight");
+    if (field.multi && field.type != FieldType::keyword)
+        throw SchemaError("field '" + field.name + "': only keyword fields can be multi-valued");
+    if (field.snippet && field.type != FieldType::text)
+        throw SchemaError("field '" + field.name + "': only a text field can give snippets");
+    if (!field.facet.empty() && field.type == FieldType::keyword && !field.slot)
+        throw SchemaError("field '" + field.name + "': a keyword facet needs a slot");
+    if (!field.facet.empty() && field.type == FieldType::date && !field.year_slot)
+        throw SchemaError("field '" + field.name + "': a date facet needs a year_slot");
+    if (!field.facet.empty() && (field.type == FieldType::text || field.type == FieldType::id))
+        throw SchemaError("field '" + field.name + "': only keyword and date fields can be facets");
+    return field;
+}
+
+// Keyword filters are case-insensitive: `tag:Economy` finds what was indexed as "economy".
+class KeywordFieldProcessor : public Xapian::FieldProcessor {
+public:
+    KeywordFieldProcessor(const Schema& schema, const FieldSpec& field)
+        : m_term_prefix(schema.keyword_term(field, "")) {}
+    auto operator()(const std::string& value) -> Xapian::Query override {
+        std::string term = m_term_prefix;
+        for (char c : value) term.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        return Xapian::Query(term);
+    }
+
+private:
+    std::string m_term_prefix;
+};
+
+}  // namespace
+
+auto Schema::from_json(const json& doc) -> Schema {
+    if (!doc.is_object()) throw SchemaError("a schema must be a JSON object");
+    Schema schema;
+    schema.m_name = get_or<std::string>(doc, "name", "articles", "schema");
+    schema.m_version = get_or<int>(doc, "version", 1, "schema");
+    schema.m_language = get_or<std::string>(doc, "language", "english", "schema");
+    try {
+        (void)Xapian::Stem(schema.m_language);
+    } catch (const Xapian::InvalidArgumentError&) {
+        throw SchemaError("unknown language '" + schema.m_language +
+                          "' (any Xapian stemmer name, e.g. english, french, none)");
+    }
+    schema.m_stopwords = get_or<std::vector<std::string>>(doc, "stopwords", {}, "schema");
+    auto fields = doc.find("fields");
+    if (fields == doc.end() || !fields->is_array() || fields->empty())
+        throw SchemaError("a schema needs a non-empty 'fields' array");
+
+    std::set<std::string> names, query_names, prefixes, facets;
+    std::set<Xapian::valueno> slots;
+    auto claim_slot = [&](const FieldSpec& field, std::optional<Xapian::valueno> slot) {
+        if (slot && !slots.insert(*slot).second)
+            throw SchemaError("field '" + field.name + "': slot " + std::to_string(*slot) +
+                              " is used twice");
+    };
+    for (const auto& entry : *fields) {
+        auto field = parse_field(entry);
+        for (const auto& name : [&] {
+                 auto all = field.aliases;
+                 all.push_back(field.name);
+                 return all;
+             }()) {
+            if (!names.insert(name).second)
+                throw SchemaError("field name '" + name + "' is declared twice");
+        }
+        if (!query_names.insert(field.query_name).second)
+            throw SchemaError("query name '" + field.query_name + "' is declared twice");
+        if (!field.prefix.empty() && !prefixes.insert(field.prefix).second)
+            throw SchemaError("field '" + field.name + "': prefix '" + field.prefix +
+                              "' is used twice");
+        if (!field.facet.empty() && !facets.insert(field.facet).second)
+            throw SchemaError("facet '" + field.facet + "' is declared twice");
+        claim_slot(field, field.slot);
+        claim_slot(field, field.year_slot);
+        schema.m_fields.push_back(std::move(field));
+    }
+    auto count = [&](auto pred) { return std::count_if(schema.m_fields.begin(), schema.m_fields.end(), pred); };
+    if (count([](const FieldSpec& f) { return f.type == FieldType::id; }) != 1)
+        throw SchemaError("a schema needs exactly one field of type 'id'");
+    if (count([](const FieldSpec& f) { return f.snippet; }) > 1)
+        throw SchemaError("only one field can be the snippet field");
+    if (count([](const FieldSpec& f) { return f.type == FieldType::date; }) > 1)
+        throw SchemaError("at most one date field is supported");
+    if (count([](const FieldSpec& f) { return f.is_text() && f.weight > 0; }) == 0)
+        throw SchemaError("at least one text field needs a weight above 0 to be searchable");
+
+    schema.m_stopper = std::make_shared<Xapian::SimpleStopper>(schema.m_stopwords.begin(),
+                                                               schema.m_stopwords.end());
+    return schema;
+}
+
+auto Schema::from_string(std::string_view text) -> Schema {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw SchemaError(std::string("schema is not valid JSON: ") + e.what());
+    }
+    return from_json(doc);
+}
+
+auto Schema::load_file(const std::string& path) -> Schema {
+    std::ifstream in(path);
+    if (!in) throw SchemaError("cannot read schema file " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+        return from_string(text.str());
+    } catch (const SchemaError& e) {
+        throw SchemaError(path + ": " + e.what());
+    }
+}
+
+auto Schema::default_schema() -> Schema { return from_string(default_schema_json()); }
+
+auto Schema::to_json() const -> json {
+    json fields = json::array();
+    for (const auto& f : m_fields) {
+        json entry{{"name", f.name},         {"type", type_to_string(f.type)},
+                   {"stored", f.stored}};
+        if (!f.prefix.empty()) entry["prefix"] = f.prefix;
+        if (f.query_name != f.name) entry["query_name"] = f.query_name;
+        if (!f.aliases.empty()) entry["aliases"] = f.aliases;
+        if (f.weight) entry["weight"] = f.weight;
+        if (f.multi) entry["multi"] = true;
+        if (f.sortable) entry["sortable"] = true;
+        if (f.snippet) entry["snippet"] = true;
+        if (f.slot) entry["slot"] = *f.slot;
+        if (f.year_slot) entry["year_slot"] = *f.year_slot;
+        if (!f.facet.empty()) entry["facet"] = f.facet;
+        fields.push_back(std::move(entry));
+    }
+    return json{{"name", m_name},
+                {"version", m_version},
+                {"language", m_language},
+                {"stopwords", m_stopwords},
+                {"fields", fields}};
+}
+
+auto Schema::to_string() const -> std::string { return to_json().dump(); }
+
+auto Schema::id_field() const -> const FieldSpec& {
+    for (const auto& f : m_fields)
+        if (f.type == FieldType::id) return f;
+    throw SchemaError("schema has no id field");  // unreachable after validation
+}
+
+auto Schema::snippet_field() const -> const FieldSpec* {
+    for (const auto& f : m_fields)
+        if (f.snippet) return &f;
+    return nullptr;
+}
+
+auto Schema::date_field() const -> const FieldSpec* {
+    for (const auto& f : m_fields)
+        if (f.type == FieldType::date) return &f;
+    return nullptr;
+}
+
+auto Schema::title_field() const -> const FieldSpec* {
+    // The title is the most heavily weighted text field.
+    const FieldSpec* best = nullptr;
+    for (const auto& f : m_fields)
+        if (f.is_text() && (!best || f.weight > best->weight)) best = &f;
+    return best;
+}
+
+auto Schema::find(std::string_view name) const -> const FieldSpec* {
+    for (const auto& f : m_fields) {
+        if (f.name == name) return &f;
+        if (std::find(f.aliases.begin(), f.aliases.end(), name) != f.aliases.end()) return &f;
+    }
+    return nullptr;
+}
+
+auto Schema::find_by_query_name(std::string_view query_name) const -> const FieldSpec* {
+    for (const auto& f : m_fields)
+        if (f.query_name == query_name) return &f;
+    return nullptr;
+}
+
+auto Schema::find_facet(std::string_view facet) const -> const FieldSpec* {
+    for (const auto& f : m_fields)
+        if (!f.facet.empty() && f.facet == facet) return &f;
+    return nullptr;
+}
+
+auto Schema::facet_names() const -> std::vector<std::string> {
+    std::vector<std::string> names;
+    for (const auto& f : m_fields)
+        if (!f.facet.empty()) names.push_back(f.facet);
+    return names;
+}
+
+auto Schema::prefix_for(std::string_view field) const -> const std::string& {
+    const auto* spec = find(field);
+    if (!spec) throw SchemaError("unknown field '" + std::string(field) + "'");
+    return spec->prefix;
+}
+
+auto Schema::slot_for(std::string_view field) const -> Xapian::valueno {
+    const auto* spec = find(field);
+    if (!spec || !spec->slot)
+        throw SchemaError("field '" + std::string(field) + "' has no value slot");
+    return *spec->slot;
+}
+
+auto Schema::id_term(std::string_view id) const -> std::string {
+    return id_field().prefix + std::string(id);
+}
+
+auto Schema::keyword_term(const FieldSpec& field, std::string_view value) const -> std::string {
+    std::string term = field.prefix;
+    // ASCII case folding is enough for tags and keeps the term byte-stable.
+    for (char c : value) term.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+    return term;
+}
+
+auto Schema::stemmer() const -> Xapian::Stem { return Xapian::Stem(m_language); }
+
+auto Schema::stopper() const -> const Xapian::Stopper* { return m_stopper.get(); }
+
+void Schema::configure(Xapian::TermGenerator& generator) const {
+    generator.set_stemmer(stemmer());
+    generator.set_stopper(m_stopper.get());
+    // Stopwords are indexed (so "the who" still matches as a phrase) but get no stemmed form.
+    generator.set_stopper_strategy(Xapian::TermGenerator::STOP_STEMMED);
+    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+}
+
+void Schema::configure(Xapian::QueryParser& parser) const {
+    parser.set_stemmer(stemmer());
+    parser.set_stopper(m_stopper.get());
+    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    for (const auto& f : m_fields) {
+        if (f.prefix.empty()) continue;
+        if (f.type == FieldType::text) {
+            parser.add_prefix(f.query_name, f.prefix);
+        } else if (f.type == FieldType::keyword) {
+            parser.add_boolean_prefix(f.query_name,
+                                      (new KeywordFieldProcessor(*this, f))->release());
+        } else if (f.type == FieldType::id) {
+            parser.add_boolean_prefix(f.query_name, f.prefix);
+        }
+    }
+}
+
+}  // namespace broadsheet::schema

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <httplib.h>
+
+#include "broadsheet/server/search_service.hpp"
+
+namespace broadsheet::server {
+
+/// Installs every route of the v1 API, JSON errors for everything else
+/// (unknown paths, malformed requests, exceptions) and the access log.
+void register_routes(httplib::Server& server, SearchService& service);
+
+}  // namespace broadsheet::server

@@ -1,0 +1,37 @@
+#pragma once
+// The search operations behind the routes, returning the API's JSON.
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "broadsheet/server/config.hpp"
+#include "broadsheet/server/index_pool.hpp"
+#include "broadsheet/server/query_builder.hpp"
+
+namespace broadsheet::server {
+
+class SearchService {
+public:
+    SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool);
+
+    /// The schema of the live index; throws ApiError 503 while there is none.
+    [[nodiscard]] auto schema() const -> schema::Schema;
+    [[nodiscard]] auto config() const -> const ServerConfig& { return m_config; }
+
+    /// Ranked hits with highlighted titles and snippets, totals, facets, suggestion.
+    [[nodiscard]] auto search(const SearchRequest& request) -> nlohmann::json;
+    /// One stored article; throws ApiError 404 if absent.
+    [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
+    /// documents, generation, built_at, fields.
+    [[nodiscard]] auto stats() const -> nlohmann::json;
+    /// Whether an index is open, with its generation and document count.
+    [[nodiscard]] auto readiness() const -> std::pair<bool, nlohmann::json>;
+
+private:
+    const ServerConfig& m_config;
+    IndexWatcher& m_watcher;
+    SearcherPool& m_pool;
+};
+
+}  // namespace broadsheet::server

@@ -1,0 +1,89 @@
+// broadsheet-server: serves a Broadsheet index over HTTP.
+#include <csignal>
+#include <thread>
+
+#include <httplib.h>
+#include <pthread.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "broadsheet/server/config.hpp"
+#include "broadsheet/server/index_pool.hpp"
+#include "broadsheet/server/routes.hpp"
+#include "broadsheet/server/search_service.hpp"
+
+namespace bs = broadsheet::server;
+
+int main(int argc, char** argv) try {
+    int exit_code = -1;
+    auto config = bs::parse_config(argc, argv, exit_code);
+    if (exit_code >= 0) return exit_code;
+
+    spdlog::set_default_logger(spdlog::stdout_color_mt("server"));
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    spdlog::flush_on(spdlog::level::info);
+
+    // SIGTERM/SIGINT are taken by one thread with sigwait, so every other
+    // thread (workers included, which inherit this mask) runs undisturbed.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    bs::IndexWatcher watcher(config.index_dir, std::chrono::milliseconds(config.poll_ms));
+    watcher.start();
+    if (!watcher.info()) spdlog::warn("no index under {} yet: /readyz answers 503 until one is built", config.index_dir);
+    bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
+    bs::SearchService service(config, watcher, pool);
+
+    httplib::Server server;
+    // Without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to small responses.
+    server.set_tcp_nodelay(true);
+    // cpp-httplib keeps a worker per open connection, so the pool bounds
+    // concurrent keep-alive clients; the request cap rotates connections
+    // so that clients beyond it are not starved.
+    auto threads = static_cast<std::size_t>(config.threads);
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.set_keep_alive_timeout(config.keep_alive_seconds);
+    server.set_keep_alive_max_count(static_cast<std::size_t>(config.keep_alive_max_requests));
+    server.set_read_timeout(5);
+    server.set_write_timeout(5);
+    server.set_payload_max_length(64 * 1024);  // no route takes a body
+    bs::register_routes(server, service);
+
+    int port = config.port;
+    if (port == 0) {
+        port = server.bind_to_any_port(config.host);
+    } else if (!server.bind_to_port(config.host, port)) {
+        port = -1;
+    }
+    if (port < 0) {
+        spdlog::error("cannot listen on {}:{}", config.host, config.port);
+        return 1;
+    }
+    spdlog::info("listening on http://{}:{} (index {}, {} threads)", config.host, port, config.index_dir,
+                 config.threads);
+
+    std::thread signal_thread([&server, &stop_signals] {
+        int received = 0;
+        sigwait(&stop_signals, &received);
+        spdlog::info("received {}, finishing requests in flight", received == SIGTERM ? "SIGTERM" : "SIGINT");
+        server.stop();
+    });
+
+    bool clean = server.listen_after_bind();
+    // listen returns once stopped; in-flight requests completed when its pool shut down.
+    if (!clean) {
+        // listen failed on its own: wake the signal thread so it can end.
+        pthread_kill(signal_thread.native_handle(), SIGTERM);
+    }
+    signal_thread.join();
+    watcher.stop();
+    spdlog::info("stopped");
+    return 0;
+} catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+}

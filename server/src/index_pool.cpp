@@ -1,0 +1,157 @@
+#include "broadsheet/server/index_pool.hpp"
+
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "broadsheet/server/errors.hpp"
+
+namespace broadsheet::server {
+
+namespace {
+
+auto read_current(const fs::path& root) -> std::optional<std::string> {
+    std::ifstream in(root / "CURRENT");
+    std::string name;
+    if (!in || !std::getline(in, name) || name.empty()) return std::nullopt;
+    // CURRENT names a directory inside the root, nothing else.
+    if (name.find('/') != std::string::npos || name == "." || name == "..") return std::nullopt;
+    return name;
+}
+
+}  // namespace
+
+IndexWatcher::IndexWatcher(fs::path root, std::chrono::milliseconds poll_interval)
+    : m_root(std::move(root)), m_poll(poll_interval) {}
+
+IndexWatcher::~IndexWatcher() { stop(); }
+
+void IndexWatcher::start() {
+    refresh();
+    m_thread = std::thread([this] { run(); });
+}
+
+void IndexWatcher::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void IndexWatcher::run() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stopping) {
+        m_wake.wait_for(lock, m_poll, [this] { return m_stopping; });
+        if (m_stopping) break;
+        lock.unlock();
+        refresh();
+        lock.lock();
+    }
+}
+
+auto IndexWatcher::refresh() -> bool {
+    std::lock_guard refresh_lock(m_refresh_mutex);
+    try {
+        auto current = read_current(m_root);
+        auto known = info();
+        if (!current) {
+            if (known) spdlog::warn("{}/CURRENT is gone; still serving {}", m_root.string(), known->generation);
+            return false;
+        }
+        bool new_generation = !known || known->generation != *current;
+        if (new_generation) {
+            auto path = m_root / *current;
+            m_db.emplace(path.string());
+        } else if (!m_db->reopen()) {
+            return false;  // same generation, same revision
+        }
+        auto next = std::make_shared<IndexInfo>(IndexInfo{
+            *current, m_root / *current,
+            schema::Schema::from_string(m_db->get_metadata(schema::metadata::schema)),
+            m_db->get_metadata(schema::metadata::built_at), m_db->get_doccount(),
+            m_db->get_revision()});
+        {
+            std::lock_guard lock(m_mutex);
+            m_info = std::move(next);
+        }
+        m_epoch.fetch_add(1, std::memory_order_acq_rel);
+        if (new_generation) {
+            spdlog::info("serving generation {} ({} documents)", *current, m_db->get_doccount());
+        } else {
+            spdlog::info("generation {} moved to revision {} ({} documents)", *current,
+                         m_db->get_revision(), m_db->get_doccount());
+        }
+        return true;
+    } catch (const std::exception& e) {
+        // A half-written or unreadable generation must not take down the one being served.
+        spdlog::error("cannot open the index under {}: {}", m_root.string(), e.what());
+    } catch (const Xapian::Error& e) {
+        spdlog::error("cannot open the index under {}: {}", m_root.string(), e.get_description());
+    }
+    return false;
+}
+
+auto IndexWatcher::info() const -> std::shared_ptr<const IndexInfo> {
+    std::lock_guard lock(m_mutex);
+    return m_info;
+}
+
+SearcherPool::SearcherPool(IndexWatcher& watcher, int max_wildcard_expansion)
+    : m_watcher(watcher), m_max_wildcard_expansion(max_wildcard_expansion) {}
+
+SearcherPool::Lease::~Lease() {
+    if (m_searcher) m_pool->release(std::move(m_searcher));
+}
+
+void SearcherPool::Lease::reopen() {
+    if (!m_searcher->db.reopen()) {
+        // Nothing newer to move to; reopen against the watcher's view instead.
+        m_pool->open(*m_searcher, m_pool->m_watcher.info());
+    }
+}
+
+void SearcherPool::open(Searcher& searcher, std::shared_ptr<const IndexInfo> info) {
+    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+    bool same_generation = searcher.info && searcher.info->generation == info->generation;
+    if (same_generation) {
+        searcher.db.reopen();  // a new revision of the same database: cheap
+    } else {
+        searcher.db = Xapian::Database(info->path.string());
+    }
+    // The parser points into the schema's stopper, so it is rebuilt whenever
+    // the IndexInfo (which owns that schema) changes.
+    Xapian::QueryParser parser;
+    info->schema.configure(parser);
+    parser.set_database(searcher.db);
+    parser.set_max_expansion(static_cast<Xapian::termcount>(m_max_wildcard_expansion),
+                             Xapian::Query::WILDCARD_LIMIT_ERROR);
+    searcher.parser = std::move(parser);
+    searcher.info = std::move(info);
+}
+
+auto SearcherPool::acquire() -> Lease {
+    std::unique_ptr<Searcher> searcher;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_idle.empty()) {
+            searcher = std::move(m_idle.back());
+            m_idle.pop_back();
+        }
+    }
+    if (!searcher) searcher = std::make_unique<Searcher>();
+    auto epoch = m_watcher.epoch();
+    if (!searcher->info || searcher->epoch != epoch) {
+        open(*searcher, m_watcher.info());
+        searcher->epoch = epoch;
+    }
+    return Lease(*this, std::move(searcher));
+}
+
+void SearcherPool::release(std::unique_ptr<Searcher> searcher) {
+    std::lock_guard lock(m_mutex);
+    m_idle.push_back(std::move(searcher));
+}
+
+}  // namespace broadsheet::server

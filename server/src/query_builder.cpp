@@ -1,0 +1,264 @@
+#include "broadsheet/server/query_builder.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "broadsheet/server/errors.hpp"
+
+namespace broadsheet::server {
+
+namespace {
+
+auto valid_utf8(std::string_view text) -> bool {
+    for (std::size_t i = 0; i < text.size();) {
+        auto c = static_cast<unsigned char>(text[i]);
+        std::size_t extra = 0;
+        if (c == 0) return false;
+        if (c < 0x80) extra = 0;
+        else if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
+        else if ((c & 0xf0) == 0xe0) extra = 2;
+        else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
+        else return false;
+        if (text.size() - i <= extra) return false;
+        for (std::size_t k = 1; k <= extra; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+auto parse_int(const std::string& name, const std::string& value) -> int {
+    int result = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), result);
+    if (ec != std::errc() || end != value.data() + value.size())
+        throw bad_request("invalid_parameter", "'" + name + "' must be a whole number, not '" + value.substr(0, 40) + "'");
+    return result;
+}
+
+auto parse_date_param(const std::string& name, const std::string& value) -> schema::Date {
+    auto date = schema::parse_date(value);
+    if (!date)
+        throw bad_request("invalid_parameter",
+                          "'" + name + "' must be an ISO 8601 date such as 2014-06-03, not '" + value.substr(0, 40) + "'");
+    return *date;
+}
+
+auto is_year(const std::string& value) -> bool {
+    return value.size() == 4 && std::all_of(value.begin(), value.end(), ::isdigit);
+}
+
+auto trim(std::string_view text) -> std::string_view {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+    return text;
+}
+
+// Filters the schema offers: keyword fields by query name, and the date's facet (year).
+auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
+    std::set<std::string> names;
+    for (const auto& field : schema.fields()) {
+        if (field.type == schema::FieldType::keyword && !field.prefix.empty()) names.insert(field.query_name);
+        if (field.type == schema::FieldType::date && !field.facet.empty()) names.insert(field.facet);
+    }
+    return names;
+}
+
+// The upper end of a `to` bound: a bare date covers its whole day.
+auto inclusive_end(const schema::Date& to) -> std::string {
+    auto end = to;
+    if (to.hour == 0 && to.minute == 0 && to.second == 0) {
+        end.hour = 23;
+        end.minute = 59;
+        end.second = 59;
+    }
+    return end.sortable();
+}
+
+enum class Token { operand, binary_op, not_op, open, close };
+
+auto classify(std::string_view word) -> Token {
+    static const std::set<std::string_view> binary{"AND", "OR", "XOR", "NEAR", "ADJ"};
+    auto base = word.substr(0, word.find('/'));  // NEAR/3, ADJ/2
+    if (binary.contains(base)) return Token::binary_op;
+    if (word == "NOT") return Token::not_op;
+    return Token::operand;
+}
+
+}  // namespace
+
+void check_query_syntax(std::string_view query) {
+    std::vector<std::pair<Token, std::string>> tokens;
+    std::string word;
+    int depth = 0;
+    auto flush = [&] {
+        if (!word.empty()) tokens.emplace_back(classify(word), word);
+        word.clear();
+    };
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        char c = query[i];
+        if (c == '"') {
+            auto close = query.find('"', i + 1);
+            if (close == std::string_view::npos)
+                throw bad_request("invalid_query", "unbalanced quote: a phrase needs a closing \"");
+            word += std::string(query.substr(i, close - i + 1));
+            i = close;
+        } else if (c == '(' || c == ')') {
+            flush();
+            depth += c == '(' ? 1 : -1;
+            if (depth < 0) throw bad_request("invalid_query", "unbalanced parentheses: ')' without '('");
+            tokens.emplace_back(c == '(' ? Token::open : Token::close, std::string(1, c));
+        } else if (std::isspace(static_cast<unsigned char>(c))) {
+            flush();
+        } else {
+            word += c;
+        }
+    }
+    flush();
+    if (depth != 0) throw bad_request("invalid_query", "unbalanced parentheses: '(' without ')'");
+    auto ends_operand = [](Token t) { return t == Token::operand || t == Token::close; };
+    auto starts_operand = [](Token t) { return t == Token::operand || t == Token::open || t == Token::not_op; };
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        auto [type, text] = tokens[i];
+        bool has_prev = i > 0, has_next = i + 1 < tokens.size();
+        if (type == Token::binary_op) {
+            if (!has_prev || !ends_operand(tokens[i - 1].first) || !has_next || !starts_operand(tokens[i + 1].first))
+                throw bad_request("invalid_query", "'" + text + "' needs a word or group on both sides");
+        } else if (type == Token::not_op) {
+            bool prev_ok = has_prev && (ends_operand(tokens[i - 1].first) || tokens[i - 1].second == "AND");
+            if (!prev_ok)
+                throw bad_request("invalid_query", "'NOT' needs something to exclude from: write 'a NOT b' or 'a -b'");
+            if (!has_next || !(tokens[i + 1].first == Token::operand || tokens[i + 1].first == Token::open))
+                throw bad_request("invalid_query", "'NOT' needs a word or group after it");
+        } else if (type == Token::open && has_next && tokens[i + 1].first == Token::close) {
+            throw bad_request("invalid_query", "empty parentheses");
+        }
+    }
+}
+
+auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
+    -> SearchRequest {
+    static const std::set<std::string> single{"q", "page", "size", "sort", "op", "from", "to",
+                                              "facets", "snippet_length", "format"};
+    const auto filters = filter_names(schema);
+    SearchRequest request;
+    request.snippet_length = limits.snippet_length;
+    std::set<std::string> seen;
+    for (const auto& [name, value] : params) {
+        if (!single.contains(name) && !filters.contains(name)) {
+            std::string known;
+            for (const auto& n : single) known += (known.empty() ? "" : ", ") + n;
+            for (const auto& n : filters) known += ", " + n;
+            throw bad_request("unknown_parameter", "unknown parameter '" + name.substr(0, 40) + "' (known: " + known + ")");
+        }
+        if (single.contains(name) && !seen.insert(name).second)
+            throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
+        if (name == "q") {
+            if (value.size() > limits.max_query_bytes)
+                throw bad_request("query_too_long", "the query is longer than " +
+                                                        std::to_string(limits.max_query_bytes) + " bytes");
+            if (!valid_utf8(value)) throw bad_request("invalid_query", "the query is not valid UTF-8");
+            request.query = std::string(trim(value));
+        } else if (name == "page") {
+            request.page = parse_int(name, value);
+            if (request.page < 1) throw bad_request("invalid_parameter", "'page' starts at 1");
+        } else if (name == "size") {
+            request.size = parse_int(name, value);
+            if (request.size < 1 || request.size > limits.max_page_size)
+                throw bad_request("invalid_parameter",
+                                  "'size' must be between 1 and " + std::to_string(limits.max_page_size));
+        } else if (name == "sort") {
+            if (value == "relevance") request.sort = SortOrder::relevance;
+            else if (value == "date") request.sort = SortOrder::date_ascending;
+            else if (value == "-date") request.sort = SortOrder::date_descending;
+            else throw bad_request("invalid_parameter", "'sort' must be relevance, date or -date");
+            if (request.sort != SortOrder::relevance && !schema.date_field())
+                throw bad_request("invalid_parameter", "this index has no date to sort by");
+        } else if (name == "op") {
+            if (value == "and") request.op = DefaultOperator::and_;
+            else if (value == "or") request.op = DefaultOperator::or_;
+            else throw bad_request("invalid_parameter", "'op' must be and or or");
+        } else if (name == "from") {
+            request.from = parse_date_param(name, value);
+        } else if (name == "to") {
+            request.to = parse_date_param(name, value);
+        } else if (name == "facets") {
+            std::string_view rest = value;
+            while (!rest.empty()) {
+                auto comma = rest.find(',');
+                auto facet = std::string(trim(rest.substr(0, comma)));
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                if (facet.empty()) continue;
+                if (!schema.find_facet(facet)) {
+                    std::string known;
+                    for (const auto& n : schema.facet_names()) known += (known.empty() ? "" : ", ") + n;
+                    throw bad_request("invalid_parameter", "unknown facet '" + facet.substr(0, 40) + "' (known: " + known + ")");
+                }
+                if (std::find(request.facets.begin(), request.facets.end(), facet) == request.facets.end())
+                    request.facets.push_back(facet);
+            }
+        } else if (name == "snippet_length") {
+            request.snippet_length = parse_int(name, value);
+            if (request.snippet_length < 10 || request.snippet_length > limits.max_snippet_length)
+                throw bad_request("invalid_parameter", "'snippet_length' must be between 10 and " +
+                                                           std::to_string(limits.max_snippet_length));
+        } else if (name == "format") {
+            if (value != "json" && value != "html")
+                throw bad_request("invalid_parameter", "'format' must be json or html");
+            request.format = value;
+        } else {
+            // An exact-value filter.
+            const auto* date = schema.date_field();
+            if (date && name == date->facet && !is_year(value))
+                throw bad_request("invalid_parameter", "'" + name + "' must be a four-digit year");
+            if (value.empty()) throw bad_request("invalid_parameter", "'" + name + "' is empty");
+            request.filters.emplace_back(name, value);
+        }
+    }
+    if (request.query.empty()) throw bad_request("missing_query", "'q' is required and must not be empty");
+    if (static_cast<long>(request.page) * request.size > limits.max_result_window)
+        throw bad_request("invalid_parameter", "page * size may not exceed " + std::to_string(limits.max_result_window));
+    if (request.from && request.to && *request.from > *request.to)
+        throw bad_request("invalid_parameter", "'from' is after 'to'");
+    if ((request.from || request.to) && !schema.date_field())
+        throw bad_request("invalid_parameter", "this index has no date to filter by");
+    check_query_syntax(request.query);
+    return request;
+}
+
+auto parser_flags() -> unsigned {
+    return Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
+           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
+           Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+}
+
+auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
+    -> Xapian::Query {
+    parser.set_default_op(request.op == DefaultOperator::and_ ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+    auto query = parser.parse_query(request.query, parser_flags());
+
+    std::vector<Xapian::Query> filters;
+    for (const auto& [name, value] : request.filters) {
+        const auto* date = schema.date_field();
+        if (date && date->facet == name) {
+            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, *date->year_slot, value, value);
+        } else if (const auto* field = schema.find_by_query_name(name)) {
+            filters.emplace_back(schema.keyword_term(*field, value));
+        }
+    }
+    if (request.from || request.to) {
+        auto slot = *schema.date_field()->slot;
+        if (request.from && request.to) {
+            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot, request.from->sortable(), inclusive_end(*request.to));
+        } else if (request.from) {
+            filters.emplace_back(Xapian::Query::OP_VALUE_GE, slot, request.from->sortable());
+        } else {
+            filters.emplace_back(Xapian::Query::OP_VALUE_LE, slot, inclusive_end(*request.to));
+        }
+    }
+    if (filters.empty()) return query;
+    Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());
+    return {Xapian::Query::OP_FILTER, query, filter};
+}
+
+}  // namespace broadsheet::server

@@ -1,0 +1,119 @@
+#include "broadsheet/server/routes.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/html.hpp"
+
+namespace broadsheet::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* json_type = "application/json; charset=utf-8";
+constexpr const char* html_type = "text/html; charset=utf-8";
+
+void send_json(httplib::Response& res, const json& body, int status = 200) {
+    res.status = status;
+    // Invalid UTF-8 in stored text must not turn into an exception here.
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), json_type);
+}
+
+void send_error(httplib::Response& res, const ApiError& error) {
+    res.status = error.status;
+    res.set_content(error_body(error), json_type);
+}
+
+// Times the handler (Server-Timing, read by the access log) and turns any
+// exception into the JSON error for it.
+auto timed(std::function<void(const httplib::Request&, httplib::Response&)> handler) -> httplib::Server::Handler {
+    return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        auto started = std::chrono::steady_clock::now();
+        try {
+            handler(req, res);
+        } catch (...) {
+            send_error(res, to_api_error(std::current_exception()));
+        }
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        char timing[48];
+        std::snprintf(timing, sizeof timing, "app;dur=%.3f", ms);
+        res.set_header("Server-Timing", timing);
+    };
+}
+
+auto wants_html(const httplib::Request& req, const std::optional<std::string>& format) -> bool {
+    if (format) return *format == "html";
+    return prefers_html(req.get_header_value("Accept"));
+}
+
+void get_search(SearchService& service, const httplib::Request& req, httplib::Response& res) {
+    std::optional<std::string> format;
+    if (auto it = req.params.find("format"); it != req.params.end()) format = it->second;
+    bool html = wants_html(req, format) && format.value_or("html") == "html";
+    if (html && !req.has_param("q")) {
+        res.set_content(render_home_page(), html_type);  // the empty search box
+        return;
+    }
+    try {
+        auto request = parse_search_request(req.params, service.config(), service.schema());
+        auto result = service.search(request);
+        if (html) {
+            res.set_content(render_search_page(result, request), html_type);
+        } else {
+            send_json(res, result);
+        }
+    } catch (...) {
+        auto error = to_api_error(std::current_exception());
+        if (!html) {
+            send_error(res, error);
+            return;
+        }
+        auto q = req.get_param_value("q");
+        res.status = error.status;
+        res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what()), html_type);
+    }
+}
+
+void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res) {
+    send_json(res, service.article(req.matches[1].str()));
+}
+
+}  // namespace
+
+void register_routes(httplib::Server& server, SearchService& service) {
+    server.Get("/search", timed([&service](const auto& req, auto& res) { get_search(service, req, res); }));
+    server.Get(R"(/articles/([^/]+))",
+               timed([&service](const auto& req, auto& res) { get_article(service, req, res); }));
+    server.Get("/healthz", timed([](const auto&, auto& res) { send_json(res, json{{"status", "ok"}}); }));
+    server.Get("/readyz", timed([&service](const auto&, auto& res) {
+                   auto [ready, body] = service.readiness();
+                   send_json(res, body, ready ? 200 : 503);
+               }));
+    server.Get("/stats", timed([&service](const auto&, auto& res) { send_json(res, service.stats()); }));
+    server.Get("/", timed([](const auto&, auto& res) { res.set_redirect("/search", 302); }));
+
+    // Everything that is not a route above, or that httplib itself rejects
+    // (malformed request line, oversized URI), still answers JSON.
+    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError error(res.status, code_for_status(res.status),
+                       res.status == 404 ? "no such route" : "the request was rejected");
+        send_error(res, error);
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        send_error(res, to_api_error(error));
+    });
+    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        auto timing = res.get_header_value("Server-Timing");
+        auto at = timing.find("dur=");
+        auto ms = at == std::string::npos ? std::string("-") : timing.substr(at + 4);
+        spdlog::info("{} {} {} took_ms={}", req.method, req.path, res.status, ms);
+    });
+}
+
+}  // namespace broadsheet::server

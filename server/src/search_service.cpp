@@ -1,0 +1,203 @@
+#include "broadsheet/server/search_service.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "broadsheet/schema/document.hpp"
+#include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/snippets.hpp"
+
+namespace broadsheet::server {
+
+using nlohmann::json;
+
+namespace {
+
+// Counts each of the values a multi-valued slot holds (tags), over every
+// document the match considers.
+class MultiValueCountMatchSpy : public Xapian::MatchSpy {
+public:
+    explicit MultiValueCountMatchSpy(Xapian::valueno slot) : m_slot(slot) {}
+    void operator()(const Xapian::Document& doc, double) override {
+        for (auto& value : schema::split_values(doc.get_value(m_slot))) ++m_counts[value];
+    }
+    [[nodiscard]] auto counts() const -> const std::map<std::string, Xapian::doccount>& { return m_counts; }
+
+private:
+    Xapian::valueno m_slot;
+    std::map<std::string, Xapian::doccount> m_counts;
+};
+
+struct FacetSpy {
+    std::string name;
+    std::unique_ptr<Xapian::ValueCountMatchSpy> single;
+    std::unique_ptr<MultiValueCountMatchSpy> multi;
+};
+
+// Most frequent first, then by value, at most `limit`.
+auto facet_json(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit) -> json {
+    std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    if (counts.size() > limit) counts.resize(limit);
+    json out = json::array();
+    for (const auto& [value, count] : counts) out.push_back({{"value", value}, {"count", count}});
+    return out;
+}
+
+constexpr std::size_t max_facet_values = 20;
+
+auto round3(double value) -> double { return std::round(value * 1000.0) / 1000.0; }
+
+auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config) -> json {
+    auto started = std::chrono::steady_clock::now();
+    const auto& schema = searcher.info->schema;
+    auto query = build_query(request, schema, searcher.parser);
+
+    Xapian::Enquire enquire(searcher.db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BM25Weight());
+    if (request.sort != SortOrder::relevance) {
+        enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
+                                                 request.sort == SortOrder::date_descending);
+    }
+    std::vector<FacetSpy> spies;
+    for (const auto& name : request.facets) {
+        const auto* field = schema.find_facet(name);
+        FacetSpy spy{name, nullptr, nullptr};
+        if (field->type == schema::FieldType::date) {
+            spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->year_slot);
+            enquire.add_matchspy(spy.single.get());
+        } else if (field->multi) {
+            spy.multi = std::make_unique<MultiValueCountMatchSpy>(*field->slot);
+            enquire.add_matchspy(spy.multi.get());
+        } else {
+            spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->slot);
+            enquire.add_matchspy(spy.single.get());
+        }
+        spies.push_back(std::move(spy));
+    }
+    auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
+    auto size = static_cast<Xapian::doccount>(request.size);
+    // Facets count the whole match, so every match must be seen.
+    Xapian::doccount check_at_least = spies.empty() ? offset + size + 1 : searcher.db.get_doccount();
+    auto mset = enquire.get_mset(offset, size, check_at_least);
+
+    const auto* snippet_field = schema.snippet_field();
+    const auto* title_field = schema.title_field();
+    auto stemmer = schema.stemmer();
+    json hits = json::array();
+    Xapian::doccount rank = offset;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        auto doc = it.get_document();
+        auto stored = schema::stored_fields(schema, doc);
+        json hit{{"id", stored[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
+        for (auto& [name, value] : stored.items()) {
+            if (name == schema.id_field().name || (snippet_field && name == snippet_field->name)) continue;
+            hit[name] = value;
+        }
+        if (title_field) {
+            auto title = stored.value(title_field->name, json());
+            hit[title_field->name + "_html"] =
+                title.is_string() ? highlight_all(mset, title.get<std::string>(), stemmer) : "";
+        }
+        if (snippet_field) {
+            auto body = stored.value(snippet_field->name, json());
+            hit["snippet_html"] =
+                body.is_string() ? make_snippet(mset, body.get<std::string>(), request.snippet_length, stemmer) : "";
+        }
+        hits.push_back(std::move(hit));
+    }
+
+    json facets = json::object();
+    for (const auto& spy : spies) {
+        std::vector<std::pair<std::string, Xapian::doccount>> counts;
+        if (spy.single) {
+            for (auto v = spy.single->values_begin(); v != spy.single->values_end(); ++v)
+                if (!(*v).empty()) counts.emplace_back(*v, v.get_termfreq());
+        } else {
+            counts.assign(spy.multi->counts().begin(), spy.multi->counts().end());
+        }
+        facets[spy.name] = facet_json(std::move(counts), max_facet_values);
+    }
+
+    json suggestion = nullptr;
+    auto corrected = searcher.parser.get_corrected_query_string();
+    if (!corrected.empty() && corrected != request.query) suggestion = corrected;
+
+    double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    (void)config;
+    return json{{"query", request.query},
+                {"total", mset.get_matches_estimated()},
+                {"total_exact", mset.get_matches_lower_bound() == mset.get_matches_upper_bound()},
+                {"page", request.page},
+                {"size", request.size},
+                {"took_ms", round3(took_ms)},
+                {"generation", searcher.info->generation},
+                {"hits", std::move(hits)},
+                {"facets", std::move(facets)},
+                {"suggestion", suggestion}};
+}
+
+// Runs `work` on a leased searcher, retrying once on a new revision if a
+// writer moved the database underneath the read.
+template <typename Work>
+auto with_searcher(SearcherPool& pool, Work&& work) {
+    auto lease = pool.acquire();
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return work(*lease);
+        } catch (const Xapian::DatabaseModifiedError&) {
+            if (attempt >= 2) throw;
+            lease.reopen();
+        }
+    }
+}
+
+}  // namespace
+
+SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool)
+    : m_config(config), m_watcher(watcher), m_pool(pool) {}
+
+auto SearchService::schema() const -> schema::Schema {
+    auto info = m_watcher.info();
+    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+    return info->schema;
+}
+
+auto SearchService::search(const SearchRequest& request) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config); });
+}
+
+auto SearchService::article(std::string_view id) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) -> json {
+        const auto& schema = searcher.info->schema;
+        auto term = schema.id_term(id);
+        auto posting = searcher.db.postlist_begin(term);
+        if (posting == searcher.db.postlist_end(term))
+            throw ApiError(404, "not_found", "no article with id '" + std::string(id.substr(0, 200)) + "'");
+        return schema::stored_fields(schema, searcher.db.get_document(*posting));
+    });
+}
+
+auto SearchService::stats() const -> json {
+    auto info = m_watcher.info();
+    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+    json fields = json::array();
+    for (const auto& field : info->schema.to_json()["fields"]) fields.push_back(field);
+    return json{{"documents", info->documents},
+                {"generation", info->generation},
+                {"revision", info->revision},
+                {"built_at", info->built_at},
+                {"language", info->schema.language()},
+                {"fields", fields}};
+}
+
+auto SearchService::readiness() const -> std::pair<bool, json> {
+    auto info = m_watcher.info();
+    if (!info) return {false, json{{"status", "unavailable"}, {"reason", "no index has been published yet"}}};
+    return {true, json{{"status", "ready"}, {"generation", info->generation}, {"documents", info->documents}}};
+}
+
+}  // namespace broadsheet::server
