@@ -1,1 +1,146 @@
 #include <doctest/doctest.h>
+
+#include <xapian.h>
+
+#include "broadsheet/indexer/generations.hpp"
+#include "broadsheet/indexer/index_builder.hpp"
+#include "broadsheet/schema/schema.hpp"
+#include "test_support.hpp"
+
+using namespace broadsheet::indexer;
+using broadsheet::testing::fixture;
+using broadsheet::testing::TempDir;
+using broadsheet::testing::write_file;
+
+namespace {
+
+auto options_for(const TempDir& dir, std::vector<std::string> inputs) -> BuildOptions {
+    BuildOptions options;
+    options.index_root = dir / "index";
+    options.inputs = std::move(inputs);
+    return options;
+}
+
+auto open_live(const TempDir& dir) -> Xapian::Database {
+    auto live = read_current_generation(dir / "index");
+    REQUIRE(live.has_value());
+    return Xapian::Database((dir / "index" / *live).string());
+}
+
+}  // namespace
+
+TEST_CASE("a build publishes a verified generation with its schema and spelling data") {
+    TempDir dir;
+    auto summary = build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    CHECK(summary.generation == "gen-000001");
+    CHECK(summary.documents == 12);
+    CHECK(summary.total_documents == 12);
+    CHECK(summary.bad_records == 0);
+    CHECK(summary.index_bytes > 0);
+    auto db = open_live(dir);
+    CHECK(db.get_doccount() == 12);
+    CHECK(db.get_metadata(broadsheet::schema::metadata::schema) ==
+          broadsheet::schema::Schema::default_schema().to_string());
+    CHECK_FALSE(db.get_metadata(broadsheet::schema::metadata::built_at).empty());
+    CHECK(db.get_spelling_suggestion("goverment") == "government");
+    CHECK(format_summary(summary).find("indexed 12 documents (0 bad)") != std::string::npos);
+}
+
+TEST_CASE("a bad record fails the build, names file and line, and leaves the live index untouched") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    try {
+        (void)build_index(options_for(dir, {fixture("bad_record.jsonl").string()}));
+        FAIL("the build succeeded");
+    } catch (const BuildError& e) {
+        CHECK(std::string(e.what()).find("bad_record.jsonl:4") != std::string::npos);
+    }
+    CHECK(read_current_generation(dir / "index") == "gen-000001");
+    CHECK(open_live(dir).get_doccount() == 12);
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "index"))
+        CHECK(entry.path().filename().string().rfind(".staging", 0) != 0);
+}
+
+TEST_CASE("with skip_bad the bad records are counted and the rest published") {
+    TempDir dir;
+    auto options = options_for(dir, {fixture("bad_record.jsonl").string()});
+    options.skip_bad = true;
+    auto summary = build_index(options);
+    CHECK(summary.bad_records == 1);
+    CHECK(summary.documents == 4);
+}
+
+TEST_CASE("records failing schema validation are bad records too") {
+    TempDir dir;
+    write_file(dir / "in.jsonl", "{\"id\": \"a\", \"title\": \"ok\"}\n{\"title\": \"no id\"}\n");
+    CHECK_THROWS_WITH_AS((void)build_index(options_for(dir, {(dir / "in.jsonl").string()})),
+                         doctest::Contains("in.jsonl:2: missing id"), BuildError);
+}
+
+TEST_CASE("an empty input publishes nothing unless allowed") {
+    TempDir dir;
+    write_file(dir / "empty.jsonl", "");
+    CHECK_THROWS_AS((void)build_index(options_for(dir, {(dir / "empty.jsonl").string()})), BuildError);
+    CHECK_FALSE(read_current_generation(dir / "index").has_value());
+    auto options = options_for(dir, {(dir / "empty.jsonl").string()});
+    options.allow_empty = true;
+    CHECK(build_index(options).total_documents == 0);
+}
+
+TEST_CASE("add upserts by id in the live generation and delete removes by id") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    write_file(dir / "more.jsonl",
+               "{\"id\": \"a001\", \"title\": \"Replaced headline about zeppelins\"}\n"
+               "{\"id\": \"new1\", \"title\": \"A brand new article\"}\n");
+    auto added = add_documents(options_for(dir, {(dir / "more.jsonl").string()}));
+    CHECK(added.generation == "gen-000001");
+    CHECK(added.documents == 2);
+    CHECK(added.total_documents == 13);
+    auto db = open_live(dir);
+    CHECK(db.get_termfreq("zeppelins") == 1);
+    CHECK(db.get_termfreq("Qa001") == 1);
+
+    auto deleted = delete_documents(dir / "index", {"new1", "missing"});
+    CHECK(deleted.deleted == std::vector<std::string>{"new1"});
+    CHECK(deleted.not_found == std::vector<std::string>{"missing"});
+    CHECK(open_live(dir).get_doccount() == 12);
+}
+
+TEST_CASE("a failed add changes nothing") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    write_file(dir / "more.jsonl", "{\"id\": \"z1\", \"title\": \"fine\"}\nnot json\n");
+    CHECK_THROWS_AS((void)add_documents(options_for(dir, {(dir / "more.jsonl").string()})), BuildError);
+    auto db = open_live(dir);
+    CHECK(db.get_doccount() == 12);
+    CHECK(db.get_termfreq("Qz1") == 0);
+}
+
+TEST_CASE("add without a built index explains what to do") {
+    TempDir dir;
+    CHECK_THROWS_WITH_AS((void)add_documents(options_for(dir, {fixture("articles.jsonl").string()})),
+                         doctest::Contains("run build first"), BuildError);
+}
+
+TEST_CASE("a rebuild publishes the next generation and keeps the previous one within the grace period") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    auto second = build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    CHECK(second.generation == "gen-000002");
+    CHECK(std::filesystem::exists(dir / "index" / "gen-000001"));
+    auto options = options_for(dir, {fixture("articles.jsonl").string()});
+    options.prune_grace = std::chrono::seconds(0);
+    (void)build_index(options);
+    CHECK_FALSE(std::filesystem::exists(dir / "index" / "gen-000001"));
+    CHECK_FALSE(std::filesystem::exists(dir / "index" / "gen-000002"));
+    CHECK(std::filesystem::exists(dir / "index" / "gen-000003"));
+}
+
+TEST_CASE("article text files are indexed with the file name as id") {
+    TempDir dir;
+    auto summary = build_index(options_for(dir, {fixture("text").string()}));
+    CHECK(summary.documents >= 3);
+    auto db = open_live(dir);
+    CHECK(db.get_termfreq("Qferry_timetable") == 1);
+}

@@ -1,1 +1,120 @@
 #include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "broadsheet/schema/schema.hpp"
+#include "test_support.hpp"
+
+using broadsheet::schema::FieldType;
+using broadsheet::schema::Schema;
+using broadsheet::schema::SchemaError;
+using nlohmann::json;
+
+namespace {
+
+auto minimal() -> json {
+    return json::parse(R"({"language": "english", "fields": [
+        {"name": "id", "type": "id", "prefix": "Q"},
+        {"name": "title", "type": "text", "prefix": "S", "weight": 2}]})");
+}
+
+void check_rejected(json schema, const std::string& expected_words) {
+    try {
+        (void)Schema::from_json(schema);
+        FAIL("schema was accepted: " << schema.dump());
+    } catch (const SchemaError& e) {
+        CHECK_MESSAGE(std::string(e.what()).find(expected_words) != std::string::npos, e.what());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the default schema declares the article fields with prefixes, slots and weights") {
+    auto schema = Schema::default_schema();
+    CHECK(schema.language() == "english");
+    CHECK(schema.id_field().name == "id");
+    CHECK(schema.prefix_for("title") == "S");
+    CHECK(schema.find("standfirst") == schema.find("subtitle"));
+    REQUIRE(schema.date_field() != nullptr);
+    CHECK(schema.slot_for("date") == *schema.date_field()->slot);
+    CHECK(schema.find("title")->weight > schema.find("body")->weight);
+    CHECK(schema.title_field()->name == "title");
+    CHECK(schema.snippet_field()->name == "body");
+    CHECK(schema.find_by_query_name("tag")->name == "tags");
+    CHECK(schema.find_facet("year")->name == "date");
+    CHECK(schema.find_facet("tag")->multi);
+    CHECK(schema.find("nonexistent") == nullptr);
+    CHECK_FALSE(schema.stopwords().empty());
+}
+
+TEST_CASE("the schema file in the repository is the one compiled in") {
+    auto file = Schema::load_file(broadsheet::testing::fixture("../../schema/articles.json").string());
+    CHECK(file.to_string() == Schema::default_schema().to_string());
+}
+
+TEST_CASE("a schema survives a round trip through its canonical JSON") {
+    auto schema = Schema::default_schema();
+    auto again = Schema::from_string(schema.to_string());
+    CHECK(again.to_string() == schema.to_string());
+    CHECK(again.fields().size() == schema.fields().size());
+}
+
+TEST_CASE("invalid schemas are rejected with the reason") {
+    check_rejected(json::array(), "JSON object");
+    auto no_fields = minimal();
+    no_fields.erase("fields");
+    check_rejected(no_fields, "fields");
+    auto bad_type = minimal();
+    bad_type["fields"][1]["type"] = "number";
+    check_rejected(bad_type, "unknown type 'number'");
+    auto bad_prefix = minimal();
+    bad_prefix["fields"][1]["prefix"] = "title";
+    check_rejected(bad_prefix, "prefix");
+    auto same_prefix = minimal();
+    same_prefix["fields"].push_back({{"name", "body"}, {"type", "text"}, {"prefix", "S"}});
+    check_rejected(same_prefix, "used twice");
+    auto no_id = minimal();
+    no_id["fields"].erase(0);
+    check_rejected(no_id, "exactly one field of type 'id'");
+    auto unknown_key = minimal();
+    unknown_key["fields"][1]["wieght"] = 3;
+    check_rejected(unknown_key, "unknown key 'wieght'");
+    auto bad_language = minimal();
+    bad_language["language"] = "klingon";
+    check_rejected(bad_language, "unknown language");
+    auto date_without_slot = minimal();
+    date_without_slot["fields"].push_back({{"name", "date"}, {"type", "date"}});
+    check_rejected(date_without_slot, "needs a slot");
+    auto slot_twice = minimal();
+    slot_twice["fields"].push_back({{"name", "date"}, {"type", "date"}, {"slot", 0}, {"year_slot", 0}});
+    check_rejected(slot_twice, "slot 0 is used twice");
+    auto nothing_searchable = minimal();
+    nothing_searchable["fields"][1]["weight"] = 0;
+    check_rejected(nothing_searchable, "weight above 0");
+}
+
+TEST_CASE("loading a missing or malformed schema file names the file") {
+    broadsheet::testing::TempDir dir;
+    broadsheet::testing::write_file(dir / "bad.json", "{ not json");
+    CHECK_THROWS_WITH_AS((void)Schema::load_file((dir / "bad.json").string()),
+                         doctest::Contains("bad.json"), SchemaError);
+    CHECK_THROWS_AS((void)Schema::load_file((dir / "missing.json").string()), SchemaError);
+}
+
+TEST_CASE("keyword terms are case-folded and id terms carry the id prefix") {
+    auto schema = Schema::default_schema();
+    CHECK(schema.id_term("a1") == "Qa1");
+    CHECK(schema.keyword_term(*schema.find("tags"), "Economy") == "Keconomy");
+}
+
+TEST_CASE("index and query analysis share stemmer and stopwords") {
+    auto schema = Schema::default_schema();
+    CHECK(schema.stemmer()("running") == "run");
+    REQUIRE(schema.stopper() != nullptr);
+    CHECK((*schema.stopper())("the"));
+    CHECK_FALSE((*schema.stopper())("government"));
+    Xapian::QueryParser parser;
+    schema.configure(parser);
+    auto query = parser.parse_query("title:markets");
+    CHECK(query.get_description().find("ZSmarket") != std::string::npos);
+}
