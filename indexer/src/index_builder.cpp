@@ -39,9 +39,10 @@ auto load_stored_schema(const Xapian::Database& db, const fs::path& path) -> sch
 // Streams every record of the inputs into `db`, counting and reporting bad ones.
 class DocumentWriter {
 public:
+    /// `fresh`: the database started empty, so an id not yet written cannot be in it.
     DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
-                   Xapian::WritableDatabase& db)
-        : m_options(options), m_schema(schema), m_db(db) {
+                   Xapian::WritableDatabase& db, bool fresh)
+        : m_options(options), m_schema(schema), m_db(db), m_fresh(fresh) {
         schema.configure(m_generator);
         if (options.spelling) {
             m_generator.set_database(db);
@@ -60,9 +61,15 @@ public:
                     auto article = schema::normalize_record(m_schema, record.value);
                     const auto& id = article[m_schema.id_field().name].get_ref<const std::string&>();
                     auto doc = schema::make_document(m_schema, article, m_generator);
-                    m_db.replace_document(m_schema.id_term(id), doc);
+                    // A fresh generation only needs the id lookup for ids it has already
+                    // written; add_document skips it, which makes building several times faster.
+                    if (m_fresh && m_ids.insert(id).second) {
+                        m_db.add_document(doc);
+                    } else {
+                        m_db.replace_document(m_schema.id_term(id), doc);
+                        m_ids.insert(id);
+                    }
                     ++summary.documents;
-                    m_ids.insert(id);
                 } catch (const schema::RecordError& e) {
                     bad(summary, record.origin, e.what());
                 }
@@ -94,6 +101,7 @@ private:
     const BuildOptions& m_options;
     const schema::Schema& m_schema;
     Xapian::WritableDatabase& m_db;
+    bool m_fresh;
     Xapian::TermGenerator m_generator;
     std::unordered_set<std::string> m_ids;
 };
@@ -132,12 +140,15 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
     BuildSummary summary;
     summary.generation = root.next_generation();
     auto staging = root.prepare_staging(summary.generation);
+    // Documents go into a scratch database first, which is then compacted
+    // into the staging directory: half the size, and faster to search.
+    auto scratch = fs::path(staging.string() + ".raw");
     try {
         std::uint64_t distinct = 0;
         {
             // No fsync per commit: the whole directory is synced once, before publishing.
-            Xapian::WritableDatabase db(staging.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
-            DocumentWriter writer(options, schema, db);
+            Xapian::WritableDatabase db(scratch.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+            DocumentWriter writer(options, schema, db, true);
             writer.run(summary);
             distinct = writer.distinct_ids();
             if (distinct == 0 && !options.allow_empty)
@@ -149,12 +160,16 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
             db.commit();
             db.close();
         }
+        fs::remove(staging);  // compact() creates it
+        Xapian::Database(scratch.string()).compact(staging.string(), Xapian::Compactor::FULL);
+        fs::remove_all(scratch);
         verify_generation(staging, schema, distinct);
         sync_directory(staging);
         root.publish(summary.generation, staging);
         summary.total_documents = distinct;
     } catch (...) {
         std::error_code ignored;
+        fs::remove_all(scratch, ignored);
         fs::remove_all(staging, ignored);
         throw;
     }
@@ -177,7 +192,7 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
     Xapian::WritableDatabase db(summary.path.string(), Xapian::DB_OPEN);
     // The generation keeps the schema it was built with, whatever --schema says now.
     auto schema = load_stored_schema(db, summary.path);
-    DocumentWriter writer(options, schema, db);
+    DocumentWriter writer(options, schema, db, false);
     // One transaction: readers see all of an add or none of it, and a failed
     // add (a bad record, say) leaves the index as it was.
     db.begin_transaction();

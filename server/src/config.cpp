@@ -1,6 +1,8 @@
 #include "broadsheet/server/config.hpp"
 
+#include <set>
 #include <stdexcept>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -15,9 +17,14 @@ void ServerConfig::validate() const {
     if (keep_alive_max_requests < 1) throw std::invalid_argument("--keep-alive-requests must be at least 1");
     if (max_query_bytes < 16) throw std::invalid_argument("--max-query-bytes must be at least 16");
     if (max_page_size < 1) throw std::invalid_argument("--max-page-size must be at least 1");
+    if (max_result_window < 1) throw std::invalid_argument("--max-result-window must be at least 1");
     if (snippet_length < 10 || snippet_length > max_snippet_length)
         throw std::invalid_argument("--snippet-length must be between 10 and --max-snippet-length");
     if (max_wildcard_expansion < 1) throw std::invalid_argument("--max-wildcard-expansion must be at least 1");
+    // spdlog turns an unknown level name into "off", silencing every log line.
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (!levels.contains(log_level))
+        throw std::invalid_argument("--log-level must be one of trace, debug, info, warn, error, critical, off");
 }
 
 auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerConfig {
@@ -43,6 +50,8 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerCo
         ->envname("BROADSHEET_MAX_RESULT_WINDOW");
     app.add_option("--snippet-length", config.snippet_length, "default snippet length (characters)")
         ->envname("BROADSHEET_SNIPPET_LENGTH");
+    app.add_option("--max-snippet-length", config.max_snippet_length, "longest snippet_length a request may ask for")
+        ->envname("BROADSHEET_MAX_SNIPPET_LENGTH");
     app.add_option("--max-wildcard-expansion", config.max_wildcard_expansion,
                    "words a prefix* may expand to")->envname("BROADSHEET_MAX_WILDCARD_EXPANSION");
     app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")

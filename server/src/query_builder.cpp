@@ -23,6 +23,13 @@ auto valid_utf8(std::string_view text) -> bool {
         if (text.size() - i <= extra) return false;
         for (std::size_t k = 1; k <= extra; ++k)
             if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
+        // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+        if (extra >= 2) {
+            auto second = static_cast<unsigned char>(text[i + 1]);
+            if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
+                (c == 0xf4 && second > 0x8f))
+                return false;
+        }
         i += extra + 1;
     }
     return true;
@@ -62,6 +69,21 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
         if (field.type == schema::FieldType::date && !field.facet.empty()) names.insert(field.facet);
     }
     return names;
+}
+
+// A `to` bound given as a year or a month (parse_date accepts YYYY and
+// YYYY-MM) means the whole period: it ends on the period's last day.
+auto period_end(std::string_view value, schema::Date date) -> schema::Date {
+    auto precision = trim(value).size();
+    if (precision == 4) {
+        date.month = 12;
+        date.day = 31;
+    } else if (precision == 7) {
+        static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0;
+        date.day = date.month == 2 && leap ? 29 : days[date.month - 1];
+    }
+    return date;
 }
 
 // The upper end of a `to` bound: a bare date covers its whole day.
@@ -181,7 +203,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         } else if (name == "from") {
             request.from = parse_date_param(name, value);
         } else if (name == "to") {
-            request.to = parse_date_param(name, value);
+            request.to = period_end(value, parse_date_param(name, value));
         } else if (name == "facets") {
             std::string_view rest = value;
             while (!rest.empty()) {
@@ -218,7 +240,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
     if (request.query.empty()) throw bad_request("missing_query", "'q' is required and must not be empty");
     if (static_cast<long>(request.page) * request.size > limits.max_result_window)
         throw bad_request("invalid_parameter", "page * size may not exceed " + std::to_string(limits.max_result_window));
-    if (request.from && request.to && *request.from > *request.to)
+    if (request.from && request.to && request.from->sortable() > inclusive_end(*request.to))
         throw bad_request("invalid_parameter", "'from' is after 'to'");
     if ((request.from || request.to) && !schema.date_field())
         throw bad_request("invalid_parameter", "this index has no date to filter by");

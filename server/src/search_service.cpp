@@ -184,8 +184,8 @@ auto SearchService::article(std::string_view id) -> json {
 auto SearchService::stats() const -> json {
     auto info = m_watcher.info();
     if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
-    json fields = json::array();
-    for (const auto& field : info->schema.to_json()["fields"]) fields.push_back(field);
+    auto schema_json = info->schema.to_json();
+    json fields = schema_json["fields"];
     return json{{"documents", info->documents},
                 {"generation", info->generation},
                 {"revision", info->revision},

@@ -1,1 +1,453 @@
+// End to end: real indexes built by the real broadsheet-indexer, served by
+// the real broadsheet-server on a loopback port, queried over HTTP.
 #include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using namespace broadsheet::testing;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+auto encode(const std::string& text) -> std::string {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+struct Response {
+    int status = 0;
+    std::string content_type;
+    std::string body;
+    [[nodiscard]] auto json_body() const -> json { return json::parse(body); }
+};
+
+auto get(int port, const std::string& path, const httplib::Headers& headers = {}) -> Response {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10s);
+    auto result = client.Get(path, headers);
+    REQUIRE_MESSAGE(result, "no response for " << path << ": " << httplib::to_string(result.error()));
+    return {result->status, result->get_header_value("Content-Type"), result->body};
+}
+
+auto search(int port, const std::string& query, const std::string& extra = "") -> json {
+    auto response = get(port, "/search?q=" + encode(query) + extra);
+    INFO(response.body);
+    REQUIRE(response.status == 200);
+    return response.json_body();
+}
+
+auto ids_of(const json& result) -> std::vector<std::string> {
+    std::vector<std::string> ids;
+    for (const auto& hit : result["hits"]) ids.push_back(hit["id"].get<std::string>());
+    return ids;
+}
+
+// Polls until `done` holds or the deadline passes (no fixed sleeps).
+template <typename Predicate>
+auto eventually(Predicate done, std::chrono::milliseconds timeout = 10s) -> bool {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return done();
+}
+
+void check_error(const Response& response, int status, const std::string& code) {
+    INFO(response.body);
+    CHECK(response.status == status);
+    CHECK(response.content_type == "application/json; charset=utf-8");
+    auto body = json::parse(response.body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body["error"]["status"] == status);
+    CHECK(body["error"]["code"] == code);
+    CHECK(body["error"]["message"].is_string());
+}
+
+// A JSONL file of `count` synthetic articles, large enough that indexing takes a while.
+auto write_synthetic_corpus(const fs::path& path, int count) {
+    std::ofstream out(path);
+    for (int i = 0; i < count; ++i) {
+        std::string body;
+        for (int w = 0; w < 120; ++w) body += "word" + std::to_string((i * 31 + w * 7) % 5000) + " ";
+        out << json{{"id", "s" + std::to_string(i)}, {"title", "Synthetic story " + std::to_string(i)}, {"body", body}}.dump()
+            << '\n';
+    }
+}
+
+struct FixtureIndex {
+    TempDir dir;
+    fs::path root = dir / "index";
+    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
+};
+
+}  // namespace
+
+TEST_CASE("health, readiness and stats describe the served index") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto health = get(server.port(), "/healthz");
+    CHECK(health.status == 200);
+    CHECK(health.json_body()["status"] == "ok");
+    auto ready = get(server.port(), "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(ready.json_body()["generation"] == "gen-000001");
+    CHECK(ready.json_body()["documents"] == 12);
+    auto stats = get(server.port(), "/stats").json_body();
+    CHECK(stats["documents"] == 12);
+    CHECK(stats["generation"] == "gen-000001");
+    CHECK_FALSE(stats["built_at"].get<std::string>().empty());
+    CHECK(stats["fields"].size() == 7);
+}
+
+TEST_CASE("readyz is 503 until an index is published, then the server picks it up") {
+    TempDir dir;
+    ServerProcess server(dir / "index");
+    check_error(get(server.port(), "/search?q=lenovo"), 503, "index_unavailable");
+    CHECK(get(server.port(), "/readyz").status == 503);
+    build_index(dir / "index", {fixture("articles.jsonl").string()});
+    CHECK(eventually([&] { return get(server.port(), "/readyz").status == 200; }));
+    CHECK(search(server.port(), "lenovo")["total"] == 2);
+}
+
+TEST_CASE("search answers the documented JSON shape") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto response = get(server.port(), "/search?q=lenovo");
+    CHECK(response.status == 200);
+    CHECK(response.content_type == "application/json; charset=utf-8");
+    auto result = response.json_body();
+    for (const char* key : {"query", "total", "total_exact", "page", "size", "took_ms", "hits", "facets", "suggestion"})
+        CHECK_MESSAGE(result.contains(key), key);
+    CHECK(result["query"] == "lenovo");
+    CHECK(result["page"] == 1);
+    CHECK(result["size"] == 10);
+    REQUIRE(result["hits"].size() == 2);
+    auto hit = result["hits"][0];
+    for (const char* key : {"id", "rank", "score", "title", "title_html", "date", "url", "tags", "snippet_html"})
+        CHECK_MESSAGE(hit.contains(key), key);
+    CHECK(hit["rank"] == 1);
+    CHECK(hit["tags"].is_array());
+    CHECK_FALSE(hit.contains("body"));  // snippets, not whole bodies
+}
+
+TEST_CASE("a title match ranks above a passing mention in the body") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto ids = ids_of(search(server.port(), "lenovo"));
+    REQUIRE(ids.size() == 2);
+    CHECK(ids[0] == "a001");  // "Lenovo buys IBM server business"
+    CHECK(ids[1] == "a002");  // mentions Lenovo once, last sentence
+}
+
+TEST_CASE("a phrase matches only adjacent words while keywords match anywhere") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto phrase = ids_of(search(server.port(), "\"interest rates rose\""));
+    CHECK(phrase == std::vector<std::string>{"a003"});
+    auto keywords = ids_of(search(server.port(), "interest rates rose"));
+    CHECK(keywords.size() >= 3);
+    CHECK(std::find(keywords.begin(), keywords.end(), "a011") != keywords.end());
+    CHECK(std::find(keywords.begin(), keywords.end(), "a004") != keywords.end());
+}
+
+TEST_CASE("op=or matches any word and op=and requires all") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto all = search(server.port(), "lenovo zürich");
+    auto any = search(server.port(), "lenovo zürich", "&op=or");
+    CHECK(all["total"] == 0);
+    CHECK(any["total"] == 3);
+}
+
+TEST_CASE("snippets and titles mark the matched terms and escape the article's HTML") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto lenovo = search(server.port(), "lenovo");
+    CHECK(lenovo["hits"][0]["title_html"].get<std::string>().find("<mark>Lenovo</mark>") != std::string::npos);
+    CHECK(lenovo["hits"][0]["snippet_html"].get<std::string>().find("<mark>") != std::string::npos);
+
+    auto script = search(server.port(), "script");
+    REQUIRE(script["total"] == 1);
+    auto hit = script["hits"][0];
+    for (const char* field : {"title_html", "snippet_html"}) {
+        auto html = hit[field].get<std::string>();
+        CAPTURE(html);
+        CHECK(html.find("<script") == std::string::npos);
+        CHECK(html.find("&lt;") != std::string::npos);
+        CHECK(html.find("AT&amp;T") != std::string::npos);
+    }
+    CHECK(hit["title"].get<std::string>().find("<script>") != std::string::npos);  // plain text stays plain
+}
+
+TEST_CASE("stemming matches other forms of a word") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto governments = search(server.port(), "governments");
+    CHECK(governments["total"].get<int>() >= 3);
+}
+
+TEST_CASE("paging walks the ranked list without overlap") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto everything = ids_of(search(server.port(), "government", "&size=10"));
+    REQUIRE(everything.size() >= 4);
+    auto first = search(server.port(), "government", "&size=2&page=1");
+    auto second = search(server.port(), "government", "&size=2&page=2");
+    CHECK(ids_of(first) == std::vector<std::string>(everything.begin(), everything.begin() + 2));
+    CHECK(ids_of(second) == std::vector<std::string>(everything.begin() + 2, everything.begin() + 4));
+    CHECK(second["hits"][0]["rank"] == 3);
+    CHECK(first["total"] == second["total"]);
+}
+
+TEST_CASE("filters, date ranges, sorting and facets") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto tagged = search(server.port(), "government", "&tag=Politics&facets=tag,year");
+    for (const auto& hit : tagged["hits"]) {
+        auto tags = hit["tags"].dump();
+        CHECK(tags.find("politics") != std::string::npos);
+    }
+    CHECK(tagged["facets"]["tag"].is_array());
+    CHECK(tagged["facets"]["year"].is_array());
+    auto newest = search(server.port(), "government", "&op=or&sort=-date");
+    std::string previous = "9999";
+    for (const auto& hit : newest["hits"]) {
+        if (!hit["date"].is_string()) continue;
+        auto date = hit["date"].get<std::string>();
+        CHECK(date <= previous);
+        previous = date;
+    }
+    auto ranged = search(server.port(), "government", "&from=2014-01-01&to=2014-12-31");
+    for (const auto& hit : ranged["hits"]) CHECK(hit["date"].get<std::string>().substr(0, 4) == "2014");
+}
+
+TEST_CASE("browsers get an HTML results page, others JSON, and format= overrides") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Headers browser{{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}};
+    auto page = get(server.port(), "/search?q=script", browser);
+    CHECK(page.status == 200);
+    CHECK(page.content_type == "text/html; charset=utf-8");
+    CHECK(page.body.find("<mark>") != std::string::npos);
+    CHECK(page.body.find("<script>alert") == std::string::npos);
+    CHECK(page.body.find("&lt;<mark>script</mark>&gt;") != std::string::npos);
+    CHECK(page.body.find("1 result") != std::string::npos);
+
+    CHECK(get(server.port(), "/search?q=script&format=json", browser).content_type.find("application/json") == 0);
+    CHECK(get(server.port(), "/search?q=script&format=html").content_type.find("text/html") == 0);
+    CHECK(get(server.port(), "/search?q=script").content_type.find("application/json") == 0);
+
+    auto bad = get(server.port(), "/search?q=%22unclosed", browser);
+    CHECK(bad.status == 400);
+    CHECK(bad.content_type.find("text/html") == 0);
+    CHECK(bad.body.find("unbalanced quote") != std::string::npos);
+}
+
+TEST_CASE("every kind of bad input gets a 4xx JSON error and never a crash") {
+    FixtureIndex index;
+    ServerProcess server(index.root, {"--max-wildcard-expansion", "2"});
+    auto port = server.port();
+    check_error(get(port, "/search"), 400, "missing_query");
+    check_error(get(port, "/search?q="), 400, "missing_query");
+    check_error(get(port, "/search?q=%20%20"), 400, "missing_query");
+    check_error(get(port, "/search?q=%22unclosed+phrase"), 400, "invalid_query");
+    check_error(get(port, "/search?q=(lenovo"), 400, "invalid_query");
+    check_error(get(port, "/search?q=lenovo+AND"), 400, "invalid_query");
+    check_error(get(port, "/search?q=" + std::string(2000, 'x')), 400, "query_too_long");
+    check_error(get(port, "/search?q=%FF%FE"), 400, "invalid_query");
+    check_error(get(port, "/search?q=a%00b"), 400, "invalid_query");
+    check_error(get(port, "/search?q=g*"), 400, "too_many_expansions");
+    check_error(get(port, "/search?q=lenovo&size=0"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&size=101"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&size=ten"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&page=0"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&page=99999999999"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&page=200&size=100"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&sort=random"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&op=xor"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&from=yesterday"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&from=2015-01-01&to=2014-01-01"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&facets=colour"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&year=14"), 400, "invalid_parameter");
+    check_error(get(port, "/search?q=lenovo&bogus=1"), 400, "unknown_parameter");
+    check_error(get(port, "/search?q=lenovo&q=ibm"), 400, "invalid_parameter");
+    check_error(get(port, "/articles/does-not-exist"), 404, "not_found");
+    check_error(get(port, "/no/such/route"), 404, "not_found");
+    // Still alive and answering after all that.
+    CHECK(search(port, "lenovo")["total"] == 2);
+    CHECK(server.process().wait(0ms) == std::nullopt);
+}
+
+TEST_CASE("an article is served by id with its stored fields") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto response = get(server.port(), "/articles/a001");
+    CHECK(response.status == 200);
+    auto article = response.json_body();
+    CHECK(article["id"] == "a001");
+    CHECK(article["title"] == "Lenovo buys IBM server business");
+    CHECK(article["body"].is_string());
+    CHECK(article["tags"].is_array());
+}
+
+TEST_CASE("a rebuild during queries swaps generations with zero failed requests") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, failed{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+        clients.emplace_back([&] {
+            httplib::Client client("127.0.0.1", server.port());
+            client.set_keep_alive(true);
+            while (!stop) {
+                auto result = client.Get("/search?q=government&op=or");
+                if (result && result->status == 200) ++ok;
+                else ++failed;
+            }
+        });
+    }
+    TempDir corpus;
+    write_synthetic_corpus(corpus / "more.jsonl", 2000);
+    build_index(index.root, {fixture("articles.jsonl").string(), (corpus / "more.jsonl").string()});
+    bool swapped = eventually([&] { return get(server.port(), "/readyz").json_body()["generation"] == "gen-000002"; });
+    auto served_after = ok.load();
+    CHECK(eventually([&] { return ok.load() > served_after + 20; }));
+    stop = true;
+    for (auto& t : clients) t.join();
+    CHECK(swapped);
+    CHECK(failed == 0);
+    CHECK(ok > 50);
+    CHECK(get(server.port(), "/stats").json_body()["documents"] == 2012);
+}
+
+TEST_CASE("a failed build leaves the served results unchanged") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto before = search(server.port(), "government", "&op=or");
+    auto result = run({indexer_bin(), "build", "--index", index.root.string(), "--input",
+                       fixture("bad_record.jsonl").string()});
+    CHECK(result.exit_code != 0);
+    CHECK(result.output.find("bad_record.jsonl:4") != std::string::npos);
+    CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");
+    auto after = search(server.port(), "government", "&op=or");
+    CHECK(ids_of(after) == ids_of(before));
+    CHECK(after["generation"] == "gen-000001");
+}
+
+TEST_CASE("a killed build and a build that runs out of disk leave the live index untouched") {
+    FixtureIndex index;
+    TempDir corpus;
+    write_synthetic_corpus(corpus / "big.jsonl", 30000);
+    {
+        Process build({indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "big.jsonl").string()},
+                      corpus / "build.log");
+        // Kill it once it has started writing its staging generation.
+        CHECK(eventually([&] { return fs::exists(index.root / ".staging-gen-000002"); }));
+        build.signal(SIGKILL);
+        CHECK(build.wait(10s) == 128 + SIGKILL);
+    }
+    CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");
+
+    RunOptions small_disk;
+    small_disk.file_size_limit = 256 * 1024;  // writes past 256 KiB fail with EFBIG, as on a full disk
+    auto full = run({indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "big.jsonl").string()},
+                    small_disk);
+    CHECK(full.exit_code != 0);
+    CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");
+
+    ServerProcess server(index.root);
+    CHECK(search(server.port(), "lenovo")["total"] == 2);
+    // The next good build cleans up after the dead ones.
+    build_index(index.root, {fixture("articles.jsonl").string()});
+    for (const auto& entry : fs::directory_iterator(index.root))
+        CHECK(entry.path().filename().string().rfind(".staging", 0) != 0);
+}
+
+TEST_CASE("add and delete are visible to the running server without a restart") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    TempDir corpus;
+    write_file(corpus / "new.jsonl", R"({"id": "fresh1", "title": "Quokka census completed", "body": "A quokka count."})" "\n");
+    auto added = run({indexer_bin(), "add", "--index", index.root.string(), "--input", (corpus / "new.jsonl").string()});
+    REQUIRE(added.exit_code == 0);
+    CHECK(eventually([&] { return search(server.port(), "quokka")["total"] == 1; }));
+    auto removed = run({indexer_bin(), "delete", "--index", index.root.string(), "fresh1"});
+    REQUIRE(removed.exit_code == 0);
+    CHECK(eventually([&] { return search(server.port(), "quokka")["total"] == 0; }));
+}
+
+TEST_CASE("64 concurrent keep-alive clients are all served") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    constexpr int clients = 64, requests_each = 20;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&] {
+            httplib::Client client("127.0.0.1", server.port());
+            client.set_keep_alive(true);
+            client.set_read_timeout(10s);
+            for (int r = 0; r < requests_each; ++r) {
+                auto result = client.Get("/search?q=government");
+                if (result && result->status == 200) ++ok;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(ok == clients * requests_each);
+}
+
+TEST_CASE("SIGTERM stops the server cleanly with exit status 0") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    CHECK(get(server.port(), "/healthz").status == 200);
+    server.process().signal(SIGTERM);
+    CHECK(server.process().wait(10s) == 0);
+    CHECK(server.log().find("stopped") != std::string::npos);
+}
+
+TEST_CASE("the Reuters-21578 corpus indexes and searches end to end") {
+    auto reuters = shared_file("corpora/reuters21578.jsonl");
+    if (!reuters) {
+        MESSAGE("../shared/corpora/reuters21578.jsonl absent: skipping the Reuters test");
+        return;
+    }
+    TempDir dir;
+    auto result = run({indexer_bin(), "build", "--index", (dir / "index").string(), "--input", reuters->string()});
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.output.find("indexed 21577 documents (0 bad)") != std::string::npos);
+    MESSAGE(result.output);
+    ServerProcess server(dir / "index");
+    auto cocoa = search(server.port(), "cocoa");
+    CHECK(cocoa["total"].get<int>() > 50);
+    auto top_title = cocoa["hits"][0]["title"].get<std::string>();
+    CHECK(top_title.find("COCOA") != std::string::npos);
+    auto phrase = search(server.port(), "\"united states\"");
+    auto words = search(server.port(), "united states");
+    CHECK(phrase["total"].get<int>() > 0);
+    CHECK(phrase["total"].get<int>() < words["total"].get<int>());
+    auto newest = search(server.port(), "oil", "&sort=-date&size=5");
+    CHECK(newest["hits"][0]["date"].get<std::string>().rfind("1987-10", 0) == 0);
+}

@@ -1,1 +1,219 @@
 #include <doctest/doctest.h>
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "broadsheet/schema/dates.hpp"
+#include "broadsheet/server/html.hpp"
+#include "broadsheet/server/query_builder.hpp"
+
+using namespace broadsheet::server;
+namespace schema = broadsheet::schema;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* chrome_accept =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;"
+    "q=0.8,application/signed-exchange;v=b3;q=0.7";
+constexpr const char* firefox_accept =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+constexpr const char* safari_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+auto contains(std::string_view haystack, std::string_view needle) -> bool {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+auto count(std::string_view haystack, std::string_view needle) -> std::size_t {
+    std::size_t n = 0;
+    for (auto pos = haystack.find(needle); pos != std::string_view::npos; pos = haystack.find(needle, pos + 1)) ++n;
+    return n;
+}
+
+auto request_for(const std::string& query) -> SearchRequest {
+    SearchRequest request;
+    request.query = query;
+    return request;
+}
+
+// A result as SearchService::search returns it, with `hits` hits of which
+// the first carries hostile plain-text fields.
+auto result_json(unsigned long long total, int hits, int first_rank = 1) -> json {
+    json list = json::array();
+    for (int i = 0; i < hits; ++i) {
+        json hit{{"id", "story/" + std::to_string(first_rank + i) + " a&b"},
+                 {"rank", first_rank + i},
+                 {"score", 1.5},
+                 {"title", "Plain title " + std::to_string(i)},
+                 {"title_html", "Plain title " + std::to_string(i)},
+                 {"subtitle", nullptr},
+                 {"date", "2014-08-06"},
+                 {"url", nullptr},
+                 {"tags", json::array({"economy"})},
+                 {"snippet_html", "a <mark>plain</mark> snippet"}};
+        if (i == 0) {
+            hit["title"] = "Interest <rates> & \"more\"";
+            hit["title_html"] = "<mark>Interest</mark> &lt;rates&gt; &amp; &quot;more&quot;";
+            hit["date"] = "2014-08-06<b>bold date</b>";
+            hit["tags"] = json::array({"<b>economy</b>", "R&D"});
+            hit["snippet_html"] = "\xE2\x80\xA6<mark>interest</mark> rates rose &lt;b&gt;\xE2\x80\xA6";
+        }
+        list.push_back(std::move(hit));
+    }
+    return json{{"query", "q"},       {"total", total},        {"total_exact", true}, {"page", 1},
+                {"size", 10},         {"took_ms", 0.42},      {"generation", 1},     {"hits", std::move(list)},
+                {"facets", json::object()}, {"suggestion", nullptr}};
+}
+
+}  // namespace
+
+TEST_CASE("html_escape escapes all five special characters") {
+    CHECK(html_escape("&") == "&amp;");
+    CHECK(html_escape("<") == "&lt;");
+    CHECK(html_escape(">") == "&gt;");
+    CHECK(html_escape("\"") == "&quot;");
+    CHECK(html_escape("'") == "&#39;");
+    CHECK(html_escape("<a href=\"x\" title='y'>AT&T</a>") ==
+          "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;AT&amp;T&lt;/a&gt;");
+    CHECK(html_escape("&amp;") == "&amp;amp;");  // not double-escape-aware: it escapes text
+    CHECK(html_escape("") == "");
+    CHECK(html_escape("plain text, Z\xC3\xBCrich \xE2\x80\x94 caf\xC3\xA9") ==
+          "plain text, Z\xC3\xBCrich \xE2\x80\x94 caf\xC3\xA9");
+}
+
+TEST_CASE("url_encode percent-encodes everything but unreserved characters") {
+    CHECK(url_encode("abcXYZ019-_.~") == "abcXYZ019-_.~");
+    CHECK(url_encode("interest rates") == "interest%20rates");
+    CHECK(url_encode("a&b=c+d/e?f#g%") == "a%26b%3Dc%2Bd%2Fe%3Ff%23g%25");
+    CHECK(url_encode("\"<script>\"") == "%22%3Cscript%3E%22");
+    CHECK(url_encode("caf\xC3\xA9") == "caf%C3%A9");
+    CHECK(url_encode(std::string("a\0b", 3)) == "a%00b");
+    CHECK(url_encode("") == "");
+}
+
+TEST_CASE("browsers' Accept headers prefer HTML") {
+    CHECK(prefers_html(chrome_accept));
+    CHECK(prefers_html(firefox_accept));
+    CHECK(prefers_html(safari_accept));
+    CHECK(prefers_html("text/html"));
+    CHECK(prefers_html("application/json;q=0.5, text/html"));
+}
+
+TEST_CASE("API clients' Accept headers do not prefer HTML") {
+    CHECK_FALSE(prefers_html("*/*"));
+    CHECK_FALSE(prefers_html(""));
+    CHECK_FALSE(prefers_html("application/json"));
+    CHECK_FALSE(prefers_html("text/html;q=0.5, application/json"));
+    CHECK_FALSE(prefers_html("application/json, text/html;q=0.9"));
+    CHECK_FALSE(prefers_html("text/html;q=0"));
+    CHECK_FALSE(prefers_html("text/plain"));
+}
+
+TEST_CASE("the search page shows hits with titles as given and other fields escaped") {
+    const auto html = render_search_page(result_json(3, 3), request_for("interest"));
+    CHECK(html.starts_with("<!doctype html>"));
+    CHECK(contains(html, "<mark>Interest</mark> &lt;rates&gt; &amp; &quot;more&quot;"));
+    CHECK(contains(html, "<time>2014-08-06&lt;b&gt;bold date&lt;/b&gt;</time>"));
+    CHECK(contains(html, "&lt;b&gt;economy&lt;/b&gt;"));
+    CHECK(contains(html, "R&amp;D"));
+    CHECK_FALSE(contains(html, "<b>"));
+    CHECK(contains(html, "<mark>interest</mark> rates rose &lt;b&gt;"));
+    CHECK(count(html, "<article>") == 3);
+    // The link to the article encodes the id for a URL and the URL for HTML.
+    CHECK(contains(html, "href=\"/articles/story%2F1%20a%26b?q=interest\""));
+}
+
+TEST_CASE("the query is echoed escaped in the search box and the page title") {
+    const std::string query = "\"<script>alert(1)</script>\" rates";
+    const auto html = render_search_page(result_json(1, 1), request_for(query));
+    CHECK_FALSE(contains(html, "<script"));
+    CHECK(contains(html, "value=\"&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; rates\""));
+    CHECK(contains(html, "<title>&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; rates"));
+}
+
+TEST_CASE("the result count is shown") {
+    CHECK(contains(render_search_page(result_json(3, 3), request_for("a")), "3 results"));
+    CHECK(contains(render_search_page(result_json(1, 1), request_for("a")), "1 result ("));
+    auto estimate = result_json(1234, 10);
+    estimate["total_exact"] = false;
+    CHECK(contains(render_search_page(estimate, request_for("a")), "about 1234 results"));
+}
+
+TEST_CASE("pagination links appear when there are more hits than one page and keep the filters") {
+    auto request = request_for("interest rates");
+    request.op = DefaultOperator::or_;
+    request.sort = SortOrder::date_descending;
+    request.size = 5;
+    request.from = schema::parse_date("2014-01-01");
+    request.to = schema::parse_date("2014-12-31");
+    request.filters = {{"tag", "R&D"}, {"year", "2014"}};
+
+    SUBCASE("the first page links to the next only") {
+        const auto html = render_search_page(result_json(12, 5), request);
+        CHECK(contains(html, "<nav"));
+        CHECK(contains(html, "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=2&amp;size=5&amp;"
+                             "sort=-date&amp;op=or&amp;from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;"
+                             "year=2014\""));
+        CHECK_FALSE(contains(html, "rel=\"prev\""));
+    }
+    SUBCASE("a middle page links both ways") {
+        request.page = 2;
+        const auto html = render_search_page(result_json(12, 5, 6), request);
+        CHECK(contains(html, "<ol class=\"hits\" start=\"6\">"));
+        CHECK(contains(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;"));
+        CHECK(contains(html, "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=3&amp;"));
+        CHECK(count(html, "tag=R%26D") == 2);
+    }
+    SUBCASE("the last page links back only") {
+        request.page = 3;
+        const auto html = render_search_page(result_json(12, 2, 11), request);
+        CHECK(contains(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;page=2&amp;"));
+        CHECK_FALSE(contains(html, "rel=\"next\""));
+    }
+}
+
+TEST_CASE("no pagination when every hit fits on one page") {
+    CHECK_FALSE(contains(render_search_page(result_json(10, 10), request_for("a")), "<nav"));
+    CHECK_FALSE(contains(render_search_page(result_json(3, 3), request_for("a")), "rel=\"next\""));
+    CHECK(contains(render_search_page(result_json(11, 10), request_for("a")), "rel=\"next\""));
+}
+
+TEST_CASE("a spelling suggestion is offered as Did you mean") {
+    auto result = result_json(0, 0);
+    CHECK_FALSE(contains(render_search_page(result, request_for("intrest")), "Did you mean"));
+    result["suggestion"] = "interest <rates>";
+    const auto html = render_search_page(result, request_for("intrest"));
+    CHECK(contains(html, "Did you mean"));
+    CHECK(contains(html, "href=\"/search?q=interest%20%3Crates%3E\""));
+    CHECK(contains(html, ">interest &lt;rates&gt;</a>"));
+    CHECK_FALSE(contains(html, "<rates>"));
+}
+
+TEST_CASE("an empty result says nothing matched and offers any-word matching") {
+    const auto html = render_search_page(result_json(0, 0), request_for("zebra <crossing>"));
+    CHECK(contains(html, "No articles match <strong>zebra &lt;crossing&gt;</strong>"));
+    CHECK(contains(html, "href=\"/search?op=or&amp;q=zebra%20%3Ccrossing%3E\""));
+    CHECK(contains(html, "0 results"));
+    CHECK_FALSE(contains(html, "<ol"));
+    CHECK_FALSE(contains(html, "<crossing>"));
+}
+
+TEST_CASE("the error page escapes its message and the query") {
+    const auto html = render_error_page("\"<script>", 400, "bad <thing> & 'quotes' \"here\"");
+    CHECK_FALSE(contains(html, "<script"));
+    CHECK_FALSE(contains(html, "<thing>"));
+    CHECK(contains(html, "bad &lt;thing&gt; &amp; &#39;quotes&#39; &quot;here&quot;"));
+    CHECK(contains(html, "value=\"&quot;&lt;script&gt;\""));
+    CHECK(contains(html, "role=\"alert\""));
+    CHECK(contains(html, "could not be run"));
+    CHECK(contains(render_error_page("a", 503, "index unavailable"), "not available right now"));
+}
+
+TEST_CASE("the home page is an empty search box") {
+    const auto html = render_home_page();
+    CHECK(html.starts_with("<!doctype html>"));
+    CHECK(contains(html, "<form action=\"/search\""));
+    CHECK(contains(html, "name=\"q\" value=\"\""));
+}

@@ -1,1 +1,598 @@
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <exception>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <xapian.h>
+
+#include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/schema.hpp"
+#include "broadsheet/server/config.hpp"
+#include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/query_builder.hpp"
+
+using namespace broadsheet::server;
+namespace schema = broadsheet::schema;
+using nlohmann::json;
+using Ids = std::vector<std::string>;
+
+namespace doctest {
+template <>
+struct StringMaker<std::vector<std::string>> {
+    static auto convert(const std::vector<std::string>& values) -> String {
+        std::string out = "{";
+        for (const auto& v : values) out += (out.size() > 1 ? ", " : "") + v;
+        return (out + "}").c_str();
+    }
+};
+}  // namespace doctest
+
+namespace {
+
+auto articles_schema() -> const schema::Schema& {
+    static const auto instance = schema::Schema::default_schema();
+    return instance;
+}
+
+auto make_params(std::initializer_list<std::pair<const std::string, std::string>> pairs) -> Params {
+    return Params(pairs);
+}
+
+// "accepted" if the request parses, else "<status> <code>" of the ApiError.
+auto outcome(const Params& params, const ServerConfig& limits = ServerConfig{}) -> std::string {
+    try {
+        (void)parse_search_request(params, limits, articles_schema());
+    } catch (const ApiError& e) {
+        return std::to_string(e.status) + " " + e.code;
+    }
+    return "accepted";
+}
+
+auto parse(const Params& params, const ServerConfig& limits = ServerConfig{}) -> SearchRequest {
+    return parse_search_request(params, limits, articles_schema());
+}
+
+// "accepted", or "<status> <code>" when check_query_syntax rejects the query.
+auto syntax(std::string_view query) -> std::string {
+    try {
+        check_query_syntax(query);
+    } catch (const ApiError& e) {
+        return std::to_string(e.status) + " " + e.code;
+    }
+    return "accepted";
+}
+
+// A small in-memory index built the way the indexer builds one, and a query
+// parser configured the way the server's searchers are.
+class SmallIndex {
+public:
+    explicit SmallIndex(const std::vector<json>& records) {
+        Xapian::TermGenerator generator;
+        m_schema.configure(generator);
+        for (const auto& raw : records) {
+            auto article = schema::normalize_record(m_schema, raw);
+            auto id = article["id"].get<std::string>();
+            m_db.replace_document(m_schema.id_term(id),
+                                  schema::make_document(m_schema, article, generator));
+        }
+        m_db.commit();
+        m_schema.configure(m_parser);
+        m_parser.set_database(m_db);
+        m_parser.set_max_expansion(100, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    }
+
+    [[nodiscard]] auto parser() -> Xapian::QueryParser& { return m_parser; }
+
+    /// The ids matching a /search request, sorted.
+    [[nodiscard]] auto ids(const Params& params) -> Ids {
+        auto request = parse_search_request(params, ServerConfig{}, m_schema);
+        Xapian::Enquire enquire(m_db);
+        enquire.set_query(build_query(request, m_schema, m_parser));
+        auto mset = enquire.get_mset(0, m_db.get_doccount());
+        Ids out;
+        for (auto it = mset.begin(); it != mset.end(); ++it)
+            out.push_back(schema::stored_fields(m_schema, it.get_document())["id"].get<std::string>());
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    [[nodiscard]] auto ids(const std::string& q) -> Ids { return ids(make_params({{"q", q}})); }
+
+    /// Each matching id's weight for a /search request.
+    [[nodiscard]] auto scores(const Params& params) -> std::map<std::string, double> {
+        auto request = parse_search_request(params, ServerConfig{}, m_schema);
+        Xapian::Enquire enquire(m_db);
+        enquire.set_query(build_query(request, m_schema, m_parser));
+        auto mset = enquire.get_mset(0, m_db.get_doccount());
+        std::map<std::string, double> out;
+        for (auto it = mset.begin(); it != mset.end(); ++it)
+            out[schema::stored_fields(m_schema, it.get_document())["id"].get<std::string>()] = it.get_weight();
+        return out;
+    }
+
+private:
+    schema::Schema m_schema = schema::Schema::default_schema();
+    Xapian::WritableDatabase m_db{std::string(), Xapian::DB_BACKEND_INMEMORY};
+    Xapian::QueryParser m_parser;
+};
+
+auto news() -> SmallIndex& {
+    static SmallIndex index({
+        json{{"id", "rates"},
+             {"title", "Central bank surprises markets"},
+             {"body", "Interest rates rose by a quarter of a point on Wednesday."},
+             {"date", "2014-08-06T12:00:00"},
+             {"tags", {"Economy", "Banking"}}},
+        json{{"id", "apart"},
+             {"title", "Housing market cools"},
+             {"body", "Interest in new homes rose while mortgage rates fell."},
+             {"date", "2014-08-07"},
+             {"tags", {"economy", "housing"}}},
+        json{{"id", "runner"},
+             {"title", "Local runner wins marathon"},
+             {"body", "She runs every morning and will run in Boston next."},
+             {"date", "2015-03-01"},
+             {"tags", {"sport"}}},
+        json{{"id", "boe"},
+             {"title", "Bank of England holds rates"},
+             {"body", "The Bank of England kept borrowing costs on hold."},
+             {"date", "2015-06-30"},
+             {"tags", {"ECONOMY"}}},
+        json{{"id", "inland"},
+             {"title", "A bank in England closes"},
+             {"body", "Customers of the small bank in England were told to move their savings."},
+             {"date", "2013-12-31T23:30:00"},
+             {"tags", {"banking"}}},
+        json{{"id", "inflation"},
+             {"title", "Inflation climbs"},
+             {"body", "Prices went up faster than wages."},
+             {"date", "2014-01-02"},
+             {"tags", {"economy"}}},
+        json{{"id", "boats"},
+             {"title", "Inflatable boats sell out"},
+             {"body", "Summer demand emptied the shops."},
+             {"date", "2014-07-01"},
+             {"tags", {"leisure"}}},
+    });
+    return index;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- parameters
+
+TEST_CASE("a plain query gets the documented defaults") {
+    ServerConfig limits;
+    limits.snippet_length = 150;
+    const auto request = parse(make_params({{"q", "  interest rates \t"}}), limits);
+    CHECK(request.query == "interest rates");
+    CHECK(request.page == 1);
+    CHECK(request.size == 10);
+    CHECK(request.sort == SortOrder::relevance);
+    CHECK(request.op == DefaultOperator::and_);
+    CHECK_FALSE(request.from.has_value());
+    CHECK_FALSE(request.to.has_value());
+    CHECK(request.filters.empty());
+    CHECK(request.facets.empty());
+    CHECK(request.snippet_length == 150);
+    CHECK_FALSE(request.format.has_value());
+}
+
+TEST_CASE("a missing, empty or blank q is missing_query") {
+    CHECK(outcome({}) == "400 missing_query");
+    CHECK(outcome(make_params({{"q", ""}})) == "400 missing_query");
+    CHECK(outcome(make_params({{"q", "   \t\n "}})) == "400 missing_query");
+    CHECK(outcome(make_params({{"page", "2"}})) == "400 missing_query");
+}
+
+TEST_CASE("a query over max_query_bytes is query_too_long") {
+    ServerConfig limits;
+    limits.max_query_bytes = 32;
+    CHECK(outcome(make_params({{"q", std::string(32, 'a')}}), limits) == "accepted");
+    CHECK(outcome(make_params({{"q", std::string(33, 'a')}}), limits) == "400 query_too_long");
+    // Bytes, not characters: 17 two-byte characters are 34 bytes.
+    std::string umlauts;
+    for (int i = 0; i < 17; ++i) umlauts += "\xC3\xBC";
+    CHECK(outcome(make_params({{"q", umlauts}}), limits) == "400 query_too_long");
+    CHECK(outcome(make_params({{"q", std::string(2000, 'a')}})) == "400 query_too_long");
+}
+
+TEST_CASE("a query that is not valid UTF-8 is invalid_query") {
+    CHECK(outcome(make_params({{"q", "Z\xC3\xBCrich caf\xC3\xA9"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "\xF0\x9F\x93\xB0 news"}})) == "accepted");
+    for (const auto& bad : {
+             std::string("caf\xE9"),                // Latin-1
+             std::string("ab\xC3"),                 // truncated at the end
+             std::string("\xC3\x28"),               // bad continuation byte
+             std::string("\xC0\xAF"),               // overlong '/'
+             std::string("\xE0\x80\xAF"),           // overlong '/', three bytes
+             std::string("\xED\xA0\x80"),           // UTF-16 surrogate
+             std::string("\xF4\x90\x80\x80"),       // beyond U+10FFFF
+             std::string("\xF8\x88\x80\x80\x80"),   // five-byte form
+             std::string("a\0b", 3),                // NUL
+         }) {
+        INFO("query bytes: ", json(bad).dump(-1, ' ', true, json::error_handler_t::replace));
+        CHECK(outcome(make_params({{"q", bad}})) == "400 invalid_query");
+    }
+}
+
+TEST_CASE("page and size must be whole numbers in range") {
+    CHECK(parse(make_params({{"q", "a"}, {"page", "3"}, {"size", "25"}})).page == 3);
+    CHECK(parse(make_params({{"q", "a"}, {"page", "3"}, {"size", "25"}})).size == 25);
+    CHECK(outcome(make_params({{"q", "a"}, {"size", "100"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"size", "1"}})) == "accepted");
+    for (const std::string bad : {"0", "-1", "1x", "", " 1", "1.5", "abc", "99999999999"}) {
+        INFO("page=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"page", bad}})) == "400 invalid_parameter");
+    }
+    for (const std::string bad : {"0", "-1", "101", "1x", "", "ten", "1e2"}) {
+        INFO("size=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"size", bad}})) == "400 invalid_parameter");
+    }
+    ServerConfig limits;
+    limits.max_page_size = 20;
+    CHECK(outcome(make_params({{"q", "a"}, {"size", "20"}}), limits) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"size", "21"}}), limits) == "400 invalid_parameter");
+}
+
+TEST_CASE("page times size may not exceed max_result_window") {
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "100"}, {"size", "100"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "101"}, {"size", "100"}})) ==
+          "400 invalid_parameter");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "1001"}})) == "400 invalid_parameter");
+    // Large enough to overflow an int if multiplied carelessly.
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "2147483647"}, {"size", "100"}})) ==
+          "400 invalid_parameter");
+    ServerConfig limits;
+    limits.max_result_window = 50;
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "5"}, {"size", "10"}}), limits) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "6"}, {"size", "10"}}), limits) ==
+          "400 invalid_parameter");
+}
+
+TEST_CASE("sort accepts relevance, date and -date only") {
+    CHECK(parse(make_params({{"q", "a"}, {"sort", "relevance"}})).sort == SortOrder::relevance);
+    CHECK(parse(make_params({{"q", "a"}, {"sort", "date"}})).sort == SortOrder::date_ascending);
+    CHECK(parse(make_params({{"q", "a"}, {"sort", "-date"}})).sort == SortOrder::date_descending);
+    for (const std::string bad : {"", "Date", "+date", "title", "score"}) {
+        INFO("sort=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"sort", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("op accepts and or or only") {
+    CHECK(parse(make_params({{"q", "a"}, {"op", "and"}})).op == DefaultOperator::and_);
+    CHECK(parse(make_params({{"q", "a"}, {"op", "or"}})).op == DefaultOperator::or_);
+    for (const std::string bad : {"", "AND", "xor", "any"}) {
+        INFO("op=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"op", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("from and to are ISO dates and from may not be after to") {
+    const auto request = parse(make_params({{"q", "a"}, {"from", "2014-06-03"}, {"to", "2014-12-31T18:30:00Z"}}));
+    REQUIRE(request.from.has_value());
+    REQUIRE(request.to.has_value());
+    CHECK(request.from->iso() == "2014-06-03");
+    CHECK(request.to->iso() == "2014-12-31T18:30:00");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014"}, {"to", "2014-02"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03"}, {"to", "2014-06-03"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-04"}, {"to", "2014-06-03"}})) ==
+          "400 invalid_parameter");
+    for (const std::string bad : {"", "yesterday", "2014-13-01", "2023-02-30", "03/06/2014", "2014-6-3"}) {
+        INFO("date: ", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"from", bad}})) == "400 invalid_parameter");
+        CHECK(outcome(make_params({{"q", "a"}, {"to", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("a from time later on the to day is not after a to date that covers the whole day") {
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03T12:00:00"}, {"to", "2014-06-03"}})) ==
+          "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03T12:00:00"}, {"to", "2014-06-03T11:00:00"}})) ==
+          "400 invalid_parameter");
+}
+
+TEST_CASE("facets must be known facets of the schema") {
+    const auto request = parse(make_params({{"q", "a"}, {"facets", "tag, year,tag,"}}));
+    CHECK(request.facets == std::vector<std::string>{"tag", "year"});
+    CHECK(parse(make_params({{"q", "a"}, {"facets", ""}})).facets.empty());
+    for (const std::string bad : {"author", "tags", "tag,author", "date", "Tag"}) {
+        INFO("facets=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"facets", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("snippet_length must lie between 10 and max_snippet_length") {
+    CHECK(parse(make_params({{"q", "a"}, {"snippet_length", "10"}})).snippet_length == 10);
+    CHECK(parse(make_params({{"q", "a"}, {"snippet_length", "1000"}})).snippet_length == 1000);
+    for (const std::string bad : {"9", "0", "-5", "1001", "long", ""}) {
+        INFO("snippet_length=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"snippet_length", bad}})) == "400 invalid_parameter");
+    }
+    ServerConfig limits;
+    limits.max_snippet_length = 300;
+    CHECK(outcome(make_params({{"q", "a"}, {"snippet_length", "301"}}), limits) == "400 invalid_parameter");
+}
+
+TEST_CASE("format accepts json or html only") {
+    CHECK(parse(make_params({{"q", "a"}, {"format", "json"}})).format == "json");
+    CHECK(parse(make_params({{"q", "a"}, {"format", "html"}})).format == "html");
+    for (const std::string bad : {"", "xml", "JSON"}) {
+        INFO("format=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"format", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("an unknown parameter is unknown_parameter and names the known ones") {
+    for (const std::string name : {"query", "Q", "tags", "url", "id", "sort_by", ""}) {
+        INFO("parameter: ", name);
+        CHECK(outcome(make_params({{"q", "a"}, {name, "x"}})) == "400 unknown_parameter");
+    }
+    try {
+        (void)parse(make_params({{"q", "a"}, {"limit", "5"}}));
+        FAIL("expected an ApiError");
+    } catch (const ApiError& e) {
+        const std::string message = e.what();
+        CHECK(message.find("'limit'") != std::string::npos);
+        CHECK(message.find("size") != std::string::npos);
+        CHECK(message.find("tag") != std::string::npos);
+    }
+}
+
+TEST_CASE("a single-valued parameter given twice is rejected") {
+    for (const std::string name : {"q", "page", "size", "sort", "op", "from", "to", "facets",
+                                   "snippet_length", "format"}) {
+        INFO("parameter: ", name);
+        Params params{{"q", "a"}};
+        const std::string value = name == "q"        ? "b"
+                                  : name == "sort"   ? "date"
+                                  : name == "op"     ? "or"
+                                  : name == "from"   ? "2014"
+                                  : name == "to"     ? "2015"
+                                  : name == "facets" ? "tag"
+                                  : name == "format" ? "json"
+                                                     : "10";
+        if (name != "q") params.emplace(name, value);
+        params.emplace(name, value);
+        CHECK(outcome(params) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("a tag filter may be repeated and the filters are kept in order") {
+    const auto request = parse(make_params({{"q", "a"}, {"tag", "Economy"}, {"tag", "banking"}}));
+    CHECK(request.filters == std::vector<std::pair<std::string, std::string>>{
+                                 {"tag", "Economy"}, {"tag", "banking"}});
+    CHECK(outcome(make_params({{"q", "a"}, {"tag", ""}})) == "400 invalid_parameter");
+}
+
+TEST_CASE("a year filter must be four digits") {
+    const auto request = parse(make_params({{"q", "a"}, {"year", "2014"}}));
+    CHECK(request.filters == std::vector<std::pair<std::string, std::string>>{{"year", "2014"}});
+    for (const std::string bad : {"14", "20144", "abcd", "", "2014-06", " 201", "\xC3\xA9\xC3\xA9"}) {
+        INFO("year=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"year", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("the query's syntax is checked as part of the request") {
+    CHECK(outcome(make_params({{"q", "(interest rates"}})) == "400 invalid_query");
+    CHECK(outcome(make_params({{"q", "rates AND"}})) == "400 invalid_query");
+}
+
+// ------------------------------------------------------------- query syntax
+
+TEST_CASE("well-formed queries pass the syntax check") {
+    for (const char* query : {
+             "interest rates",
+             "\"interest rates rose\"",
+             "\"interest rates\" AND (bank OR lender) NOT mortgage",
+             "a AND NOT b",
+             "a NOT b",
+             "a NOT (b OR c)",
+             "a NEAR b",
+             "a NEAR/3 b",
+             "a ADJ/2 b",
+             "a XOR b",
+             "(a OR b) AND (c OR d)",
+             "((a))",
+             "title:\"rates rose\" tag:economy",
+             "+bank -england",
+             "infla*",
+             "rock and roll or not",
+             "\"AND\" \"(\"",
+             "\"a (b\" c",
+         }) {
+        INFO("query: ", query);
+        CHECK(syntax(query) == "accepted");
+    }
+}
+
+TEST_CASE("unbalanced quotes and parentheses are invalid_query") {
+    for (const char* query : {"\"interest rates", "a \"b c", "\"a\" \"b", "(a OR b", "a OR b)",
+                              ")a(", "((a)", "(a))"}) {
+        INFO("query: ", query);
+        CHECK(syntax(query) == "400 invalid_query");
+    }
+}
+
+TEST_CASE("operators without an operand are invalid_query") {
+    for (const char* query : {"a AND", "AND a", "a OR", "OR", "a AND OR b", "NOT a", "a NOT",
+                              "a AND NOT", "NOT", "a XOR", "(AND a)", "a (OR b)", "(a AND) b",
+                              "a NEAR/3", "NEAR/3 b", "a NEAR", "a NOT NOT b", "a AND NOT OR b"}) {
+        INFO("query: ", query);
+        CHECK(syntax(query) == "400 invalid_query");
+    }
+}
+
+TEST_CASE("empty parentheses are invalid_query") {
+    CHECK(syntax("()") == "400 invalid_query");
+    CHECK(syntax("a ( ) b") == "400 invalid_query");
+    CHECK(syntax("a AND ()") == "400 invalid_query");
+}
+
+TEST_CASE("syntax errors explain what is wrong") {
+    try {
+        check_query_syntax("rates AND");
+        FAIL("expected an ApiError");
+    } catch (const ApiError& e) {
+        CHECK(e.status == 400);
+        CHECK(std::string(e.what()).find("AND") != std::string::npos);
+    }
+    try {
+        check_query_syntax("\"rates");
+        FAIL("expected an ApiError");
+    } catch (const ApiError& e) {
+        CHECK(std::string(e.what()).find("quote") != std::string::npos);
+    }
+}
+
+// ---------------------------------------------------------- building queries
+
+TEST_CASE("op=and needs every word and op=or needs any word") {
+    auto& index = news();
+    CHECK(index.ids("interest rates") == Ids{"apart", "rates"});
+    CHECK(index.ids(make_params({{"q", "interest rates"}, {"op", "and"}})) == Ids{"apart", "rates"});
+    CHECK(index.ids(make_params({{"q", "interest rates"}, {"op", "or"}})) == Ids{"apart", "boe", "rates"});
+    CHECK(index.ids(make_params({{"q", "marathon wages"}, {"op", "or"}})) == Ids{"inflation", "runner"});
+    CHECK(index.ids("marathon wages").empty());
+}
+
+TEST_CASE("phrase query matches only adjacent words") {
+    auto& index = news();
+    CHECK(index.ids("\"interest rates rose\"") == Ids{"rates"});
+    CHECK(index.ids("\"rates rose\"").size() == 1);
+    CHECK(index.ids("\"rose interest\"").empty());
+}
+
+TEST_CASE("a phrase never matches across two fields") {
+    auto& index = news();
+    // "markets" ends the title of "rates" and "interest" starts its body.
+    CHECK(index.ids("\"markets interest\"").empty());
+}
+
+TEST_CASE("a phrase with a stopword matches the exact wording") {
+    auto& index = news();
+    CHECK(index.ids("\"bank of england\"") == Ids{"boe"});
+    CHECK(index.ids("\"bank in england\"") == Ids{"inland"});
+    // Outside a phrase the stopwords are dropped.
+    CHECK(index.ids("bank of england") == Ids{"boe", "inland"});
+}
+
+TEST_CASE("title: searches the title only") {
+    auto& index = news();
+    CHECK(index.ids("rates") == Ids{"apart", "boe", "rates"});
+    CHECK(index.ids("title:rates") == Ids{"boe"});
+    CHECK(index.ids("title:\"bank of england\"") == Ids{"boe"});
+    CHECK(index.ids("title:wednesday").empty());
+}
+
+TEST_CASE("tag filters are case-insensitive in the query and as a parameter") {
+    auto& index = news();
+    CHECK(index.ids("bank") == Ids{"boe", "inland", "rates"});
+    CHECK(index.ids("bank tag:Economy") == Ids{"boe", "rates"});
+    CHECK(index.ids("bank tag:economy") == Ids{"boe", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"tag", "Economy"}})) == Ids{"boe", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"tag", "BANKING"}})) == Ids{"inland", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"tag", "economy"}, {"tag", "banking"}})) == Ids{"rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"tag", "sport"}})).empty());
+    CHECK(index.ids(make_params({{"q", "bank"}, {"tag", "econ"}})).empty());
+}
+
+TEST_CASE("a filter does not change the scores") {
+    auto& index = news();
+    const auto plain = index.scores(make_params({{"q", "bank"}}));
+    const auto filtered = index.scores(make_params({{"q", "bank"}, {"tag", "economy"}, {"year", "2014"}}));
+    REQUIRE(filtered.size() == 1);
+    REQUIRE(plain.contains("rates"));
+    CHECK(filtered.at("rates") == doctest::Approx(plain.at("rates")));
+    const auto dated = index.scores(make_params({{"q", "bank"}, {"from", "2014-01-01"}}));
+    REQUIRE(dated.contains("boe"));
+    CHECK(dated.at("boe") == doctest::Approx(plain.at("boe")));
+}
+
+TEST_CASE("year filters by the year of the date") {
+    auto& index = news();
+    CHECK(index.ids(make_params({{"q", "bank"}, {"year", "2015"}})) == Ids{"boe"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"year", "2013"}})) == Ids{"inland"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"year", "2014"}})) == Ids{"rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"year", "2016"}})).empty());
+}
+
+TEST_CASE("from and to filter by date and to includes its whole day") {
+    auto& index = news();
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-06"}})) == Ids{"inland", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-05"}})) == Ids{"inland"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2013-12-31"}})) == Ids{"inland"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-08-06"}, {"to", "2014-08-06"}})) ==
+          Ids{"rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-08-06T12:00:01"}})) == Ids{"boe"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-01-01"}})) == Ids{"boe", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-06T11:59:59"}})) == Ids{"inland"});
+    CHECK(index.ids(make_params({{"q", "rates"}, {"from", "2014-08-07"}, {"to", "2015-06-30"}})) ==
+          Ids{"apart", "boe"});
+}
+
+TEST_CASE("a to date given as a year or a month covers the whole period") {
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2014"}})).to->iso() == "2014-12-31");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2016-02"}})).to->iso() == "2016-02-29");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-02"}})).to->iso() == "2015-02-28");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04"}})).to->iso() == "2015-04-30");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04-02"}})).to->iso() == "2015-04-02");
+    CHECK(parse(make_params({{"q", "a"}, {"from", "2014"}})).from->iso() == "2014-01-01");
+    auto& index = news();
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014"}})) == Ids{"inland", "rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2013-12"}})) == Ids{"inland"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014"}, {"to", "2014"}})) == Ids{"rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2015-06"}, {"to", "2015-06"}})) == Ids{"boe"});
+}
+
+TEST_CASE("a word matches its other forms through stemming") {
+    auto& index = news();
+    CHECK(index.ids("running") == Ids{"runner"});
+    CHECK(index.ids("run") == Ids{"runner"});
+    CHECK(index.ids("marathons") == Ids{"runner"});
+    CHECK(index.ids("rate") == Ids{"apart", "boe", "rates"});
+    // "inflation" and "inflatable" share the stem "inflat".
+    CHECK(index.ids("inflation") == Ids{"boats", "inflation"});
+}
+
+TEST_CASE("a trailing star matches every word with that prefix") {
+    auto& index = news();
+    CHECK(index.ids("infla*") == Ids{"boats", "inflation"});
+    CHECK(index.ids("inflatab*") == Ids{"boats"});
+    CHECK(index.ids("inflati*") == Ids{"inflation"});
+    CHECK(index.ids("zzz*").empty());
+}
+
+TEST_CASE("a wildcard beyond the expansion limit is too_many_expansions") {
+    SmallIndex index(std::vector<json>{json{{"id", "1"}, {"title", "bank banks banker banking bankrupt"}}});
+    index.parser().set_max_expansion(2, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    CHECK_THROWS_AS((void)index.ids("bank*"), Xapian::WildcardError);
+    std::exception_ptr thrown;
+    try {
+        (void)index.ids("bank*");
+    } catch (...) {
+        thrown = std::current_exception();
+    }
+    REQUIRE(thrown);
+    const auto error = to_api_error(thrown);
+    CHECK(error.status == 400);
+    CHECK(error.code == "too_many_expansions");
+    index.parser().set_max_expansion(5, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    CHECK(index.ids("bank*") == Ids{"1"});
+}
+
+TEST_CASE("NOT and minus exclude documents") {
+    auto& index = news();
+    CHECK(index.ids("bank NOT england") == Ids{"rates"});
+    CHECK(index.ids("bank AND NOT england") == Ids{"rates"});
+    CHECK(index.ids("bank -england") == Ids{"rates"});
+    CHECK(index.ids("(interest OR climbs) AND NOT rose") == Ids{"inflation"});
+}
