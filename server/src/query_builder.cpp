@@ -250,8 +250,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
 
 auto parser_flags() -> unsigned {
     return Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
-           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-           Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD;
 }
 
 auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)

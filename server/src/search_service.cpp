@@ -122,9 +122,14 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
         facets[spy.name] = facet_json(std::move(counts), max_facet_values);
     }
 
+    // Spelling correction costs a scan of the spelling table per word, so it
+    // is only worked out when the query found nothing.
     json suggestion = nullptr;
-    auto corrected = searcher.parser.get_corrected_query_string();
-    if (!corrected.empty() && corrected != request.query) suggestion = corrected;
+    if (mset.get_matches_estimated() == 0 && request.page == 1) {
+        searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        auto corrected = searcher.parser.get_corrected_query_string();
+        if (!corrected.empty() && corrected != request.query) suggestion = corrected;
+    }
 
     double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     (void)config;

@@ -34,9 +34,12 @@ auto make_snippet(const Xapian::MSet& mset, std::string_view text, int length, c
     -> std::string {
     if (text.empty()) return {};
     // MSet::snippet escapes the text itself, so only <mark> is markup.
-    auto snippet = mset.snippet(std::string(text), static_cast<std::size_t>(length), stemmer,
-                                Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                mark_open, mark_close, ellipsis);
+    // No SNIPPET_EXHAUSTIVE and no SNIPPET_BACKGROUND_MODEL: both look at every
+    // word of the body (the latter with an index lookup per word), which made
+    // snippets cost milliseconds per hit on long articles. Passages are
+    // scored by the query's own matches.
+    auto snippet = mset.snippet(std::string(text), static_cast<std::size_t>(length), stemmer, 0, mark_open,
+                                mark_close, ellipsis);
     // Without a match Xapian picks some later passage (or the end); the
     // start of an article reads better.
     if (snippet.find(mark_open) == std::string::npos)

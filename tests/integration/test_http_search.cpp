@@ -442,12 +442,24 @@ TEST_CASE("the Reuters-21578 corpus indexes and searches end to end") {
     ServerProcess server(dir / "index");
     auto cocoa = search(server.port(), "cocoa");
     CHECK(cocoa["total"].get<int>() > 50);
-    auto top_title = cocoa["hits"][0]["title"].get<std::string>();
-    CHECK(top_title.find("COCOA") != std::string::npos);
+    int cocoa_titles = 0;
+    for (const auto& hit : cocoa["hits"]) cocoa_titles += hit["title"].get<std::string>().find("COCOA") != std::string::npos;
+    CHECK(cocoa_titles >= 8);  // of the top ten
     auto phrase = search(server.port(), "\"united states\"");
     auto words = search(server.port(), "united states");
     CHECK(phrase["total"].get<int>() > 0);
     CHECK(phrase["total"].get<int>() < words["total"].get<int>());
     auto newest = search(server.port(), "oil", "&sort=-date&size=5");
     CHECK(newest["hits"][0]["date"].get<std::string>().rfind("1987-10", 0) == 0);
+}
+
+TEST_CASE("a misspelt query that finds nothing suggests the correction") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto result = search(server.port(), "goverment");
+    CHECK(result["total"] == 0);
+    CHECK(result["suggestion"] == "government");
+    CHECK(search(server.port(), "government")["suggestion"].is_null());
+    auto page = get(server.port(), "/search?q=goverment&format=html");
+    CHECK(page.body.find("Did you mean") != std::string::npos);
 }
