@@ -39,9 +39,31 @@ auto Date::sortable() const -> std::string {
 }
 
 auto Date::iso() const -> std::string {
-    auto date = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2);
-    if (hour == 0 && minute == 0 && second == 0) return date;
-    return date + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2);
+    switch (precision) {
+        case Precision::year: return pad(year, 4);
+        case Precision::month: return pad(year, 4) + "-" + pad(month, 2);
+        case Precision::day: return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2);
+        case Precision::minute:
+        case Precision::second: break;
+    }
+    return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) +
+           ":" + pad(second, 2);
+}
+
+auto Date::end_of_period() const -> std::string {
+    Date end = *this;
+    switch (precision) {
+        case Precision::year: end.month = 12; [[fallthrough]];
+        case Precision::month: end.day = days_in_month(end.year, end.month); [[fallthrough]];
+        case Precision::day:
+            end.hour = 23;
+            end.minute = 59;
+            end.second = 59;
+            break;
+        case Precision::minute:
+        case Precision::second: break;
+    }
+    return end.sortable();
 }
 
 auto Date::year_string() const -> std::string { return pad(year, 4); }
@@ -53,22 +75,26 @@ auto parse_date(std::string_view text) -> std::optional<Date> {
     auto year = digits(text, 0, 4);
     if (!year || *year < 1) return std::nullopt;
     date.year = *year;
+    date.precision = Date::Precision::year;
     std::size_t pos = 4;
     if (pos < text.size()) {
         if (text[pos] != '-') return std::nullopt;
         auto month = digits(text, pos + 1, 2);
         if (!month || *month < 1 || *month > 12) return std::nullopt;
         date.month = *month;
+        date.precision = Date::Precision::month;
         pos += 3;
         if (pos < text.size()) {
             if (text[pos] != '-') return std::nullopt;
             auto day = digits(text, pos + 1, 2);
             if (!day || *day < 1 || *day > days_in_month(date.year, date.month)) return std::nullopt;
             date.day = *day;
+            date.precision = Date::Precision::day;
             pos += 3;
         }
     }
     if (pos < text.size()) {
+        if (date.precision != Date::Precision::day) return std::nullopt;  // a time needs a full date
         if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
         auto hour = digits(text, pos + 1, 2);
         if (!hour || *hour > 23 || pos + 3 >= text.size() || text[pos + 3] != ':') return std::nullopt;
@@ -76,6 +102,7 @@ auto parse_date(std::string_view text) -> std::optional<Date> {
         if (!minute || *minute > 59) return std::nullopt;
         date.hour = *hour;
         date.minute = *minute;
+        date.precision = Date::Precision::second;  // shown with seconds, as ISO 8601 readers expect
         pos += 6;
         if (pos < text.size() && text[pos] == ':') {
             auto second = digits(text, pos + 1, 2);

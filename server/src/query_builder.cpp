@@ -71,32 +71,6 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
     return names;
 }
 
-// A `to` bound given as a year or a month (parse_date accepts YYYY and
-// YYYY-MM) means the whole period: it ends on the period's last day.
-auto period_end(std::string_view value, schema::Date date) -> schema::Date {
-    auto precision = trim(value).size();
-    if (precision == 4) {
-        date.month = 12;
-        date.day = 31;
-    } else if (precision == 7) {
-        static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        bool leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0;
-        date.day = date.month == 2 && leap ? 29 : days[date.month - 1];
-    }
-    return date;
-}
-
-// The upper end of a `to` bound: a bare date covers its whole day.
-auto inclusive_end(const schema::Date& to) -> std::string {
-    auto end = to;
-    if (to.hour == 0 && to.minute == 0 && to.second == 0) {
-        end.hour = 23;
-        end.minute = 59;
-        end.second = 59;
-    }
-    return end.sortable();
-}
-
 enum class Token { operand, binary_op, not_op, open, close };
 
 auto classify(std::string_view word) -> Token {
@@ -203,7 +177,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         } else if (name == "from") {
             request.from = parse_date_param(name, value);
         } else if (name == "to") {
-            request.to = period_end(value, parse_date_param(name, value));
+            request.to = parse_date_param(name, value);
         } else if (name == "facets") {
             std::string_view rest = value;
             while (!rest.empty()) {
@@ -240,7 +214,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
     if (request.query.empty()) throw bad_request("missing_query", "'q' is required and must not be empty");
     if (static_cast<long>(request.page) * request.size > limits.max_result_window)
         throw bad_request("invalid_parameter", "page * size may not exceed " + std::to_string(limits.max_result_window));
-    if (request.from && request.to && request.from->sortable() > inclusive_end(*request.to))
+    if (request.from && request.to && request.from->sortable() > request.to->end_of_period())
         throw bad_request("invalid_parameter", "'from' is after 'to'");
     if ((request.from || request.to) && !schema.date_field())
         throw bad_request("invalid_parameter", "this index has no date to filter by");
@@ -270,11 +244,11 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
     if (request.from || request.to) {
         auto slot = *schema.date_field()->slot;
         if (request.from && request.to) {
-            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot, request.from->sortable(), inclusive_end(*request.to));
+            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot, request.from->sortable(), request.to->end_of_period());
         } else if (request.from) {
             filters.emplace_back(Xapian::Query::OP_VALUE_GE, slot, request.from->sortable());
         } else {
-            filters.emplace_back(Xapian::Query::OP_VALUE_LE, slot, inclusive_end(*request.to));
+            filters.emplace_back(Xapian::Query::OP_VALUE_LE, slot, request.to->end_of_period());
         }
     }
     if (filters.empty()) return query;

@@ -80,8 +80,12 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     }
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
-    // Facets count the whole match, so every match must be seen.
-    Xapian::doccount check_at_least = spies.empty() ? offset + size + 1 : searcher.db.get_doccount();
+    // Totals are exact up to the limit (beyond it, estimated: counting every
+    // match of a common word would cost more than the search). Facets count
+    // the whole match, so then every match must be seen.
+    auto exact_up_to = static_cast<Xapian::doccount>(config.exact_total_limit);
+    Xapian::doccount check_at_least =
+        spies.empty() ? std::max(offset + size, exact_up_to) : searcher.db.get_doccount();
     auto mset = enquire.get_mset(offset, size, check_at_least);
 
     const auto* snippet_field = schema.snippet_field();
@@ -132,7 +136,6 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     }
 
     double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    (void)config;
     return json{{"query", request.query},
                 {"total", mset.get_matches_estimated()},
                 {"total_exact", mset.get_matches_lower_bound() == mset.get_matches_upper_bound()},

@@ -21,7 +21,7 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_THREADS",        "BROADSHEET_POLL_MS",        "BROADSHEET_KEEP_ALIVE",
     "BROADSHEET_KEEP_ALIVE_REQUESTS", "BROADSHEET_MAX_QUERY_BYTES", "BROADSHEET_MAX_PAGE_SIZE",
     "BROADSHEET_MAX_RESULT_WINDOW",   "BROADSHEET_SNIPPET_LENGTH",  "BROADSHEET_MAX_SNIPPET_LENGTH",
-    "BROADSHEET_MAX_WILDCARD_EXPANSION", "BROADSHEET_LOG_LEVEL",
+    "BROADSHEET_MAX_WILDCARD_EXPANSION", "BROADSHEET_LOG_LEVEL", "BROADSHEET_EXACT_TOTAL_LIMIT",
 };
 
 // Sets environment variables for one test and restores the previous values.
@@ -186,6 +186,17 @@ TEST_CASE("flags win over environment variables") {
     CHECK(parsed.config.index_dir == "/flag/idx");
     CHECK(parsed.config.port == 7070);
     CHECK(parsed.config.threads == 4);  // not given as a flag: the environment's
+}
+
+TEST_CASE("the exact-total limit is read from flag and environment and must not be negative") {
+    {
+        ScopedEnv env({{"BROADSHEET_EXACT_TOTAL_LIMIT", "5000"}});
+        CHECK(parse({"--index", "/i"}).config.exact_total_limit == 5000);
+        CHECK(parse({"--index", "/i", "--exact-total-limit", "0"}).config.exact_total_limit == 0);
+    }
+    ScopedEnv env;
+    CHECK(parse({"--index", "/i"}).config.exact_total_limit == 1000);
+    CHECK(parse({"--index", "/i", "--exact-total-limit", "-1"}).exit_code >= 0);
 }
 
 TEST_CASE("--help exits with code 0") {

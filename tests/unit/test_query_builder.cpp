@@ -540,12 +540,13 @@ TEST_CASE("from and to filter by date and to includes its whole day") {
 }
 
 TEST_CASE("a to date given as a year or a month covers the whole period") {
-    CHECK(parse(make_params({{"q", "a"}, {"to", "2014"}})).to->iso() == "2014-12-31");
-    CHECK(parse(make_params({{"q", "a"}, {"to", "2016-02"}})).to->iso() == "2016-02-29");
-    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-02"}})).to->iso() == "2015-02-28");
-    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04"}})).to->iso() == "2015-04-30");
-    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04-02"}})).to->iso() == "2015-04-02");
-    CHECK(parse(make_params({{"q", "a"}, {"from", "2014"}})).from->iso() == "2014-01-01");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2014"}})).to->end_of_period() == "20141231235959");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2016-02"}})).to->end_of_period() == "20160229235959");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-02"}})).to->end_of_period() == "20150228235959");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04"}})).to->end_of_period() == "20150430235959");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04-02"}})).to->end_of_period() == "20150402235959");
+    CHECK(parse(make_params({{"q", "a"}, {"to", "2015-04-02T10:00"}})).to->end_of_period() == "20150402100000");
+    CHECK(parse(make_params({{"q", "a"}, {"from", "2014"}})).from->sortable() == "20140101000000");
     auto& index = news();
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014"}})) == Ids{"inland", "rates"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2013-12"}})) == Ids{"inland"});

@@ -18,7 +18,8 @@ struct ServerConfig {
     int max_result_window = 10000;     ///< page * size may not exceed this (deep paging is slow)
     int snippet_length = 200;          ///< default snippet length in characters
     int max_snippet_length = 1000;
-    int max_wildcard_expansion = 100;  ///< prefix* may expand to this many words, else 400
+    int max_wildcard_expansion = 100;
+    int exact_total_limit = 1000;      ///< totals are counted exactly up to this many matches, estimated beyond  ///< prefix* may expand to this many words, else 400
     std::string log_level = "info";
 
     /// Throws std::invalid_argument naming the bad setting.
