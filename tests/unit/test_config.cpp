@@ -190,7 +190,7 @@ TEST_CASE("flags win over environment variables") {
 
 TEST_CASE("the exact-total limit is read from flag and environment and must not be negative") {
     {
-        ScopedEnv env({{"BROADSHEET_EXACT_TOTAL_LIMIT", "5000"}});
+        ScopedEnv env(std::map<std::string, std::string>{{"BROADSHEET_EXACT_TOTAL_LIMIT", "5000"}});
         CHECK(parse({"--index", "/i"}).config.exact_total_limit == 5000);
         CHECK(parse({"--index", "/i", "--exact-total-limit", "0"}).config.exact_total_limit == 0);
     }
