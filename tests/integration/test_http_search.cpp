@@ -150,6 +150,21 @@ TEST_CASE("search answers the documented JSON shape") {
     CHECK_FALSE(hit.contains("body"));  // snippets, not whole bodies
 }
 
+TEST_CASE("each request gets one access log line and a Server-Timing header") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Client client("127.0.0.1", server.port());
+    auto result = client.Get("/search?q=lenovo");
+    REQUIRE(result);
+    CHECK(result->get_header_value("Server-Timing").rfind("app;dur=", 0) == 0);
+    (void)get(server.port(), "/articles/missing");
+    CHECK(eventually([&] {
+        auto log = server.log();
+        return log.find("GET /search 200 took_ms=") != std::string::npos &&
+               log.find("GET /articles/missing 404 took_ms=") != std::string::npos;
+    }));
+}
+
 TEST_CASE("a title match ranks above a passing mention in the body") {
     FixtureIndex index;
     ServerProcess server(index.root);
@@ -462,4 +477,26 @@ TEST_CASE("a misspelt query that finds nothing suggests the correction") {
     CHECK(search(server.port(), "government")["suggestion"].is_null());
     auto page = get(server.port(), "/search?q=goverment&format=html");
     CHECK(page.body.find("Did you mean") != std::string::npos);
+}
+
+TEST_CASE("the indexer draws a progress bar only on a terminal and always ends with a summary") {
+    TempDir dir;
+    auto quiet = run({indexer_bin(), "build", "--index", (dir / "a").string(), "--input", fixture("articles.jsonl").string()});
+    REQUIRE(quiet.exit_code == 0);
+    CHECK(quiet.output.find('\r') == std::string::npos);
+    CHECK(quiet.output.rfind("indexed 12 documents (0 bad) in ", 0) == 0);
+    CHECK(quiet.output.find("documents/s") != std::string::npos);
+    CHECK(quiet.output.find("MB/s") != std::string::npos);
+    CHECK(quiet.output.find("index ") != std::string::npos);
+    if (!fs::exists("/usr/bin/script")) {
+        MESSAGE("script(1) absent: skipping the terminal half");
+        return;
+    }
+    // script(1) gives the indexer a pseudo-terminal.
+    auto command = indexer_bin() + " build --index " + (dir / "b").string() + " --input " + fixture("articles.jsonl").string();
+    auto tty = run({"/usr/bin/script", "-qec", command, "/dev/null"});
+    REQUIRE(tty.exit_code == 0);
+    CHECK(tty.output.find("\r[") != std::string::npos);
+    CHECK(tty.output.find("%") != std::string::npos);
+    CHECK(tty.output.find("indexed 12 documents") != std::string::npos);
 }
