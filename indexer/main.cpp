@@ -40,6 +40,8 @@ int main(int argc, char** argv) try {
     add_input_options(build);
     build->add_option("--schema", schema_path, "schema file (default: the built-in articles schema)")
         ->envname("BROADSHEET_SCHEMA");
+    build->add_option("--jobs", options.jobs, "writer threads (default: one per core)")
+        ->envname("BROADSHEET_JOBS")->check(CLI::Range(0, 64));
     build->add_flag("--allow-empty", options.allow_empty, "publish even if no document was read");
     build->add_option("--prune-grace", prune_grace, "seconds a retired generation is kept")
         ->envname("BROADSHEET_PRUNE_GRACE")->check(CLI::NonNegativeNumber);

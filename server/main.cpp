@@ -1,9 +1,12 @@
 // broadsheet-server: serves a Broadsheet index over HTTP.
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -19,18 +22,23 @@ int main(int argc, char** argv) try {
     auto config = bs::parse_config(argc, argv, exit_code);
     if (exit_code >= 0) return exit_code;
 
-    spdlog::set_default_logger(spdlog::stdout_color_mt("server"));
-    spdlog::set_level(spdlog::level::from_str(config.log_level));
-    spdlog::flush_on(spdlog::level::info);
-
     // SIGTERM/SIGINT are taken by one thread with sigwait, so every other
-    // thread (workers included, which inherit this mask) runs undisturbed.
+    // thread (workers and spdlog's flusher included: they inherit this mask, so it is set
+    // before any thread starts) runs undisturbed.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+
+    spdlog::set_default_logger(spdlog::stdout_color_mt("server"));
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    // The access log is written per request; flushing each line would put a
+    // write(2) under the logger's mutex on every request. Flush warnings at
+    // once and everything else every second.
+    spdlog::flush_on(spdlog::level::warn);
+    spdlog::flush_every(std::chrono::seconds(1));
 
     bs::IndexWatcher watcher(config.index_dir, std::chrono::milliseconds(config.poll_ms));
     watcher.start();
@@ -52,6 +60,11 @@ int main(int argc, char** argv) try {
     server.set_write_timeout(5);
     server.set_payload_max_length(64 * 1024);  // no route takes a body
     bs::register_routes(server, service);
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](socket_t sock) {
+        httplib::default_socket_options(sock);
+        listen_fd = sock;
+    });
 
     int port = config.port;
     if (port == 0) {
@@ -63,8 +76,14 @@ int main(int argc, char** argv) try {
         spdlog::error("cannot listen on {}:{}", config.host, config.port);
         return 1;
     }
+    // cpp-httplib 0.11 listens with a backlog of 5, compiled into the library:
+    // a burst of new connections overflows it and clients wait out TCP's 1 s
+    // SYN retransmit. Listening again on the bound socket raises it.
+    if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0)
+        spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
     spdlog::info("listening on http://{}:{} (index {}, {} threads)", config.host, port, config.index_dir,
                  config.threads);
+    spdlog::default_logger()->flush();  // tests and scripts wait for this line
 
     std::thread signal_thread([&server, &stop_signals] {
         int received = 0;
@@ -82,6 +101,7 @@ int main(int argc, char** argv) try {
     signal_thread.join();
     watcher.stop();
     spdlog::info("stopped");
+    spdlog::shutdown();
     return 0;
 } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

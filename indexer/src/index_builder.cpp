@@ -1,8 +1,13 @@
 #include "broadsheet/indexer/index_builder.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -36,39 +41,27 @@ auto load_stored_schema(const Xapian::Database& db, const fs::path& path) -> sch
     return schema::Schema::from_string(text);
 }
 
-// Streams every record of the inputs into `db`, counting and reporting bad ones.
-class DocumentWriter {
+// Reads every input, validates each record against the schema and hands the
+// articles on; bad records fail the build or, with skip_bad, are counted.
+class ArticleReader {
 public:
-    /// `fresh`: the database started empty, so an id not yet written cannot be in it.
-    DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
-                   Xapian::WritableDatabase& db, bool fresh)
-        : m_options(options), m_schema(schema), m_db(db), m_fresh(fresh) {
-        schema.configure(m_generator);
-        if (options.spelling) {
-            m_generator.set_database(db);
-            m_generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
-        }
-    }
+    ArticleReader(const BuildOptions& options, const schema::Schema& schema)
+        : m_options(options), m_schema(schema) {}
 
-    void run(BuildSummary& summary) {
+    /// Calls sink(id, article) for each good record, in input order.
+    template <typename Sink>
+    void run(BuildSummary& summary, Sink&& sink) {
         summary.input_bytes = total_input_bytes(m_options.inputs);
         ProgressBar progress(summary.input_bytes, m_options.progress);
         std::uint64_t bytes_seen = 0;
+        const auto& id_name = m_schema.id_field().name;
         read_inputs(
             m_options.inputs, m_options.source,
             [&](RawRecord&& record) {
                 try {
                     auto article = schema::normalize_record(m_schema, record.value);
-                    const auto& id = article[m_schema.id_field().name].get_ref<const std::string&>();
-                    auto doc = schema::make_document(m_schema, article, m_generator);
-                    // A fresh generation only needs the id lookup for ids it has already
-                    // written; add_document skips it, which makes building several times faster.
-                    if (m_fresh && m_ids.insert(id).second) {
-                        m_db.add_document(doc);
-                    } else {
-                        m_db.replace_document(m_schema.id_term(id), doc);
-                        m_ids.insert(id);
-                    }
+                    auto id = article[id_name].get<std::string>();
+                    sink(std::move(id), std::move(article));
                     ++summary.documents;
                 } catch (const schema::RecordError& e) {
                     bad(summary, record.origin, e.what());
@@ -84,8 +77,6 @@ public:
         if (summary.input_bytes == 0) summary.input_bytes = bytes_seen;  // stdin
     }
 
-    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
-
 private:
     void bad(BuildSummary& summary, const std::string& origin, const std::string& reason) {
         if (!m_options.skip_bad)
@@ -100,10 +91,151 @@ private:
 
     const BuildOptions& m_options;
     const schema::Schema& m_schema;
+};
+
+// Turns articles into documents in one database.
+class DocumentWriter {
+public:
+    /// `fresh`: the database started empty, so an id not yet written here cannot be in it.
+    DocumentWriter(const BuildOptions& options, const schema::Schema& schema, Xapian::WritableDatabase& db,
+                   bool fresh)
+        : m_schema(schema), m_db(db), m_fresh(fresh) {
+        schema.configure(m_generator);
+        if (options.spelling) {
+            m_generator.set_database(db);
+            m_generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+        }
+    }
+
+    void write(const std::string& id, const nlohmann::json& article) {
+        auto doc = schema::make_document(m_schema, article, m_generator);
+        // Upsert by id; in a fresh database only an id seen before needs the lookup.
+        if (m_fresh && m_ids.insert(id).second) {
+            m_db.add_document(doc);
+        } else {
+            m_db.replace_document(m_schema.id_term(id), doc);
+            m_ids.insert(id);
+        }
+    }
+
+    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
+
+private:
+    const schema::Schema& m_schema;
     Xapian::WritableDatabase& m_db;
     bool m_fresh;
     Xapian::TermGenerator m_generator;
     std::unordered_set<std::string> m_ids;
+};
+
+// A build split over worker threads, each writing its own shard database;
+// the shards are merged when the generation is compacted. Articles go to a
+// shard by a hash of their id, so a repeated id replaces within one shard.
+class ShardedBuild {
+public:
+    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards) {
+        for (unsigned i = 0; i < shards; ++i) {
+            auto shard = std::make_unique<Shard>();
+            shard->path = scratch / ("shard-" + std::to_string(i));
+            // No fsync per commit: the compacted generation is synced once, before publishing.
+            shard->db = Xapian::WritableDatabase(shard->path.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+            shard->writer = std::make_unique<DocumentWriter>(options, schema, shard->db, true);
+            m_shards.push_back(std::move(shard));
+        }
+        for (auto& shard : m_shards) shard->thread = std::thread([this, s = shard.get()] { work(*s); });
+    }
+
+    ~ShardedBuild() { stop(); }
+
+    void add(std::string id, nlohmann::json article) {
+        auto& shard = *m_shards[std::hash<std::string>{}(id) % m_shards.size()];
+        shard.pending.emplace_back(std::move(id), std::move(article));
+        if (shard.pending.size() >= batch_size) hand_over(shard);
+    }
+
+    /// Waits for the workers, commits every shard and returns their paths.
+    auto finish() -> std::vector<fs::path> {
+        for (auto& shard : m_shards) hand_over(*shard);
+        stop();
+        std::vector<fs::path> paths;
+        for (auto& shard : m_shards) {
+            if (shard->error) std::rethrow_exception(shard->error);
+            m_distinct += shard->writer->distinct_ids();
+            // Explicitly commit so that we get to see any errors (a full disk, say).
+            shard->db.commit();
+            shard->db.close();
+            paths.push_back(shard->path);
+        }
+        return paths;
+    }
+
+    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_distinct; }
+
+private:
+    using Batch = std::vector<std::pair<std::string, nlohmann::json>>;
+    static constexpr std::size_t batch_size = 64;
+    static constexpr std::size_t max_queued_batches = 8;  // bounds memory when writers lag
+
+    struct Shard {
+        fs::path path;
+        Xapian::WritableDatabase db;
+        std::unique_ptr<DocumentWriter> writer;
+        Batch pending;
+        std::deque<Batch> queue;
+        std::mutex mutex;
+        std::condition_variable changed;
+        bool closing = false;
+        std::exception_ptr error;
+        std::thread thread;
+    };
+
+    void hand_over(Shard& shard) {
+        if (shard.pending.empty()) return;
+        std::unique_lock lock(shard.mutex);
+        shard.changed.wait(lock, [&] { return shard.queue.size() < max_queued_batches || shard.error; });
+        if (shard.error) std::rethrow_exception(shard.error);
+        shard.queue.push_back(std::move(shard.pending));
+        shard.pending = {};
+        shard.changed.notify_all();
+    }
+
+    void work(Shard& shard) {
+        while (true) {
+            Batch batch;
+            {
+                std::unique_lock lock(shard.mutex);
+                shard.changed.wait(lock, [&] { return !shard.queue.empty() || shard.closing; });
+                if (shard.queue.empty()) return;
+                batch = std::move(shard.queue.front());
+                shard.queue.pop_front();
+                shard.changed.notify_all();
+            }
+            try {
+                for (const auto& [id, article] : batch) shard.writer->write(id, article);
+            } catch (...) {
+                std::lock_guard lock(shard.mutex);
+                shard.error = std::current_exception();
+                shard.queue.clear();
+                shard.changed.notify_all();
+                return;
+            }
+        }
+    }
+
+    void stop() {
+        for (auto& shard : m_shards) {
+            {
+                std::lock_guard lock(shard->mutex);
+                shard->closing = true;
+            }
+            shard->changed.notify_all();
+        }
+        for (auto& shard : m_shards)
+            if (shard->thread.joinable()) shard->thread.join();
+    }
+
+    std::vector<std::unique_ptr<Shard>> m_shards;
+    std::uint64_t m_distinct = 0;
 };
 
 // Reopens the finished generation read-only and checks it holds what was written.
@@ -123,6 +255,10 @@ void sync_directory(const fs::path& dir) {
     sync_path(dir);
 }
 
+// One writer per core: parsing is cheap next to term generation and Xapian's
+// inverter, which is what the shards spread out.
+auto default_jobs() -> unsigned { return std::clamp(std::thread::hardware_concurrency(), 1u, 8u); }
+
 }  // namespace
 
 auto directory_bytes(const fs::path& dir) -> std::uint64_t {
@@ -140,28 +276,36 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
     BuildSummary summary;
     summary.generation = root.next_generation();
     auto staging = root.prepare_staging(summary.generation);
-    // Documents go into a scratch database first, which is then compacted
-    // into the staging directory: half the size, and faster to search.
+    // Documents go into scratch shard databases first, which are then merged
+    // and compacted into the staging directory: half the size, faster to search.
     auto scratch = fs::path(staging.string() + ".raw");
     try {
+        fs::create_directories(scratch);
         std::uint64_t distinct = 0;
+        std::vector<fs::path> shard_paths;
         {
-            // No fsync per commit: the whole directory is synced once, before publishing.
-            Xapian::WritableDatabase db(scratch.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
-            DocumentWriter writer(options, schema, db, true);
-            writer.run(summary);
-            distinct = writer.distinct_ids();
-            if (distinct == 0 && !options.allow_empty)
-                throw BuildError("no documents in the input: nothing published (--allow-empty publishes an empty index)");
-            db.set_metadata(schema::metadata::schema, schema.to_string());
-            db.set_metadata(schema::metadata::built_at, now_iso());
-            db.set_metadata(schema::metadata::generation, summary.generation);
-            // Explicitly commit so that we get to see any errors (a full disk, say).
-            db.commit();
-            db.close();
+            ShardedBuild shards(options, schema, scratch, options.jobs > 0 ? options.jobs : default_jobs());
+            ArticleReader(options, schema).run(summary, [&](std::string id, nlohmann::json article) {
+                shards.add(std::move(id), std::move(article));
+            });
+            shard_paths = shards.finish();
+            distinct = shards.distinct_ids();
         }
+        if (distinct == 0 && !options.allow_empty)
+            throw BuildError("no documents in the input: nothing published (--allow-empty publishes an empty index)");
+        {
+            // The metadata goes into the first shard; compaction carries it over.
+            Xapian::WritableDatabase first(shard_paths.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
+            first.set_metadata(schema::metadata::schema, schema.to_string());
+            first.set_metadata(schema::metadata::built_at, now_iso());
+            first.set_metadata(schema::metadata::generation, summary.generation);
+            first.commit();
+        }
+        Xapian::Database merged;
+        for (const auto& path : shard_paths) merged.add_database(Xapian::Database(path.string()));
         fs::remove(staging);  // compact() creates it
-        Xapian::Database(scratch.string()).compact(staging.string(), Xapian::Compactor::FULL);
+        merged.compact(staging.string(), Xapian::Compactor::FULL);
+        merged.close();
         fs::remove_all(scratch);
         verify_generation(staging, schema, distinct);
         sync_directory(staging);
@@ -192,12 +336,14 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
     Xapian::WritableDatabase db(summary.path.string(), Xapian::DB_OPEN);
     // The generation keeps the schema it was built with, whatever --schema says now.
     auto schema = load_stored_schema(db, summary.path);
-    DocumentWriter writer(options, schema, db, false);
     // One transaction: readers see all of an add or none of it, and a failed
     // add (a bad record, say) leaves the index as it was.
     db.begin_transaction();
     try {
-        writer.run(summary);
+        DocumentWriter writer(options, schema, db, false);
+        ArticleReader(options, schema).run(summary, [&](const std::string& id, const nlohmann::json& article) {
+            writer.write(id, article);
+        });
         db.commit_transaction();
     } catch (...) {
         db.cancel_transaction();

@@ -31,6 +31,7 @@ struct BuildOptions {
     bool allow_empty = false;   ///< publish a generation with no documents
     bool spelling = true;       ///< keep spelling data for "did you mean"
     bool progress = false;      ///< draw a progress bar on standard error
+    unsigned jobs = 0;          ///< build: writer threads (shards); 0 = one per core
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
 };
 
