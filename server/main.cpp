@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -32,13 +33,16 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    spdlog::set_default_logger(spdlog::stdout_color_mt("server"));
+    // Log lines (one per request) are written by a background thread, so a
+    // worker never waits on the sink's lock or on write(2); if the queue ever
+    // fills, the oldest lines are dropped rather than stalling requests.
+    spdlog::init_thread_pool(16384, 1);
+    auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+    auto logger = std::make_shared<spdlog::async_logger>("server", sink, spdlog::thread_pool(),
+                                                         spdlog::async_overflow_policy::overrun_oldest);
+    spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(config.log_level));
-    // The access log is written per request; flushing each line would put a
-    // write(2) under the logger's mutex on every request. Flush warnings at
-    // once and everything else every second.
-    spdlog::flush_on(spdlog::level::warn);
-    spdlog::flush_every(std::chrono::seconds(1));
+    spdlog::flush_on(spdlog::level::info);
 
     bs::IndexWatcher watcher(config.index_dir, std::chrono::milliseconds(config.poll_ms));
     watcher.start();
@@ -74,6 +78,7 @@ int main(int argc, char** argv) try {
     }
     if (port < 0) {
         spdlog::error("cannot listen on {}:{}", config.host, config.port);
+        spdlog::shutdown();
         return 1;
     }
     // cpp-httplib 0.11 listens with a backlog of 5, compiled into the library:
@@ -83,7 +88,6 @@ int main(int argc, char** argv) try {
         spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
     spdlog::info("listening on http://{}:{} (index {}, {} threads)", config.host, port, config.index_dir,
                  config.threads);
-    spdlog::default_logger()->flush();  // tests and scripts wait for this line
 
     std::thread signal_thread([&server, &stop_signals] {
         int received = 0;
@@ -105,5 +109,6 @@ int main(int argc, char** argv) try {
     return 0;
 } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    spdlog::shutdown();  // drains the asynchronous log
     return 1;
 }
