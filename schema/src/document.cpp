@@ -170,25 +170,52 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
             }
         }
     }
-    doc.set_data(stored.dump());
+    // Layout: JSON of the stored fields but the body, NUL, the body as is.
+    // A JSON dump escapes NUL, so the first NUL is always the separator.
+    const auto* body_field = schema.snippet_field();
+    std::string data;
+    if (body_field && stored.contains(body_field->name)) {
+        auto body = stored[body_field->name].get<std::string>();
+        stored.erase(body_field->name);
+        data = stored.dump();
+        data += '\0';
+        data += body;
+    } else {
+        data = stored.dump();
+    }
+    doc.set_data(data);
     return doc;
 }
 
-auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
+auto read_stored(const Schema& schema, const Xapian::Document& doc) -> StoredDocument {
     auto data = doc.get_data();
-    json stored = data.empty() ? json::object() : json::parse(data, nullptr, false);
+    auto separator = data.find('\0');
+    StoredDocument result;
+    std::string_view head(data.data(), separator == std::string::npos ? data.size() : separator);
+    json stored = head.empty() ? json::object() : json::parse(head, nullptr, false);
     if (!stored.is_object()) stored = json::object();
-    json result = json::object();
+    if (separator != std::string::npos) result.body = data.substr(separator + 1);
+    const auto* body_field = schema.snippet_field();
+    result.fields = json::object();
     for (const auto& field : schema.fields()) {
-        if (!field.stored) continue;
+        if (!field.stored || (body_field && field.name == body_field->name)) continue;
         auto it = stored.find(field.name);
         if (it != stored.end()) {
-            result[field.name] = *it;
+            result.fields[field.name] = std::move(*it);
         } else {
-            result[field.name] = field.multi ? json::array() : json(nullptr);
+            result.fields[field.name] = field.multi ? json::array() : json(nullptr);
         }
     }
     return result;
+}
+
+auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
+    auto stored = read_stored(schema, doc);
+    const auto* body_field = schema.snippet_field();
+    if (body_field && body_field->stored) {
+        stored.fields[body_field->name] = stored.body.empty() ? json(nullptr) : json(std::move(stored.body));
+    }
+    return std::move(stored.fields);
 }
 
 auto join_values(const json& values) -> std::string {

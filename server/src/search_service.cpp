@@ -95,22 +95,17 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         auto doc = it.get_document();
-        auto stored = schema::stored_fields(schema, doc);
-        json hit{{"id", stored[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
-        for (auto& [name, value] : stored.items()) {
-            if (name == schema.id_field().name || (snippet_field && name == snippet_field->name)) continue;
-            hit[name] = value;
+        auto stored = schema::read_stored(schema, doc);
+        json hit{{"id", stored.fields[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
+        for (auto& [name, value] : stored.fields.items()) {
+            if (name != schema.id_field().name) hit[name] = value;
         }
         if (title_field) {
-            auto title = stored.value(title_field->name, json());
+            auto title = stored.fields.value(title_field->name, json());
             hit[title_field->name + "_html"] =
                 title.is_string() ? highlight_all(mset, title.get<std::string>(), stemmer) : "";
         }
-        if (snippet_field) {
-            auto body = stored.value(snippet_field->name, json());
-            hit["snippet_html"] =
-                body.is_string() ? make_snippet(mset, body.get<std::string>(), request.snippet_length, stemmer) : "";
-        }
+        if (snippet_field) hit["snippet_html"] = make_snippet(mset, stored.body, request.snippet_length, stemmer);
         hits.push_back(std::move(hit));
     }
 

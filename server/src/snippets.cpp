@@ -1,5 +1,7 @@
 #include "broadsheet/server/snippets.hpp"
 
+#include <algorithm>
+
 #include "broadsheet/server/html.hpp"
 
 namespace broadsheet::server {
@@ -33,18 +35,39 @@ auto leading_passage(std::string_view text, std::size_t length) -> std::string {
 auto make_snippet(const Xapian::MSet& mset, std::string_view text, int length, const Xapian::Stem& stemmer)
     -> std::string {
     if (text.empty()) return {};
-    // MSet::snippet escapes the text itself, so only <mark> is markup.
-    // No SNIPPET_EXHAUSTIVE and no SNIPPET_BACKGROUND_MODEL: both look at every
-    // word of the body (the latter with an index lookup per word), which made
-    // snippets cost milliseconds per hit on long articles. Passages are
-    // scored by the query's own matches.
-    auto snippet = mset.snippet(std::string(text), static_cast<std::size_t>(length), stemmer, 0, mark_open,
-                                mark_close, ellipsis);
-    // Without a match Xapian picks some later passage (or the end); the
-    // start of an article reads better.
-    if (snippet.find(mark_open) == std::string::npos)
-        return leading_passage(text, static_cast<std::size_t>(length));
-    return snippet;
+    // Long articles are read a chunk at a time and the snippet is cut from
+    // the first chunk with a match: Xapian tokenises and stems every word it
+    // is given, so handing it a whole 200 KB speech for one passage costs
+    // milliseconds per hit.
+    constexpr std::size_t chunk_bytes = 16 * 1024;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = std::min(text.size(), start + chunk_bytes);
+        if (end < text.size()) {
+            // End the chunk at a space, past any partial UTF-8 sequence.
+            auto space = text.find_first_of(" \n\t", end);
+            end = space == std::string_view::npos ? text.size() : space;
+        }
+        auto chunk = text.substr(start, end - start);
+        // No SNIPPET_EXHAUSTIVE and no SNIPPET_BACKGROUND_MODEL: both look at
+        // every word (the latter with an index lookup per word). Passages are
+        // scored by the query's own matches. MSet::snippet escapes the text,
+        // so only <mark> is markup.
+        auto snippet = mset.snippet(std::string(chunk), static_cast<std::size_t>(length), stemmer, 0, mark_open,
+                                    mark_close, ellipsis);
+        if (snippet.find(mark_open) != std::string::npos) {
+            const std::string_view omit = ellipsis;
+            if (start > 0 && snippet.rfind(omit, 0) != 0) snippet.insert(0, omit);
+            if (end < text.size() && (snippet.size() < omit.size() ||
+                                      snippet.compare(snippet.size() - omit.size(), omit.size(), omit) != 0))
+                snippet += omit;
+            return snippet;
+        }
+        start = end;
+    }
+    // No match in the body (a title-only hit): the start of an article reads
+    // better than whatever passage Xapian would pick.
+    return leading_passage(text, static_cast<std::size_t>(length));
 }
 
 auto highlight_all(const Xapian::MSet& mset, std::string_view text, const Xapian::Stem& stemmer) -> std::string {

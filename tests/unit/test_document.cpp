@@ -101,3 +101,21 @@ TEST_CASE("multi-valued slots split back into their values") {
     CHECK(split_values(join_values(json::array({"a", "b c", ""}))) == std::vector<std::string>{"a", "b c", ""});
     CHECK(split_values("solo") == std::vector<std::string>{"solo"});
 }
+
+TEST_CASE("the body is stored apart from the other fields and read back intact") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    std::string body = "Line one \"quoted\"\nline two with a NUL \0 inside";
+    body.push_back('\0');
+    body += " and after";
+    auto doc = make_document(schema, normalize_record(schema, json{{"id", "b1"}, {"title", "T"}, {"body", body}}), generator);
+    auto stored = read_stored(schema, doc);
+    CHECK(stored.body == body);
+    CHECK_FALSE(stored.fields.contains("body"));
+    CHECK(stored.fields["title"] == "T");
+    CHECK(stored_fields(schema, doc)["body"] == body);
+    auto no_body = make_document(schema, normalize_record(schema, json{{"id", "b2"}}), generator);
+    CHECK(read_stored(schema, no_body).body.empty());
+    CHECK(stored_fields(schema, no_body)["body"].is_null());
+}

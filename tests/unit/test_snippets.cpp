@@ -295,3 +295,18 @@ TEST_CASE("empty text gives an empty string") {
     CHECK(idx.snippet("pound", "", 200).empty());
     CHECK(idx.highlight("pound", "").empty());
 }
+
+TEST_CASE("a match deep in a long article is found past the first chunk") {
+    auto& small = index();
+    std::string text;
+    while (text.size() < 40 * 1024) text += "Nothing of note happened in the harbour that week. ";
+    text += "Then interest rates rose sharply. ";
+    for (int i = 0; i < 200; ++i) text += "Quiet again. ";
+    auto snippet = small.snippet("rates", text, 120);
+    CAPTURE(snippet);
+    CHECK(snippet.find("<mark>rates</mark>") != std::string::npos);
+    CHECK(snippet.rfind("…", 0) == 0);                     // cut at the start
+    CHECK(snippet.size() > 3);
+    CHECK(snippet.compare(snippet.size() - 3, 3, "…") == 0);  // and at the end
+    CHECK(snippet.size() < 200);
+}

@@ -31,7 +31,17 @@ struct RecordError : std::runtime_error {
 [[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article,
                                  Xapian::TermGenerator& generator) -> Xapian::Document;
 
-/// The stored fields of a document, as JSON (fields absent from the record are null).
+/// A document's stored data, with the snippet field (the body) kept apart:
+/// it is stored after the JSON of the other fields, unescaped, so reading a
+/// hit never runs a long body through the JSON parser.
+struct StoredDocument {
+    nlohmann::json fields;  ///< every stored field but the snippet field (absent ones null)
+    std::string body;       ///< the snippet field's text ("" if none)
+};
+
+[[nodiscard]] auto read_stored(const Schema& schema, const Xapian::Document& doc) -> StoredDocument;
+
+/// All stored fields of a document as JSON, the body included.
 [[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc)
     -> nlohmann::json;
 
