@@ -70,7 +70,8 @@ int main(int argc, char** argv) try {
     server.set_read_timeout(5);
     server.set_write_timeout(5);
     server.set_payload_max_length(64 * 1024);  // no route takes a body
-    bs::register_routes(server, service);
+    bs::Metrics metrics;
+    bs::register_routes(server, service, metrics);
     int listen_fd = -1;
     server.set_socket_options([&listen_fd](socket_t sock) {
         httplib::default_socket_options(sock);

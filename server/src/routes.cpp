@@ -28,10 +28,12 @@ void send_error(httplib::Response& res, const ApiError& error) {
     res.set_content(error_body(error), json_type);
 }
 
-// Times the handler (Server-Timing, read by the access log) and turns any
-// exception into the JSON error for it.
-auto timed(std::function<void(const httplib::Request&, httplib::Response&)> handler) -> httplib::Server::Handler {
-    return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+// Times the handler (Server-Timing, read by the access log; the metrics)
+// and turns any exception into the JSON error for it.
+auto timed(Metrics& metrics, std::string route,
+           std::function<void(const httplib::Request&, httplib::Response&)> handler) -> httplib::Server::Handler {
+    return [&metrics, route = std::move(route), handler = std::move(handler)](const httplib::Request& req,
+                                                                               httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
         try {
             handler(req, res);
@@ -42,6 +44,7 @@ auto timed(std::function<void(const httplib::Request&, httplib::Response&)> hand
         char timing[48];
         std::snprintf(timing, sizeof timing, "app;dur=%.3f", ms);
         res.set_header("Server-Timing", timing);
+        metrics.observe(route, res.status == -1 ? 200 : res.status, ms / 1000.0);
     };
 }
 
@@ -84,17 +87,21 @@ void get_article(SearchService& service, const httplib::Request& req, httplib::R
 
 }  // namespace
 
-void register_routes(httplib::Server& server, SearchService& service) {
-    server.Get("/search", timed([&service](const auto& req, auto& res) { get_search(service, req, res); }));
+void register_routes(httplib::Server& server, SearchService& service, Metrics& metrics) {
+    server.Get("/search", timed(metrics, "search", [&service](const auto& req, auto& res) { get_search(service, req, res); }));
     server.Get(R"(/articles/([^/]+))",
-               timed([&service](const auto& req, auto& res) { get_article(service, req, res); }));
-    server.Get("/healthz", timed([](const auto&, auto& res) { send_json(res, json{{"status", "ok"}}); }));
-    server.Get("/readyz", timed([&service](const auto&, auto& res) {
+               timed(metrics, "article", [&service](const auto& req, auto& res) { get_article(service, req, res); }));
+    server.Get("/healthz", timed(metrics, "healthz", [](const auto&, auto& res) { send_json(res, json{{"status", "ok"}}); }));
+    server.Get("/readyz", timed(metrics, "readyz", [&service](const auto&, auto& res) {
                    auto [ready, body] = service.readiness();
                    send_json(res, body, ready ? 200 : 503);
                }));
-    server.Get("/stats", timed([&service](const auto&, auto& res) { send_json(res, service.stats()); }));
-    server.Get("/", timed([](const auto&, auto& res) { res.set_redirect("/search", 302); }));
+    server.Get("/stats", timed(metrics, "stats", [&service](const auto&, auto& res) { send_json(res, service.stats()); }));
+    server.Get("/metrics", timed(metrics, "metrics", [&service, &metrics](const auto&, auto& res) {
+                   auto info = service.index_info();
+                   res.set_content(metrics.render(info.get()), "text/plain; version=0.0.4; charset=utf-8");
+               }));
+    server.Get("/", timed(metrics, "home", [](const auto&, auto& res) { res.set_redirect("/search", 302); }));
 
     // Everything that is not a route above, or that httplib itself rejects
     // (malformed request line, oversized URI), still answers JSON.

@@ -119,6 +119,20 @@ TEST_CASE("health, readiness and stats describe the served index") {
     CHECK(stats["fields"].size() == 7);
 }
 
+TEST_CASE("metrics count requests and describe the index in Prometheus format") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    (void)search(server.port(), "lenovo");
+    (void)get(server.port(), "/search?q=");
+    auto metrics = get(server.port(), "/metrics");
+    CHECK(metrics.status == 200);
+    CHECK(metrics.content_type.rfind("text/plain", 0) == 0);
+    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"200\"} 1\n") != std::string::npos);
+    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"400\"} 1\n") != std::string::npos);
+    CHECK(metrics.body.find("broadsheet_index_documents 12\n") != std::string::npos);
+    CHECK(metrics.body.find("generation=\"gen-000001\"") != std::string::npos);
+}
+
 TEST_CASE("readyz is 503 until an index is published, then the server picks it up") {
     TempDir dir;
     ServerProcess server(dir / "index");

@@ -25,6 +25,8 @@ public:
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
     /// documents, generation, built_at, fields.
     [[nodiscard]] auto stats() const -> nlohmann::json;
+    /// The live generation, or nullptr while there is none.
+    [[nodiscard]] auto index_info() const -> std::shared_ptr<const IndexInfo> { return m_watcher.info(); }
     /// Whether an index is open, with its generation and document count.
     [[nodiscard]] auto readiness() const -> std::pair<bool, nlohmann::json>;
 

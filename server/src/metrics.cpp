@@ -1,0 +1,87 @@
+#include "broadsheet/server/metrics.hpp"
+
+#include <cstdio>
+
+namespace broadsheet::server {
+
+namespace {
+
+auto number(double value) -> std::string {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.9g", value);
+    return buffer;
+}
+
+// Label values are escaped as the exposition format requires.
+auto label(std::string_view value) -> std::string {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+void Metrics::observe(std::string_view route, int status, double seconds) {
+    std::lock_guard lock(m_mutex);
+    ++m_requests[{std::string(route), status}];
+    auto& histogram = m_latency[std::string(route)];
+    ++histogram.count;
+    histogram.sum += seconds;
+    for (std::size_t i = 0; i < bucket_bounds.size(); ++i) {
+        if (seconds <= bucket_bounds[i]) {
+            ++histogram.buckets[i];
+            break;
+        }
+    }
+}
+
+auto Metrics::render(const IndexInfo* info) const -> std::string {
+    std::string out;
+    out += "# HELP broadsheet_http_requests_total HTTP requests answered, by route and status.\n";
+    out += "# TYPE broadsheet_http_requests_total counter\n";
+    std::lock_guard lock(m_mutex);
+    for (const auto& [key, count] : m_requests) {
+        out += "broadsheet_http_requests_total{route=\"" + label(key.first) + "\",status=\"" +
+               std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
+    }
+    out += "# HELP broadsheet_http_request_duration_seconds Time spent answering requests, by route.\n";
+    out += "# TYPE broadsheet_http_request_duration_seconds histogram\n";
+    for (const auto& [route, histogram] : m_latency) {
+        auto name = "broadsheet_http_request_duration_seconds_bucket{route=\"" + label(route) + "\",le=\"";
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < bucket_bounds.size(); ++i) {
+            cumulative += histogram.buckets[i];
+            out += name + number(bucket_bounds[i]) + "\"} " + std::to_string(cumulative) + "\n";
+        }
+        out += name + "+Inf\"} " + std::to_string(histogram.count) + "\n";
+        out += "broadsheet_http_request_duration_seconds_sum{route=\"" + label(route) + "\"} " +
+               number(histogram.sum) + "\n";
+        out += "broadsheet_http_request_duration_seconds_count{route=\"" + label(route) + "\"} " +
+               std::to_string(histogram.count) + "\n";
+    }
+    out += "# HELP broadsheet_index_ready Whether an index is open (1) or not (0).\n";
+    out += "# TYPE broadsheet_index_ready gauge\n";
+    out += std::string("broadsheet_index_ready ") + (info ? "1" : "0") + "\n";
+    if (info) {
+        out += "# HELP broadsheet_index_documents Documents in the served generation.\n";
+        out += "# TYPE broadsheet_index_documents gauge\n";
+        out += "broadsheet_index_documents " + std::to_string(info->documents) + "\n";
+        out += "# HELP broadsheet_index_revision Revision of the served generation (moves on add/delete).\n";
+        out += "# TYPE broadsheet_index_revision gauge\n";
+        out += "broadsheet_index_revision " + std::to_string(info->revision) + "\n";
+        out += "# HELP broadsheet_index_info The served generation.\n";
+        out += "# TYPE broadsheet_index_info gauge\n";
+        out += "broadsheet_index_info{generation=\"" + label(info->generation) + "\",built_at=\"" +
+               label(info->built_at) + "\"} 1\n";
+    }
+    return out;
+}
+
+}  // namespace broadsheet::server
