@@ -10,6 +10,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "broadsheet/server/html.hpp"
 #include "test_support.hpp"
 
 using namespace broadsheet::testing;
@@ -18,20 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-auto encode(const std::string& text) -> std::string {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+// Query strings are encoded with the server library's own encoder.
+auto encode(const std::string& text) -> std::string { return broadsheet::server::url_encode(text); }
 
 struct Response {
     int status = 0;
