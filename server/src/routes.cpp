@@ -1,5 +1,7 @@
 #include "broadsheet/server/routes.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -85,10 +87,48 @@ void get_article(SearchService& service, const httplib::Request& req, httplib::R
     send_json(res, service.article(req.matches[1].str()));
 }
 
+// Rejects parameters other than `allowed`, and repeated ones, as /search does.
+void small_params(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
+    for (const auto& [name, value] : req.params) {
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+            throw bad_request("unknown_parameter", "unknown parameter '" + name.substr(0, 40) + "'");
+        if (req.get_param_value_count(name) > 1)
+            throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
+    }
+}
+
+// An optional whole-number parameter within [low, high].
+auto int_param(const httplib::Request& req, const std::string& name, int fallback, int low, int high) -> int {
+    if (!req.has_param(name)) return fallback;
+    auto text = req.get_param_value(name);
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
+        throw bad_request("invalid_parameter",
+                          "'" + name + "' must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+    return value;
+}
+
+void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res) {
+    small_params(req, {"size"});
+    send_json(res, service.related(req.matches[1].str(), int_param(req, "size", 5, 1, service.config().max_page_size)));
+}
+
+void get_suggest(SearchService& service, const httplib::Request& req, httplib::Response& res) {
+    small_params(req, {"q", "size"});
+    auto q = req.get_param_value("q");
+    if (q.empty()) throw bad_request("missing_query", "'q' is required: the text typed so far");
+    if (q.size() > service.config().max_query_bytes) throw bad_request("query_too_long", "the text is too long");
+    send_json(res, service.suggest(q, int_param(req, "size", 8, 1, 20)));
+}
+
 }  // namespace
 
 void register_routes(httplib::Server& server, SearchService& service, Metrics& metrics) {
     server.Get("/search", timed(metrics, "search", [&service](const auto& req, auto& res) { get_search(service, req, res); }));
+    server.Get(R"(/articles/([^/]+)/related)",
+               timed(metrics, "related", [&service](const auto& req, auto& res) { get_related(service, req, res); }));
+    server.Get("/suggest", timed(metrics, "suggest", [&service](const auto& req, auto& res) { get_suggest(service, req, res); }));
     server.Get(R"(/articles/([^/]+))",
                timed(metrics, "article", [&service](const auto& req, auto& res) { get_article(service, req, res); }));
     server.Get("/healthz", timed(metrics, "healthz", [](const auto&, auto& res) { send_json(res, json{{"status", "ok"}}); }));

@@ -1,5 +1,6 @@
 #include "broadsheet/server/search_service.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -158,6 +159,29 @@ auto with_searcher(SearcherPool& pool, Work&& work) {
     }
 }
 
+// Words a person would search for: unprefixed (no field or filter terms),
+// not stopwords, not bare numbers.
+class PlainWordDecider : public Xapian::ExpandDecider {
+public:
+    explicit PlainWordDecider(const schema::Schema& schema) : m_stopper(schema.stopper()) {}
+    auto operator()(const std::string& term) const -> bool override {
+        if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z')) return false;
+        if (std::all_of(term.begin(), term.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+        return !(m_stopper && (*m_stopper)(term));
+    }
+
+private:
+    const Xapian::Stopper* m_stopper;
+};
+
+auto find_document(Searcher& searcher, std::string_view id) -> Xapian::docid {
+    auto term = searcher.info->schema.id_term(id);
+    auto posting = searcher.db.postlist_begin(term);
+    if (posting == searcher.db.postlist_end(term))
+        throw ApiError(404, "not_found", "no article with id '" + std::string(id.substr(0, 200)) + "'");
+    return *posting;
+}
+
 }  // namespace
 
 SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool)
@@ -175,12 +199,69 @@ auto SearchService::search(const SearchRequest& request) -> json {
 
 auto SearchService::article(std::string_view id) -> json {
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
+        return schema::stored_fields(searcher.info->schema, searcher.db.get_document(find_document(searcher, id)));
+    });
+}
+
+auto SearchService::related(std::string_view id, int size) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) -> json {
         const auto& schema = searcher.info->schema;
-        auto term = schema.id_term(id);
-        auto posting = searcher.db.postlist_begin(term);
-        if (posting == searcher.db.postlist_end(term))
-            throw ApiError(404, "not_found", "no article with id '" + std::string(id.substr(0, 200)) + "'");
-        return schema::stored_fields(schema, searcher.db.get_document(*posting));
+        auto docid = find_document(searcher, id);
+        Xapian::RSet rset;
+        rset.add_document(docid);
+        Xapian::Enquire enquire(searcher.db);
+        PlainWordDecider decider(schema);
+        // The article's most distinctive words, weighted by how much they set it apart.
+        constexpr Xapian::termcount expansion_terms = 20;
+        auto eset = enquire.get_eset(expansion_terms, rset, &decider);
+        json hits = json::array();
+        if (!eset.empty()) {
+            std::vector<Xapian::Query> terms;
+            for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+            Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
+            enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(schema.id_term(id))));
+            enquire.set_weighting_scheme(Xapian::BM25Weight());
+            auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(size));
+            Xapian::doccount rank = 0;
+            for (auto it = mset.begin(); it != mset.end(); ++it) {
+                auto stored = schema::read_stored(schema, it.get_document());
+                json hit{{"id", stored.fields[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
+                for (auto& [name, value] : stored.fields.items())
+                    if (name != schema.id_field().name) hit[name] = value;
+                hits.push_back(std::move(hit));
+            }
+        }
+        return json{{"id", std::string(id)}, {"hits", std::move(hits)}};
+    });
+}
+
+auto SearchService::suggest(std::string_view text, int size) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) -> json {
+        // Complete the last word; the words before it are kept as typed.
+        auto cut = text.find_last_of(" \t");
+        auto head = cut == std::string_view::npos ? std::string_view{} : text.substr(0, cut + 1);
+        auto prefix = Xapian::Unicode::tolower(std::string(cut == std::string_view::npos ? text : text.substr(cut + 1)));
+        json suggestions = json::array();
+        if (prefix.empty()) return json{{"query", std::string(text)}, {"suggestions", suggestions}};
+        PlainWordDecider decider(searcher.info->schema);
+        // Looking at a bounded number of words keeps a one-letter prefix as
+        // fast as a long one; the most frequent words are rarely beyond it.
+        constexpr int max_scanned = 20000;
+        std::vector<std::pair<Xapian::doccount, std::string>> found;
+        int scanned = 0;
+        for (auto it = searcher.db.allterms_begin(prefix); it != searcher.db.allterms_end(prefix) && scanned < max_scanned;
+             ++it, ++scanned) {
+            if (decider(*it)) found.emplace_back(it.get_termfreq(), *it);
+        }
+        auto keep = std::min(found.size(), static_cast<std::size_t>(size));
+        std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
+                          [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+        for (std::size_t i = 0; i < keep; ++i) {
+            suggestions.push_back({{"text", std::string(head) + found[i].second},
+                                   {"word", found[i].second},
+                                   {"documents", found[i].first}});
+        }
+        return json{{"query", std::string(text)}, {"suggestions", std::move(suggestions)}};
     });
 }
 

@@ -503,3 +503,38 @@ TEST_CASE("the indexer draws a progress bar only on a terminal and always ends w
     CHECK(tty.output.find("%") != std::string::npos);
     CHECK(tty.output.find("indexed 12 documents") != std::string::npos);
 }
+
+TEST_CASE("related articles share the article's distinctive words and never include it") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto response = get(server.port(), "/articles/a001/related?size=3");
+    REQUIRE(response.status == 200);
+    auto related = response.json_body();
+    CHECK(related["id"] == "a001");
+    auto ids = ids_of(related);
+    CHECK(ids.size() <= 3);
+    REQUIRE_FALSE(ids.empty());
+    CHECK(std::find(ids.begin(), ids.end(), "a001") == ids.end());
+    CHECK(ids[0] == "a002");  // the other article about Lenovo and servers
+    CHECK(related["hits"][0].contains("title"));
+    check_error(get(server.port(), "/articles/missing/related"), 404, "not_found");
+    check_error(get(server.port(), "/articles/a001/related?size=0"), 400, "invalid_parameter");
+    check_error(get(server.port(), "/articles/a001/related?colour=red"), 400, "unknown_parameter");
+}
+
+TEST_CASE("suggest completes the last word from the index, most frequent first") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto result = get(server.port(), "/suggest?q=" + encode("interest Gov")).json_body();
+    REQUIRE_FALSE(result["suggestions"].empty());
+    CHECK(result["suggestions"][0]["text"] == "interest government");
+    CHECK(result["suggestions"][0]["documents"].get<int>() >= 3);
+    auto few = get(server.port(), "/suggest?q=g&size=2").json_body();
+    CHECK(few["suggestions"].size() == 2);
+    for (const auto& s : few["suggestions"]) CHECK(s["word"].get<std::string>().rfind('g', 0) == 0);
+    auto counts = few["suggestions"][0]["documents"].get<int>() >= few["suggestions"][1]["documents"].get<int>();
+    CHECK(counts);
+    CHECK(get(server.port(), "/suggest?q=zzzqqq").json_body()["suggestions"].empty());
+    check_error(get(server.port(), "/suggest"), 400, "missing_query");
+    check_error(get(server.port(), "/suggest?q=a&size=50"), 400, "invalid_parameter");
+}

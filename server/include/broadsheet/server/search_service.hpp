@@ -23,6 +23,12 @@ public:
     [[nodiscard]] auto search(const SearchRequest& request) -> nlohmann::json;
     /// One stored article; throws ApiError 404 if absent.
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
+    /// More like this: articles sharing the most telling words of article `id`
+    /// (Xapian's relevance-feedback expansion), excluding itself. 404 if absent.
+    [[nodiscard]] auto related(std::string_view id, int size) -> nlohmann::json;
+    /// Completions of the last word of `text` from the index's vocabulary,
+    /// most frequent first.
+    [[nodiscard]] auto suggest(std::string_view text, int size) -> nlohmann::json;
     /// documents, generation, built_at, fields.
     [[nodiscard]] auto stats() const -> nlohmann::json;
     /// The live generation, or nullptr while there is none.
