@@ -54,13 +54,7 @@ auto page_link(const SearchRequest& request, int page) -> std::string {
     if (request.op == DefaultOperator::or_) url += "&op=or";
     if (request.from) url += "&from=" + request.from->iso();
     if (request.to) url += "&to=" + request.to->iso();
-    for (const auto& [name, value] : request.filters) {
-        // Appended piece by piece: `"&" + std::string` trips a GCC 12 -Wrestrict false positive.
-        url += '&';
-        url += url_encode(name);
-        url += '=';
-        url += url_encode(value);
-    }
+    for (const auto& [name, value] : request.filters) url += "&" + url_encode(name) + "=" + url_encode(value);
     return url;
 }
 
