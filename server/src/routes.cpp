@@ -9,6 +9,7 @@
 
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
+#include "broadsheet/server/openapi.hpp"
 
 namespace broadsheet::server {
 
@@ -140,6 +141,9 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
     server.Get("/metrics", timed(metrics, "metrics", [&service, &metrics](const auto&, auto& res) {
                    auto info = service.index_info();
                    res.set_content(metrics.render(info.get()), "text/plain; version=0.0.4; charset=utf-8");
+               }));
+    server.Get("/openapi.json", timed(metrics, "openapi", [](const auto&, auto& res) {
+                   res.set_content(std::string(openapi_json()), json_type);
                }));
     server.Get("/", timed(metrics, "home", [](const auto&, auto& res) { res.set_redirect("/search", 302); }));
 

@@ -51,18 +51,23 @@ constexpr std::size_t max_facet_values = 20;
 
 auto round3(double value) -> double { return std::round(value * 1000.0) / 1000.0; }
 
-auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config) -> json {
-    auto started = std::chrono::steady_clock::now();
+// The query, weighting and order of a request: shared by /search and rank().
+auto make_enquire(Searcher& searcher, const SearchRequest& request) -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
-    auto query = build_query(request, schema, searcher.parser);
-
     Xapian::Enquire enquire(searcher.db);
-    enquire.set_query(query);
+    enquire.set_query(build_query(request, schema, searcher.parser));
     enquire.set_weighting_scheme(Xapian::BM25Weight());
     if (request.sort != SortOrder::relevance) {
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
                                                  request.sort == SortOrder::date_descending);
     }
+    return enquire;
+}
+
+auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config) -> json {
+    auto started = std::chrono::steady_clock::now();
+    const auto& schema = searcher.info->schema;
+    auto enquire = make_enquire(searcher, request);
     std::vector<FacetSpy> spies;
     for (const auto& name : request.facets) {
         const auto* field = schema.find_facet(name);
@@ -195,6 +200,20 @@ auto SearchService::schema() const -> schema::Schema {
 
 auto SearchService::search(const SearchRequest& request) -> json {
     return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config); });
+}
+
+auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {
+    return with_searcher(m_pool, [&](Searcher& searcher) {
+        auto enquire = make_enquire(searcher, request);
+        auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(depth));
+        const auto& id_name = searcher.info->schema.id_field().name;
+        std::vector<std::pair<std::string, double>> ranked;
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+            auto stored = schema::read_stored(searcher.info->schema, it.get_document());
+            ranked.emplace_back(stored.fields[id_name].get<std::string>(), it.get_weight());
+        }
+        return ranked;
+    });
 }
 
 auto SearchService::article(std::string_view id) -> json {

@@ -21,6 +21,9 @@ public:
 
     /// Ranked hits with highlighted titles and snippets, totals, facets, suggestion.
     [[nodiscard]] auto search(const SearchRequest& request) -> nlohmann::json;
+    /// Ids and scores of the first `depth` hits, ranked exactly as /search ranks
+    /// them, without snippets (relevance evaluation).
+    [[nodiscard]] auto rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>>;
     /// One stored article; throws ApiError 404 if absent.
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
     /// More like this: articles sharing the most telling words of article `id`
