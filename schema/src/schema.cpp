@@ -136,6 +136,15 @@ auto Schema::from_json(const json& doc) -> Schema {
                           "' (any Xapian stemmer name, e.g. english, french, none)");
     }
     schema.m_stopwords = get_or<std::vector<std::string>>(doc, "stopwords", {}, "schema");
+    if (auto ranking = doc.find("ranking"); ranking != doc.end()) {
+        if (!ranking->is_object()) throw SchemaError("'ranking' must be an object with k1 and b");
+        for (const auto& [key, value] : ranking->items())
+            if (key != "k1" && key != "b") throw SchemaError("ranking: unknown key '" + key + "' (k1, b)");
+        schema.m_k1 = get_or<double>(*ranking, "k1", schema.m_k1, "ranking");
+        schema.m_b = get_or<double>(*ranking, "b", schema.m_b, "ranking");
+        if (schema.m_k1 < 0 || schema.m_k1 > 10) throw SchemaError("ranking: k1 must be between 0 and 10");
+        if (schema.m_b < 0 || schema.m_b > 1) throw SchemaError("ranking: b must be between 0 and 1");
+    }
     auto fields = doc.find("fields");
     if (fields == doc.end() || !fields->is_array() || fields->empty())
         throw SchemaError("a schema needs a non-empty 'fields' array");
@@ -228,6 +237,7 @@ auto Schema::to_json() const -> json {
                 {"version", m_version},
                 {"language", m_language},
                 {"stopwords", m_stopwords},
+                {"ranking", {{"k1", m_k1}, {"b", m_b}}},
                 {"fields", fields}};
 }
 
@@ -311,6 +321,12 @@ auto Schema::keyword_term(const FieldSpec& field, std::string_view value) const 
 }
 
 auto Schema::stemmer() const -> Xapian::Stem { return Xapian::Stem(m_language); }
+
+auto Schema::weighting() const -> Xapian::BM25Weight {
+    // k2 = 0 and k3 = 1: no query-length correction, query term frequency as is
+    // (Xapian's defaults); min_normlen 0.5 likewise.
+    return {m_k1, 0, 1, m_b, 0.5};
+}
 
 auto Schema::stopper() const -> const Xapian::Stopper* { return m_stopper.get(); }
 

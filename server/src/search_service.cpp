@@ -56,7 +56,7 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request) -> Xapian::E
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
     enquire.set_query(build_query(request, schema, searcher.parser));
-    enquire.set_weighting_scheme(Xapian::BM25Weight());
+    enquire.set_weighting_scheme(schema.weighting());
     if (request.sort != SortOrder::relevance) {
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
                                                  request.sort == SortOrder::date_descending);
@@ -239,7 +239,7 @@ auto SearchService::related(std::string_view id, int size) -> json {
             for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
             Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
             enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(schema.id_term(id))));
-            enquire.set_weighting_scheme(Xapian::BM25Weight());
+            enquire.set_weighting_scheme(schema.weighting());
             auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(size));
             Xapian::doccount rank = 0;
             for (auto it = mset.begin(); it != mset.end(); ++it) {

@@ -88,6 +88,15 @@ TEST_CASE("invalid schemas are rejected with the reason") {
     auto slot_twice = minimal();
     slot_twice["fields"].push_back({{"name", "date"}, {"type", "date"}, {"slot", 0}, {"year_slot", 0}});
     check_rejected(slot_twice, "slot 0 is used twice");
+    auto bad_k1 = minimal();
+    bad_k1["ranking"] = {{"k1", -1}};
+    check_rejected(bad_k1, "k1");
+    auto bad_b = minimal();
+    bad_b["ranking"] = {{"b", 1.5}};
+    check_rejected(bad_b, "b must be between 0 and 1");
+    auto bad_ranking_key = minimal();
+    bad_ranking_key["ranking"] = {{"k2", 1}};
+    check_rejected(bad_ranking_key, "unknown key 'k2'");
     auto nothing_searchable = minimal();
     nothing_searchable["fields"][1]["weight"] = 0;
     check_rejected(nothing_searchable, "weight above 0");
@@ -99,6 +108,17 @@ TEST_CASE("loading a missing or malformed schema file names the file") {
     CHECK_THROWS_WITH_AS((void)Schema::load_file((dir / "bad.json").string()),
                          doctest::Contains("bad.json"), SchemaError);
     CHECK_THROWS_AS((void)Schema::load_file((dir / "missing.json").string()), SchemaError);
+}
+
+TEST_CASE("BM25 parameters come from the schema, with Xapian's defaults when absent") {
+    auto schema = Schema::default_schema();
+    CHECK(schema.bm25_k1() == doctest::Approx(1.6));
+    CHECK(schema.bm25_b() == doctest::Approx(0.9));
+    auto plain = Schema::from_json(minimal());
+    CHECK(plain.bm25_k1() == doctest::Approx(1.0));
+    CHECK(plain.bm25_b() == doctest::Approx(0.5));
+    CHECK(Schema::from_string(schema.to_string()).bm25_b() == doctest::Approx(0.9));
+    CHECK(schema.weighting().name() == "Xapian::BM25Weight");
 }
 
 TEST_CASE("keyword terms are case-folded and id terms carry the id prefix") {

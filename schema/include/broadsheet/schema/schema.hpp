@@ -87,6 +87,10 @@ public:
         -> std::string;
 
     [[nodiscard]] auto stemmer() const -> Xapian::Stem;
+    /// BM25 with the schema's k1 and b ("ranking" in the schema file).
+    [[nodiscard]] auto weighting() const -> Xapian::BM25Weight;
+    [[nodiscard]] auto bm25_k1() const -> double { return m_k1; }
+    [[nodiscard]] auto bm25_b() const -> double { return m_b; }
     [[nodiscard]] auto stopwords() const -> const std::vector<std::string>& { return m_stopwords; }
     /// A stopper for this schema's stopword list; shared, immutable, safe to reuse.
     [[nodiscard]] auto stopper() const -> const Xapian::Stopper*;
@@ -101,6 +105,8 @@ private:
     int m_version = 1;
     std::string m_language;
     std::vector<std::string> m_stopwords;
+    double m_k1 = 1.0;  // Xapian's BM25 defaults unless the schema says otherwise
+    double m_b = 0.5;
     std::vector<FieldSpec> m_fields;
     std::shared_ptr<Xapian::SimpleStopper> m_stopper;
 };
