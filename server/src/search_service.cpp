@@ -229,8 +229,16 @@ auto SearchService::related(std::string_view id, int size) -> json {
         Xapian::RSet rset;
         rset.add_document(docid);
         Xapian::Enquire enquire(searcher.db);
-        PlainWordDecider decider(schema);
-        // The article's most distinctive words, weighted by how much they set it apart.
+        // The article's most distinctive words, weighted by how much they set it
+        // apart, among those some other article shares (a word only this one
+        // uses, a name say, finds nothing else).
+        struct SharedWordDecider : PlainWordDecider {
+            SharedWordDecider(const schema::Schema& s, const Xapian::Database& db) : PlainWordDecider(s), m_db(db) {}
+            auto operator()(const std::string& term) const -> bool override {
+                return PlainWordDecider::operator()(term) && m_db.get_termfreq(term) >= 2;
+            }
+            const Xapian::Database& m_db;
+        } decider(schema, searcher.db);
         constexpr Xapian::termcount expansion_terms = 20;
         auto eset = enquire.get_eset(expansion_terms, rset, &decider);
         json hits = json::array();

@@ -538,3 +538,15 @@ TEST_CASE("suggest completes the last word from the index, most frequent first")
     check_error(get(server.port(), "/suggest"), 400, "missing_query");
     check_error(get(server.port(), "/suggest?q=a&size=50"), 400, "invalid_parameter");
 }
+
+TEST_CASE("related articles are found even when an article's most distinctive words are its own") {
+    TempDir dir;
+    write_file(dir / "in.jsonl",
+               R"({"id": "x", "title": "Zorblatt Quenfrey Vashtenko harbour ferry", "body": "Zorblatt Quenfrey Vashtenko Zorblatt Quenfrey Vashtenko. The harbour ferry."})" "\n"
+               R"({"id": "y", "title": "Harbour ferry timetable changes", "body": "The harbour ferry runs later."})" "\n"
+               R"({"id": "z", "title": "Mountain goats", "body": "Goats climb."})" "\n");
+    build_index(dir / "index", {(dir / "in.jsonl").string()});
+    ServerProcess server(dir / "index");
+    auto ids = ids_of(get(server.port(), "/articles/x/related").json_body());
+    CHECK(ids == std::vector<std::string>{"y"});
+}
