@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace broadsheet::server {
 
@@ -10,14 +11,45 @@ using nlohmann::json;
 
 namespace {
 
+// Result links stop where the server's result window does (page * size).
+constexpr unsigned long long max_linked_results = 10000;
+
 constexpr const char* page_style = R"css(
 body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:46rem;padding:1rem;color:#222}
 header form{display:flex;gap:.5rem}header input[type=search]{flex:1;font-size:1.1rem;padding:.4rem}
 button{font-size:1rem;padding:.4rem .8rem}.meta{color:#555;font-size:.9rem}
 ol.hits{list-style:none;padding:0}ol.hits li{margin:1.2rem 0}ol.hits h2{font-size:1.15rem;margin:0}
 mark{background:#ffe58a;padding:0 .1em}.error{color:#a00;border:1px solid #a00;padding:.6rem}
-nav.pages a{margin-right:1rem}
+nav.pages a,nav.pages strong,nav.pages span{margin-right:.8rem}nav.sort{font-size:.9rem;margin:.4rem 0}
+main.with-facets{display:flex;gap:2rem;flex-wrap:wrap-reverse}main.with-facets .results{flex:1 1 28rem;min-width:0}
+aside.facets{flex:0 0 11rem;font-size:.9rem}aside.facets h2{font-size:1rem;margin:.6rem 0 .2rem}
+aside.facets ul{list-style:none;padding:0;margin:0}.count{color:#777}a.active{font-weight:bold}
+.visually-hidden{position:absolute;left:-9999px}article.full p{margin:.8rem 0}
+a:focus,input:focus,button:focus{outline:3px solid #1a73e8;outline-offset:2px}
 )css";
+
+// Autocomplete, as an enhancement: without JavaScript the form works as is.
+constexpr const char* autocomplete_script = R"js(<script>
+(function () {
+  var box = document.getElementById('q'), list = document.getElementById('suggestions'), timer;
+  if (!box || !list || !window.fetch) return;
+  box.addEventListener('input', function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      if (!box.value.trim()) return;
+      fetch('/suggest?size=8&q=' + encodeURIComponent(box.value)).then(function (r) { return r.json(); })
+        .then(function (data) {
+          list.textContent = '';
+          (data.suggestions || []).forEach(function (s) {
+            var option = document.createElement('option');
+            option.value = s.text;
+            list.appendChild(option);
+          });
+        }).catch(function () {});
+    }, 120);
+  });
+})();
+</script>)js";
 
 auto page_head(std::string_view title) -> std::string {
     std::string html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -30,12 +62,16 @@ auto page_head(std::string_view title) -> std::string {
     return html;
 }
 
+auto page_end() -> std::string {
+    return std::string(autocomplete_script) + "</body></html>\n";
+}
+
 auto search_form(std::string_view query) -> std::string {
     std::string html = "<header role=\"banner\"><form action=\"/search\" method=\"get\" role=\"search\">"
                        "<label for=\"q\" class=\"visually-hidden\">Search articles</label>"
-                       "<input type=\"search\" id=\"q\" name=\"q\" value=\"";
+                       "<input type=\"search\" id=\"q\" name=\"q\" list=\"suggestions\" autocomplete=\"off\" value=\"";
     html += html_escape(query);
-    html += "\" autofocus><button type=\"submit\">Search</button></form></header>";
+    html += "\"><datalist id=\"suggestions\"></datalist><button type=\"submit\">Search</button></form></header>";
     return html;
 }
 
@@ -44,10 +80,11 @@ auto text_of(const json& value) -> std::string {
     return {};
 }
 
-// A link to the same search with another page number.
-auto page_link(const SearchRequest& request, int page) -> std::string {
+// The URL of a search: every setting of the request, so links built from a
+// modified copy (another page, sort or filter) keep the rest.
+auto search_link(const SearchRequest& request) -> std::string {
     std::string url = "/search?q=" + url_encode(request.query);
-    if (page > 1) url += "&page=" + std::to_string(page);
+    if (request.page > 1) url += "&page=" + std::to_string(request.page);
     if (request.size != 10) url += "&size=" + std::to_string(request.size);
     if (request.sort == SortOrder::date_ascending) url += "&sort=date";
     if (request.sort == SortOrder::date_descending) url += "&sort=-date";
@@ -56,6 +93,90 @@ auto page_link(const SearchRequest& request, int page) -> std::string {
     if (request.to) url += "&to=" + request.to->iso();
     for (const auto& [name, value] : request.filters) url += "&" + url_encode(name) + "=" + url_encode(value);
     return url;
+}
+
+auto page_link(const SearchRequest& request, int page) -> std::string {
+    auto other = request;
+    other.page = page;
+    return search_link(other);
+}
+
+// The facet's filter name: the date facet filters by year, keyword facets by their query name.
+auto has_filter(const SearchRequest& request, const std::string& name, const std::string& value) -> bool {
+    return std::find(request.filters.begin(), request.filters.end(), std::pair{name, value}) != request.filters.end();
+}
+
+auto toggle_filter_link(const SearchRequest& request, const std::string& name, const std::string& value) -> std::string {
+    auto other = request;
+    other.page = 1;
+    auto it = std::find(other.filters.begin(), other.filters.end(), std::pair{name, value});
+    if (it != other.filters.end()) {
+        other.filters.erase(it);
+    } else {
+        other.filters.emplace_back(name, value);
+    }
+    return search_link(other);
+}
+
+auto sort_links(const SearchRequest& request) -> std::string {
+    static const std::pair<SortOrder, const char*> orders[] = {
+        {SortOrder::relevance, "Relevance"}, {SortOrder::date_descending, "Newest"}, {SortOrder::date_ascending, "Oldest"}};
+    std::string html = "<nav class=\"sort\" aria-label=\"Sort\">Sort: ";
+    for (const auto& [order, label] : orders) {
+        auto other = request;
+        other.sort = order;
+        other.page = 1;
+        if (order == request.sort) {
+            html += std::string("<strong aria-current=\"true\">") + label + "</strong> ";
+        } else {
+            html += "<a href=\"" + html_escape(search_link(other)) + "\">" + label + "</a> ";
+        }
+    }
+    return html + "</nav>";
+}
+
+auto facet_sidebar(const json& facets, const SearchRequest& request) -> std::string {
+    if (!facets.is_object() || facets.empty()) return {};
+    std::string html = "<aside class=\"facets\" aria-label=\"Refine results\">";
+    for (const auto& [name, values] : facets.items()) {
+        html += "<section><h2>" + html_escape(name == "tag" ? "Topics" : name == "year" ? "Years" : name) + "</h2><ul>";
+        // Filters in force stay listed (to remove them) even when the page's counts omit them.
+        for (const auto& [filter, value] : request.filters) {
+            if (filter != name) continue;
+            html += "<li><a class=\"active\" href=\"" + html_escape(toggle_filter_link(request, name, value)) +
+                    "\" aria-label=\"Remove filter " + html_escape(value) + "\">✕ " + html_escape(value) + "</a></li>";
+        }
+        for (const auto& entry : values) {
+            auto value = entry.value("value", std::string());
+            if (has_filter(request, name, value)) continue;
+            html += "<li><a href=\"" + html_escape(toggle_filter_link(request, name, value)) + "\">" +
+                    html_escape(value) + "</a> <span class=\"count\">" +
+                    std::to_string(entry.value("count", 0)) + "</span></li>";
+        }
+        html += "</ul></section>";
+    }
+    return html + "</aside>";
+}
+
+auto page_numbers(const SearchRequest& request, unsigned long long pages) -> std::string {
+    if (pages <= 1) return {};
+    std::string html = "<nav class=\"pages\" aria-label=\"Pages\">";
+    auto current = static_cast<unsigned long long>(request.page);
+    if (current > 1)
+        html += "<a rel=\"prev\" href=\"" + html_escape(page_link(request, request.page - 1)) + "\">← Previous</a>";
+    auto first = current > 3 ? current - 3 : 1;
+    auto last = std::min(pages, current + 3);
+    if (first > 1) html += "<a href=\"" + html_escape(page_link(request, 1)) + "\">1</a>" + (first > 2 ? "<span>…</span>" : "");
+    for (auto page = first; page <= last; ++page) {
+        if (page == current) {
+            html += "<strong aria-current=\"page\">" + std::to_string(page) + "</strong>";
+        } else {
+            html += "<a href=\"" + html_escape(page_link(request, static_cast<int>(page))) + "\">" + std::to_string(page) + "</a>";
+        }
+    }
+    if (current < pages)
+        html += "<a rel=\"next\" href=\"" + html_escape(page_link(request, request.page + 1)) + "\">Next →</a>";
+    return html + "</nav>";
 }
 
 }  // namespace
@@ -94,12 +215,13 @@ auto url_encode(std::string_view text) -> std::string {
 auto render_search_page(const json& result, const SearchRequest& request) -> std::string {
     std::string html = page_head(request.query + " – Broadsheet search");
     html += search_form(request.query);
-    html += "<main role=\"main\">";
+    html += "<main role=\"main\" class=\"with-facets\"><div class=\"results\">";
     auto total = result.value("total", 0ULL);
     char took[64];
     std::snprintf(took, sizeof took, "%.2f", result.value("took_ms", 0.0));
     html += "<p class=\"meta\" role=\"status\">" + std::string(result.value("total_exact", true) ? "" : "about ") +
             std::to_string(total) + (total == 1 ? " result" : " results") + " (" + took + " ms)</p>";
+    html += sort_links(request);
     if (!result["suggestion"].is_null()) {
         auto suggestion = text_of(result["suggestion"]);
         html += "<p>Did you mean <a href=\"/search?q=" + html_escape(url_encode(suggestion)) + "\">" +
@@ -120,23 +242,74 @@ auto render_search_page(const json& result, const SearchRequest& request) -> std
             std::string meta;
             if (hit.contains("date") && hit["date"].is_string()) meta += "<time>" + html_escape(text_of(hit["date"])) + "</time>";
             if (hit.contains("tags") && hit["tags"].is_array()) {
-                for (const auto& tag : hit["tags"]) meta += " · " + html_escape(text_of(tag));
+                for (const auto& tag : hit["tags"]) {
+                    auto value = text_of(tag);
+                    meta += " · <a class=\"tag\" href=\"" + html_escape(toggle_filter_link(request, "tag", value)) + "\">" +
+                            html_escape(value) + "</a>";
+                }
             }
             if (!meta.empty()) html += "<p class=\"meta\">" + meta + "</p>";
             html += "<p>" + text_of(hit.value("snippet_html", json())) + "</p></article></li>";
         }
         html += "</ol>";
     }
-    auto pages = (total + static_cast<unsigned long long>(request.size) - 1) / static_cast<unsigned long long>(request.size);
-    if (pages > 1) {
-        html += "<nav class=\"pages\" aria-label=\"Pages\">";
-        if (request.page > 1)
-            html += "<a rel=\"prev\" href=\"" + html_escape(page_link(request, request.page - 1)) + "\">← Previous</a>";
-        if (static_cast<unsigned long long>(request.page) < pages)
-            html += "<a rel=\"next\" href=\"" + html_escape(page_link(request, request.page + 1)) + "\">Next →</a>";
-        html += "</nav>";
+    // Pages beyond the result window cannot be asked for, so none are offered.
+    auto reachable = std::min<unsigned long long>(total, max_linked_results);
+    html += page_numbers(request, (reachable + static_cast<unsigned long long>(request.size) - 1) /
+                                      static_cast<unsigned long long>(request.size));
+    html += "</div>";
+    html += facet_sidebar(result.value("facets", json::object()), request);
+    html += "</main>" + page_end();
+    return html;
+}
+
+auto render_article_page(const json& view, std::string_view query) -> std::string {
+    auto title_html = view.value("title_html", std::string());
+    auto title = view.contains("title") && view["title"].is_string() ? view["title"].get<std::string>() : "Article";
+    std::string html = page_head(title + " – Broadsheet");
+    html += search_form(query);
+    html += "<main role=\"main\"><article class=\"full\"><h1>" + title_html + "</h1>";
+    if (view.contains("subtitle") && view["subtitle"].is_string())
+        html += "<p class=\"standfirst\"><strong>" + html_escape(view["subtitle"].get<std::string>()) + "</strong></p>";
+    std::string meta;
+    if (view.contains("date") && view["date"].is_string()) meta += "<time>" + html_escape(view["date"].get<std::string>()) + "</time>";
+    if (view.contains("tags") && view["tags"].is_array()) {
+        for (const auto& tag : view["tags"]) {
+            auto value = text_of(tag);
+            meta += " · <a class=\"tag\" href=\"" + html_escape("/search?q=" + url_encode(value) + "&tag=" + url_encode(value)) +
+                    "\">" + html_escape(value) + "</a>";
+        }
     }
-    html += "</main></body></html>\n";
+    if (view.contains("url") && view["url"].is_string()) {
+        auto url = view["url"].get<std::string>();
+        // Only web links become links; anything else stays text.
+        if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)
+            meta += " · <a href=\"" + html_escape(url) + "\" rel=\"noopener nofollow\">source</a>";
+    }
+    if (!meta.empty()) html += "<p class=\"meta\">" + meta + "</p>";
+    // body_html is escaped text with <mark>; paragraphs are separated by newlines.
+    auto body = view.value("body_html", std::string());
+    std::size_t start = 0;
+    while (start < body.size()) {
+        auto end = body.find('\n', start);
+        if (end == std::string::npos) end = body.size();
+        if (end > start) html += "<p>" + body.substr(start, end - start) + "</p>";
+        start = end + 1;
+    }
+    html += "</article>";
+    if (view.contains("related") && view["related"].is_array() && !view["related"].empty()) {
+        html += "<section aria-labelledby=\"related\"><h2 id=\"related\">Related articles</h2><ul class=\"related\">";
+        for (const auto& hit : view["related"]) {
+            auto id = text_of(hit["id"]);
+            auto hit_title = hit.contains("title") && hit["title"].is_string() ? hit["title"].get<std::string>() : id;
+            html += "<li><a href=\"/articles/" + html_escape(url_encode(id)) + "\">" + html_escape(hit_title) + "</a>";
+            if (hit.contains("date") && hit["date"].is_string())
+                html += " <span class=\"meta\">" + html_escape(hit["date"].get<std::string>()) + "</span>";
+            html += "</li>";
+        }
+        html += "</ul></section>";
+    }
+    html += "</main>" + page_end();
     return html;
 }
 
@@ -146,14 +319,14 @@ auto render_error_page(std::string_view query, int status, std::string_view mess
     html += "<main role=\"main\"><p class=\"error\" role=\"alert\">";
     html += status >= 500 ? "The search is not available right now: " : "That search could not be run: ";
     html += html_escape(message);
-    html += "</p></main></body></html>\n";
+    html += "</p></main>" + page_end();
     return html;
 }
 
 auto render_home_page() -> std::string {
     return page_head("Broadsheet search") + search_form("") +
            "<main role=\"main\"><p class=\"meta\">Search the news: words, \"exact phrases\", "
-           "AND / OR / NOT, title:word, tag:name, prefix*.</p></main></body></html>\n";
+           "AND / OR / NOT, title:word, tag:name, prefix*.</p></main>" + page_end();
 }
 
 auto prefers_html(std::string_view accept) -> bool {

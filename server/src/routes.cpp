@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
@@ -65,7 +66,10 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
         return;
     }
     try {
-        auto request = parse_search_request(req.params, service.config(), service.schema());
+        auto schema = service.schema();
+        auto request = parse_search_request(req.params, service.config(), schema);
+        // The page always shows the facet sidebar.
+        if (html && request.facets.empty()) request.facets = schema.facet_names();
         auto result = service.search(request);
         if (html) {
             res.set_content(render_search_page(result, request), html_type);
@@ -82,10 +86,6 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
         res.status = error.status;
         res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what()), html_type);
     }
-}
-
-void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res) {
-    send_json(res, service.article(req.matches[1].str()));
 }
 
 // Rejects parameters other than `allowed`, and repeated ones, as /search does.
@@ -108,6 +108,29 @@ auto int_param(const httplib::Request& req, const std::string& name, int fallbac
         throw bad_request("invalid_parameter",
                           "'" + name + "' must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
     return value;
+}
+
+void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res) {
+    small_params(req, {"q", "format"});
+    std::optional<std::string> format;
+    if (req.has_param("format")) {
+        format = req.get_param_value("format");
+        if (*format != "json" && *format != "html") throw bad_request("invalid_parameter", "'format' must be json or html");
+    }
+    auto id = req.matches[1].str();
+    if (!wants_html(req, format)) {
+        send_json(res, service.article(id));
+        return;
+    }
+    try {
+        auto q = req.get_param_value("q");
+        res.set_content(render_article_page(service.article_view(id, q.substr(0, service.config().max_query_bytes)), q),
+                        html_type);
+    } catch (...) {
+        auto error = to_api_error(std::current_exception());
+        res.status = error.status;
+        res.set_content(render_error_page("", error.status, error.what()), html_type);
+    }
 }
 
 void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,7 @@
 
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/html.hpp"
 #include "broadsheet/server/snippets.hpp"
 
 namespace broadsheet::server {
@@ -220,6 +221,41 @@ auto SearchService::article(std::string_view id) -> json {
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
         return schema::stored_fields(searcher.info->schema, searcher.db.get_document(find_document(searcher, id)));
     });
+}
+
+auto SearchService::article_view(std::string_view id, const std::string& query) -> json {
+    auto view = with_searcher(m_pool, [&](Searcher& searcher) -> json {
+        const auto& schema = searcher.info->schema;
+        auto docid = find_document(searcher, id);
+        auto doc = searcher.db.get_document(docid);
+        auto stored = schema::read_stored(schema, doc);
+        const auto* title_field = schema.title_field();
+        auto title = title_field ? stored.fields.value(title_field->name, json()) : json();
+        std::string title_text = title.is_string() ? title.get<std::string>() : std::string(id);
+        json page = stored.fields;
+        page["title_html"] = html_escape(title_text);
+        page["body_html"] = html_escape(stored.body);
+        // Mark the words of the query that led here, if it reads as a query.
+        bool readable = !query.empty();
+        try {
+            if (readable) check_query_syntax(query);
+        } catch (const ApiError&) {
+            readable = false;
+        }
+        if (readable) {
+            searcher.parser.set_default_op(Xapian::Query::OP_OR);
+            auto parsed = searcher.parser.parse_query(query, parser_flags());
+            Xapian::Enquire enquire(searcher.db);
+            enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, parsed, Xapian::Query(schema.id_term(id))));
+            auto mset = enquire.get_mset(0, 1);
+            auto stemmer = schema.stemmer();
+            page["title_html"] = highlight_all(mset, title_text, stemmer);
+            if (!stored.body.empty()) page["body_html"] = highlight_all(mset, stored.body, stemmer);
+        }
+        return page;
+    });
+    view["related"] = related(id, 5)["hits"];
+    return view;
 }
 
 auto SearchService::related(std::string_view id, int size) -> json {

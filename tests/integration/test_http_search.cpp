@@ -550,3 +550,29 @@ TEST_CASE("related articles are found even when an article's most distinctive wo
     auto ids = ids_of(get(server.port(), "/articles/x/related").json_body());
     CHECK(ids == std::vector<std::string>{"y"});
 }
+
+TEST_CASE("a browser gets the article page with the query marked, tag links and related articles") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Headers browser{{"Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}};
+    auto page = get(server.port(), "/articles/a001?q=lenovo", browser);
+    REQUIRE(page.status == 200);
+    CHECK(page.content_type == "text/html; charset=utf-8");
+    CHECK(page.body.find("<h1><mark>Lenovo</mark> buys IBM server business</h1>") != std::string::npos);
+    CHECK(page.body.find("Related articles") != std::string::npos);
+    CHECK(page.body.find("href=\"/articles/a002\"") != std::string::npos);
+    CHECK(page.body.find("tag=technology") != std::string::npos);
+    auto script = get(server.port(), "/articles/a005?format=html");
+    CHECK(script.body.find("<script>alert") == std::string::npos);
+    CHECK(script.body.find("&lt;script&gt;") != std::string::npos);
+    CHECK(get(server.port(), "/articles/a001", browser).body.find("<mark>") == std::string::npos);
+    auto missing = get(server.port(), "/articles/nope", browser);
+    CHECK(missing.status == 404);
+    CHECK(missing.content_type.rfind("text/html", 0) == 0);
+    check_error(get(server.port(), "/articles/a001?bogus=1"), 400, "unknown_parameter");
+    // The results page offers facets, sorting and autocomplete.
+    auto results = get(server.port(), "/search?q=government", browser);
+    CHECK(results.body.find("aria-label=\"Refine results\"") != std::string::npos);
+    CHECK(results.body.find(">Newest</a>") != std::string::npos);
+    CHECK(results.body.find("<datalist id=\"suggestions\">") != std::string::npos);
+}

@@ -128,7 +128,8 @@ TEST_CASE("the search page shows hits with titles as given and other fields esca
 TEST_CASE("the query is echoed escaped in the search box and the page title") {
     const std::string query = "\"<script>alert(1)</script>\" rates";
     const auto html = render_search_page(result_json(1, 1), request_for(query));
-    CHECK_FALSE(contains(html, "<script"));
+    CHECK(count(html, "<script") == 1);  // the page's own autocomplete script, nothing injected
+    CHECK_FALSE(contains(html, "<script>alert"));
     CHECK(contains(html, "value=\"&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; rates\""));
     CHECK(contains(html, "<title>&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; rates"));
 }
@@ -164,7 +165,8 @@ TEST_CASE("pagination links appear when there are more hits than one page and ke
         CHECK(contains(html, "<ol class=\"hits\" start=\"6\">"));
         CHECK(contains(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;"));
         CHECK(contains(html, "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=3&amp;"));
-        CHECK(count(html, "tag=R%26D") == 2);
+        CHECK(count(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;sort=-date&amp;op=or&amp;"
+                            "from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;year=2014\"") == 1);
     }
     SUBCASE("the last page links back only") {
         request.page = 3;
@@ -175,7 +177,7 @@ TEST_CASE("pagination links appear when there are more hits than one page and ke
 }
 
 TEST_CASE("no pagination when every hit fits on one page") {
-    CHECK_FALSE(contains(render_search_page(result_json(10, 10), request_for("a")), "<nav"));
+    CHECK_FALSE(contains(render_search_page(result_json(10, 10), request_for("a")), "aria-label=\"Pages\""));
     CHECK_FALSE(contains(render_search_page(result_json(3, 3), request_for("a")), "rel=\"next\""));
     CHECK(contains(render_search_page(result_json(11, 10), request_for("a")), "rel=\"next\""));
 }
@@ -202,7 +204,8 @@ TEST_CASE("an empty result says nothing matched and offers any-word matching") {
 
 TEST_CASE("the error page escapes its message and the query") {
     const auto html = render_error_page("\"<script>", 400, "bad <thing> & 'quotes' \"here\"");
-    CHECK_FALSE(contains(html, "<script"));
+    CHECK(count(html, "<script") == 1);  // only the page's own
+    CHECK_FALSE(contains(html, "\"<script>"));
     CHECK_FALSE(contains(html, "<thing>"));
     CHECK(contains(html, "bad &lt;thing&gt; &amp; &#39;quotes&#39; &quot;here&quot;"));
     CHECK(contains(html, "value=\"&quot;&lt;script&gt;\""));
@@ -215,5 +218,42 @@ TEST_CASE("the home page is an empty search box") {
     const auto html = render_home_page();
     CHECK(html.starts_with("<!doctype html>"));
     CHECK(contains(html, "<form action=\"/search\""));
-    CHECK(contains(html, "name=\"q\" value=\"\""));
+    CHECK(contains(html, "name=\"q\" list=\"suggestions\" autocomplete=\"off\" value=\"\""));
+    CHECK(contains(html, "<datalist id=\"suggestions\">"));
+    CHECK(contains(html, "fetch('/suggest?size=8&q='"));
+}
+
+TEST_CASE("the facet sidebar links add and remove filters and sort links keep them") {
+    auto request = request_for("rates");
+    request.filters = {{"tag", "economy"}};
+    auto result = result_json(12, 5);
+    result["facets"] = {{"tag", {{{"value", "economy"}, {"count", 12}}, {{"value", "R&D <lab>"}, {"count", 4}}}},
+                        {"year", {{{"value", "2014"}, {"count", 9}}}}};
+    const auto html = render_search_page(result, request);
+    CHECK(contains(html, "aria-label=\"Refine results\""));
+    // The active filter is offered for removal, the others for adding.
+    CHECK(contains(html, "<a class=\"active\" href=\"/search?q=rates\" aria-label=\"Remove filter economy\">"));
+    CHECK(contains(html, "href=\"/search?q=rates&amp;tag=economy&amp;tag=R%26D%20%3Clab%3E\">R&amp;D &lt;lab&gt;</a> <span class=\"count\">4</span>"));
+    CHECK(contains(html, "href=\"/search?q=rates&amp;tag=economy&amp;year=2014\">2014</a>"));
+    CHECK_FALSE(contains(html, "<lab>"));
+    CHECK(contains(html, "<strong aria-current=\"true\">Relevance</strong>"));
+    CHECK(contains(html, "href=\"/search?q=rates&amp;sort=-date&amp;tag=economy\">Newest</a>"));
+    CHECK(contains(html, "<strong aria-current=\"page\">1</strong>"));
+    CHECK(contains(html, ">2</a>"));
+}
+
+TEST_CASE("the article page shows the highlighted article, its tags as filters and related articles") {
+    nlohmann::json view{{"id", "a1"}, {"title", "T <i>"}, {"title_html", "<mark>T</mark> &lt;i&gt;"},
+                        {"subtitle", "Sub & co"}, {"date", "2014-01-02"}, {"url", "javascript:alert(1)"},
+                        {"tags", {"R&D"}}, {"body_html", "one <mark>para</mark>\ntwo"},
+                        {"related", {{{"id", "b 2"}, {"title", "Other <story>"}, {"date", "2015"}}}}};
+    const auto html = render_article_page(view, "para");
+    CHECK(contains(html, "<h1><mark>T</mark> &lt;i&gt;</h1>"));
+    CHECK(contains(html, "<p>one <mark>para</mark></p><p>two</p>"));
+    CHECK(contains(html, "Sub &amp; co"));
+    CHECK(contains(html, "href=\"/search?q=R%26D&amp;tag=R%26D\">R&amp;D</a>"));
+    CHECK_FALSE(contains(html, "javascript:"));  // only http(s) sources become links
+    CHECK(contains(html, "Related articles"));
+    CHECK(contains(html, "<a href=\"/articles/b%202\">Other &lt;story&gt;</a>"));
+    CHECK(contains(html, "value=\"para\""));
 }

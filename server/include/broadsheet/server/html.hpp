@@ -21,6 +21,10 @@ namespace broadsheet::server {
 [[nodiscard]] auto render_search_page(const nlohmann::json& result, const SearchRequest& request)
     -> std::string;
 
+/// The page of one article (from SearchService::article_view): highlighted
+/// title and body, date, tags linking to filtered searches, related articles.
+[[nodiscard]] auto render_article_page(const nlohmann::json& view, std::string_view query) -> std::string;
+
 /// The /search page for a request that failed: the form, and the message as text.
 [[nodiscard]] auto render_error_page(std::string_view query, int status, std::string_view message)
     -> std::string;

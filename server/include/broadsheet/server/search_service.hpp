@@ -26,6 +26,9 @@ public:
     [[nodiscard]] auto rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>>;
     /// One stored article; throws ApiError 404 if absent.
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
+    /// An article for its page: stored fields, title_html and body_html with the
+    /// words of `query` marked (escaped text otherwise), and "related" hits.
+    [[nodiscard]] auto article_view(std::string_view id, const std::string& query) -> nlohmann::json;
     /// More like this: articles sharing the most telling words of article `id`
     /// (Xapian's relevance-feedback expansion), excluding itself. 404 if absent.
     [[nodiscard]] auto related(std::string_view id, int size) -> nlohmann::json;
