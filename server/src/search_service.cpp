@@ -52,6 +52,15 @@ constexpr std::size_t max_facet_values = 20;
 
 auto round3(double value) -> double { return std::round(value * 1000.0) / 1000.0; }
 
+// A hit as the API shows it: id, rank and score first, then the stored fields.
+auto hit_json(const schema::Schema& schema, json fields, Xapian::doccount rank, double score) -> json {
+    const auto& id_name = schema.id_field().name;
+    json hit{{"id", fields[id_name]}, {"rank", rank}, {"score", round3(score)}};
+    for (auto& [name, value] : fields.items())
+        if (name != id_name) hit[name] = std::move(value);
+    return hit;
+}
+
 // The query, weighting and order of a request: shared by /search and rank().
 auto make_enquire(Searcher& searcher, const SearchRequest& request) -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
@@ -103,12 +112,9 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         auto doc = it.get_document();
         auto stored = schema::read_stored(schema, doc);
-        json hit{{"id", stored.fields[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
-        for (auto& [name, value] : stored.fields.items()) {
-            if (name != schema.id_field().name) hit[name] = value;
-        }
+        auto hit = hit_json(schema, std::move(stored.fields), ++rank, it.get_weight());
         if (title_field) {
-            auto title = stored.fields.value(title_field->name, json());
+            auto title = hit.value(title_field->name, json());
             hit[title_field->name + "_html"] =
                 title.is_string() ? highlight_all(mset, title.get<std::string>(), stemmer) : "";
         }
@@ -288,10 +294,7 @@ auto SearchService::related(std::string_view id, int size) -> json {
             Xapian::doccount rank = 0;
             for (auto it = mset.begin(); it != mset.end(); ++it) {
                 auto stored = schema::read_stored(schema, it.get_document());
-                json hit{{"id", stored.fields[schema.id_field().name]}, {"rank", ++rank}, {"score", round3(it.get_weight())}};
-                for (auto& [name, value] : stored.fields.items())
-                    if (name != schema.id_field().name) hit[name] = value;
-                hits.push_back(std::move(hit));
+                hits.push_back(hit_json(schema, std::move(stored.fields), ++rank, it.get_weight()));
             }
         }
         return json{{"id", std::string(id)}, {"hits", std::move(hits)}};
