@@ -37,12 +37,15 @@ struct FacetSpy {
     std::unique_ptr<MultiValueCountMatchSpy> multi;
 };
 
-// Most frequent first, then by value, at most `limit`.
-auto facet_json(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit) -> json {
+// The `limit` most frequent values; listed by frequency, or for a time facet
+// (years) newest first, which is how people scan them.
+auto facet_json(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit, bool by_time)
+    -> json {
     std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
     if (counts.size() > limit) counts.resize(limit);
+    if (by_time) std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     json out = json::array();
     for (const auto& [value, count] : counts) out.push_back({{"value", value}, {"count", count}});
     return out;
@@ -131,7 +134,8 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
         } else {
             counts.assign(spy.multi->counts().begin(), spy.multi->counts().end());
         }
-        facets[spy.name] = facet_json(std::move(counts), max_facet_values);
+        bool by_time = schema.find_facet(spy.name)->type == schema::FieldType::date;
+        facets[spy.name] = facet_json(std::move(counts), max_facet_values, by_time);
     }
 
     // Spelling correction costs a scan of the spelling table per word, so it

@@ -576,3 +576,22 @@ TEST_CASE("a browser gets the article page with the query marked, tag links and 
     CHECK(results.body.find(">Newest</a>") != std::string::npos);
     CHECK(results.body.find("<datalist id=\"suggestions\">") != std::string::npos);
 }
+
+TEST_CASE("facet counts cover the whole match: topics by frequency, years newest first") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto result = search(server.port(), "government", "&op=or&size=1&facets=tag,year");
+    CHECK(result["hits"].size() == 1);
+    int tag_total = 0, previous_count = 1 << 30;
+    for (const auto& entry : result["facets"]["tag"]) {
+        CHECK(entry["count"].get<int>() <= previous_count);
+        previous_count = entry["count"].get<int>();
+        tag_total += previous_count;
+    }
+    CHECK(tag_total >= result["total"].get<int>());  // counted beyond the one hit on the page
+    std::string previous_year = "9999";
+    for (const auto& entry : result["facets"]["year"]) {
+        CHECK(entry["value"].get<std::string>() < previous_year);
+        previous_year = entry["value"].get<std::string>();
+    }
+}
