@@ -21,7 +21,7 @@ button{font-size:1rem;padding:.4rem .8rem}.meta{color:#555;font-size:.9rem}
 ol.hits{list-style:none;padding:0}ol.hits li{margin:1.2rem 0}ol.hits h2{font-size:1.15rem;margin:0}
 mark{background:#ffe58a;padding:0 .1em}.error{color:#a00;border:1px solid #a00;padding:.6rem}
 nav.pages a,nav.pages strong,nav.pages span{margin-right:.8rem}nav.sort{font-size:.9rem;margin:.4rem 0}
-main.with-facets{display:flex;gap:2rem;flex-wrap:wrap-reverse}main.with-facets .results{flex:1 1 28rem;min-width:0}
+main.with-facets{display:flex;gap:2rem;flex-wrap:wrap}main.with-facets .results{flex:1 1 28rem;min-width:0}
 aside.facets{flex:0 0 11rem;font-size:.9rem}aside.facets h2{font-size:1rem;margin:.6rem 0 .2rem}
 aside.facets ul{list-style:none;padding:0;margin:0}.count{color:#777}a.active{font-weight:bold}
 .visually-hidden{position:absolute;left:-9999px}article.full p{margin:.8rem 0}
