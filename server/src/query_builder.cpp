@@ -5,6 +5,7 @@
 #include <set>
 
 #include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/recency.hpp"
 
 namespace broadsheet::server {
 
@@ -135,7 +136,7 @@ void check_query_syntax(std::string_view query) {
 auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
     -> SearchRequest {
     static const std::set<std::string> single{"q", "page", "size", "sort", "op", "from", "to",
-                                              "facets", "snippet_length", "format"};
+                                              "facets", "snippet_length", "format", "boost"};
     const auto filters = filter_names(schema);
     SearchRequest request;
     request.snippet_length = limits.snippet_length;
@@ -198,6 +199,12 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             if (request.snippet_length < 10 || request.snippet_length > limits.max_snippet_length)
                 throw bad_request("invalid_parameter", "'snippet_length' must be between 10 and " +
                                                            std::to_string(limits.max_snippet_length));
+        } else if (name == "boost") {
+            if (value != "recency" && value != "none")
+                throw bad_request("invalid_parameter", "'boost' must be recency or none");
+            request.boost_recency = value == "recency";
+            if (request.boost_recency && !schema.date_field())
+                throw bad_request("invalid_parameter", "this index has no date to boost by");
         } else if (name == "format") {
             if (value != "json" && value != "html")
                 throw bad_request("invalid_parameter", "'format' must be json or html");
@@ -250,6 +257,14 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
         } else {
             filters.emplace_back(Xapian::Query::OP_VALUE_LE, slot, request.to->end_of_period());
         }
+    }
+    if (request.boost_recency) {
+        // Never more than a tenth of a strong BM25 match: it orders near-equal
+        // matches by date and leaves clearly better ones first.
+        constexpr double max_boost = 1.0;
+        constexpr double half_life_days = 365.0;
+        auto* recency = new RecencyPostingSource(*schema.date_field()->slot, max_boost, half_life_days);
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Xapian::Query(recency->release()));
     }
     if (filters.empty()) return query;
     Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());

@@ -30,6 +30,15 @@ auto leading_passage(std::string_view text, std::size_t length) -> std::string {
     while (!passage.empty() && is_space(passage.back())) passage.remove_suffix(1);
     return html_escape(passage) + ellipsis;
 }
+// Marks on neighbouring words become one span, so a phrase reads as one
+// highlight ("<mark>interest rates rose</mark>") rather than three.
+auto merge_adjacent_marks(std::string html) -> std::string {
+    const std::string seam = std::string(mark_close) + " " + mark_open;
+    for (auto at = html.find(seam); at != std::string::npos; at = html.find(seam, at + 1))
+        html.replace(at, seam.size(), " ");
+    return html;
+}
+
 }  // namespace
 
 auto make_snippet(const Xapian::MSet& mset, std::string_view text, int length, const Xapian::Stem& stemmer)
@@ -61,7 +70,7 @@ auto make_snippet(const Xapian::MSet& mset, std::string_view text, int length, c
             if (end < text.size() && (snippet.size() < omit.size() ||
                                       snippet.compare(snippet.size() - omit.size(), omit.size(), omit) != 0))
                 snippet += omit;
-            return snippet;
+            return merge_adjacent_marks(std::move(snippet));
         }
         start = end;
     }
@@ -73,8 +82,8 @@ auto make_snippet(const Xapian::MSet& mset, std::string_view text, int length, c
 auto highlight_all(const Xapian::MSet& mset, std::string_view text, const Xapian::Stem& stemmer) -> std::string {
     if (text.empty()) return {};
     // A length beyond the text keeps all of it.
-    return mset.snippet(std::string(text), text.size() + 16, stemmer, Xapian::MSet::SNIPPET_EXHAUSTIVE, mark_open,
-                        mark_close, ellipsis);
+    return merge_adjacent_marks(mset.snippet(std::string(text), text.size() + 16, stemmer,
+                                             Xapian::MSet::SNIPPET_EXHAUSTIVE, mark_open, mark_close, ellipsis));
 }
 
 }  // namespace broadsheet::server

@@ -161,7 +161,7 @@ TEST_CASE("matched terms are wrapped in mark") {
 TEST_CASE("every occurrence in a title is marked and the title is kept whole") {
     auto& idx = index();
     CHECK(idx.highlight("central bank", "Bank says the central bank will act, bank by bank") ==
-          "<mark>Bank</mark> says the <mark>central</mark> <mark>bank</mark> will act, "
+          "<mark>Bank</mark> says the <mark>central bank</mark> will act, "
           "<mark>bank</mark> by <mark>bank</mark>");
     CHECK(idx.highlight("nothing", "Bank says the central bank will act") ==
           "Bank says the central bank will act");
@@ -309,4 +309,13 @@ TEST_CASE("a match deep in a long article is found past the first chunk") {
     CHECK(snippet.size() > 3);
     CHECK(snippet.compare(snippet.size() - 3, 3, "…") == 0);  // and at the end
     CHECK(snippet.size() < 200);
+}
+
+TEST_CASE("a phrase is highlighted as one span") {
+    auto& small = index();
+    auto snippet = small.snippet("\"interest rates rose\"", "Yesterday interest rates rose again, and rates fell later.", 200);
+    CAPTURE(snippet);
+    CHECK(snippet.find("<mark>interest rates rose</mark>") != std::string::npos);
+    auto title = small.highlight("\"interest rates rose\"", "Interest rates rose again");
+    CHECK(title.find("<mark>Interest rates rose</mark> again") != std::string::npos);
 }

@@ -31,6 +31,7 @@ struct SearchRequest {
     std::vector<std::pair<std::string, std::string>> filters;
     std::vector<std::string> facets;   ///< facet names to count over the whole match
     int snippet_length = 200;
+    bool boost_recency = false;  ///< boost=recency: a bounded bonus for recent articles
     std::optional<std::string> format;  ///< "json" or "html" if given
 };
 
