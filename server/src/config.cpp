@@ -20,6 +20,7 @@ void ServerConfig::validate() const {
     if (max_result_window < 1) throw std::invalid_argument("--max-result-window must be at least 1");
     if (snippet_length < 10 || snippet_length > max_snippet_length)
         throw std::invalid_argument("--snippet-length must be between 10 and --max-snippet-length");
+    if (max_concurrent_searches < 0) throw std::invalid_argument("--max-concurrent-searches must not be negative");
     if (exact_total_limit < 0) throw std::invalid_argument("--exact-total-limit must not be negative");
     if (max_wildcard_expansion < 1) throw std::invalid_argument("--max-wildcard-expansion must be at least 1");
     // spdlog turns an unknown level name into "off", silencing every log line.
@@ -55,6 +56,9 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerCo
         ->envname("BROADSHEET_MAX_SNIPPET_LENGTH");
     app.add_option("--max-wildcard-expansion", config.max_wildcard_expansion,
                    "words a prefix* may expand to")->envname("BROADSHEET_MAX_WILDCARD_EXPANSION");
+    app.add_option("--max-concurrent-searches", config.max_concurrent_searches,
+                   "searches run at once, the rest wait in arrival order (0 = one per core)")
+        ->envname("BROADSHEET_MAX_CONCURRENT_SEARCHES");
     app.add_option("--exact-total-limit", config.exact_total_limit,
                    "count totals exactly up to this many matches (estimate beyond)")
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <thread>
 
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/server/errors.hpp"
@@ -201,7 +202,11 @@ auto find_document(Searcher& searcher, std::string_view id) -> Xapian::docid {
 }  // namespace
 
 SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool)
-    : m_config(config), m_watcher(watcher), m_pool(pool) {}
+    : m_config(config),
+      m_watcher(watcher),
+      m_pool(pool),
+      m_gate(config.max_concurrent_searches > 0 ? static_cast<unsigned>(config.max_concurrent_searches)
+                                                : std::max(1u, std::thread::hardware_concurrency())) {}
 
 auto SearchService::schema() const -> schema::Schema {
     auto info = m_watcher.info();
@@ -210,6 +215,7 @@ auto SearchService::schema() const -> schema::Schema {
 }
 
 auto SearchService::search(const SearchRequest& request) -> json {
+    FifoGate::Pass pass(m_gate);
     return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config); });
 }
 

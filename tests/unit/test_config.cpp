@@ -22,6 +22,7 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_KEEP_ALIVE_REQUESTS", "BROADSHEET_MAX_QUERY_BYTES", "BROADSHEET_MAX_PAGE_SIZE",
     "BROADSHEET_MAX_RESULT_WINDOW",   "BROADSHEET_SNIPPET_LENGTH",  "BROADSHEET_MAX_SNIPPET_LENGTH",
     "BROADSHEET_MAX_WILDCARD_EXPANSION", "BROADSHEET_LOG_LEVEL", "BROADSHEET_EXACT_TOTAL_LIMIT",
+    "BROADSHEET_MAX_CONCURRENT_SEARCHES",
 };
 
 // Sets environment variables for one test and restores the previous values.
@@ -197,6 +198,13 @@ TEST_CASE("the exact-total limit is read from flag and environment and must not 
     ScopedEnv env;
     CHECK(parse({"--index", "/i"}).config.exact_total_limit == 1000);
     CHECK(parse({"--index", "/i", "--exact-total-limit", "-1"}).exit_code >= 0);
+}
+
+TEST_CASE("concurrent searches default to one per core and must not be negative") {
+    ScopedEnv env;
+    CHECK(parse({"--index", "/i"}).config.max_concurrent_searches == 0);
+    CHECK(parse({"--index", "/i", "--max-concurrent-searches", "4"}).config.max_concurrent_searches == 4);
+    CHECK(parse({"--index", "/i", "--max-concurrent-searches", "-1"}).exit_code >= 0);
 }
 
 TEST_CASE("--help exits with code 0") {

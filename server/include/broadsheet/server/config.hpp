@@ -19,6 +19,7 @@ struct ServerConfig {
     int snippet_length = 200;          ///< default snippet length in characters
     int max_snippet_length = 1000;
     int max_wildcard_expansion = 100;
+    int max_concurrent_searches = 0;   ///< searches run at once, the rest queue in order; 0 = one per core
     int exact_total_limit = 1000;      ///< totals are counted exactly up to this many matches, estimated beyond  ///< prefix* may expand to this many words, else 400
     std::string log_level = "info";
 

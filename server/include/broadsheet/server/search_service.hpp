@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broadsheet/server/admission.hpp"
 #include "broadsheet/server/config.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/query_builder.hpp"
@@ -46,6 +47,7 @@ private:
     const ServerConfig& m_config;
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
+    FifoGate m_gate;
 };
 
 }  // namespace broadsheet::server
