@@ -4,37 +4,13 @@
 #include <charconv>
 #include <set>
 
+#include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/recency.hpp"
 
 namespace broadsheet::server {
 
 namespace {
-
-auto valid_utf8(std::string_view text) -> bool {
-    for (std::size_t i = 0; i < text.size();) {
-        auto c = static_cast<unsigned char>(text[i]);
-        std::size_t extra = 0;
-        if (c == 0) return false;
-        if (c < 0x80) extra = 0;
-        else if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
-        else if ((c & 0xf0) == 0xe0) extra = 2;
-        else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
-        else return false;
-        if (text.size() - i <= extra) return false;
-        for (std::size_t k = 1; k <= extra; ++k)
-            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-        // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
-        if (extra >= 2) {
-            auto second = static_cast<unsigned char>(text[i + 1]);
-            if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
-                (c == 0xf4 && second > 0x8f))
-                return false;
-        }
-        i += extra + 1;
-    }
-    return true;
-}
 
 auto parse_int(const std::string& name, const std::string& value) -> int {
     int result = 0;
@@ -154,7 +130,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             if (value.size() > limits.max_query_bytes)
                 throw bad_request("query_too_long", "the query is longer than " +
                                                         std::to_string(limits.max_query_bytes) + " bytes");
-            if (!valid_utf8(value)) throw bad_request("invalid_query", "the query is not valid UTF-8");
+            if (!schema::is_text(value)) throw bad_request("invalid_query", "the query is not valid UTF-8");
             request.query = std::string(trim(value));
         } else if (name == "page") {
             request.page = parse_int(name, value);
