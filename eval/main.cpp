@@ -8,24 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include "broadsheet/eval/trec.hpp"
-#include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/search_service.hpp"
 
 namespace be = broadsheet::eval;
 namespace bs = broadsheet::server;
-
-namespace {
-
-// Queries of the test collections are natural language with stray
-// punctuation; one our strict parser rejects is run as its plain words.
-auto plain_words(const std::string& text) -> std::string {
-    std::string out;
-    for (unsigned char c : text) out += (std::isalnum(c) || c >= 0x80) ? static_cast<char>(c) : ' ';
-    return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) try {
     CLI::App app{"broadsheet-eval: TREC run and nDCG@10 / MAP / P@10 / Recall@100 for a query set"};
@@ -64,14 +51,10 @@ int main(int argc, char** argv) try {
         auto qid = line.substr(0, tab);
         auto text = line.substr(tab + 1);
         bs::Params params{{"q", text}, {"op", op}, {"size", std::to_string(depth)}};
-        bs::SearchRequest request;
-        try {
-            request = bs::parse_search_request(params, config, schema);
-        } catch (const bs::ApiError&) {
-            params.find("q")->second = plain_words(text);
-            request = bs::parse_search_request(params, config, schema);
-            ++retried;
-        }
+        // Natural-language queries with stray punctuation are read as plain
+        // words, as /search reads them.
+        auto request = bs::parse_search_request(params, config, schema);
+        if (!request.syntax_problem.empty()) ++retried;
         auto& docs = run[qid];
         for (auto& [id, score] : service.rank(request, depth)) docs.push_back({id, score});
         ++count;

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broadsheet/schema/dates.hpp"
+
 namespace broadsheet::schema {
 
 using nlohmann::json;
@@ -119,6 +121,40 @@ public:
 
 private:
     std::string m_term_prefix;
+};
+
+// date:2014, date:2014-06, date:2014-01-01..2014-06-30, date:..2014, date:2014..:
+// a filter on the date's sortable slot, each end covering the period it names.
+class DateFieldProcessor : public Xapian::FieldProcessor {
+public:
+    explicit DateFieldProcessor(Xapian::valueno slot) : m_slot(slot) {}
+    auto operator()(const std::string& value) -> Xapian::Query override {
+        auto dots = value.find("..");
+        if (dots == std::string::npos) {
+            auto date = parse_or_throw(value);
+            return {Xapian::Query::OP_VALUE_RANGE, m_slot, date.sortable(), date.end_of_period()};
+        }
+        auto from_text = value.substr(0, dots), to_text = value.substr(dots + 2);
+        if (from_text.empty() && to_text.empty())
+            throw Xapian::QueryParserError("a date range needs at least one end, e.g. date:2014-01-01..2014-06-30");
+        if (from_text.empty()) return {Xapian::Query::OP_VALUE_LE, m_slot, parse_or_throw(to_text).end_of_period()};
+        if (to_text.empty()) return {Xapian::Query::OP_VALUE_GE, m_slot, parse_or_throw(from_text).sortable()};
+        auto from = parse_or_throw(from_text), to = parse_or_throw(to_text);
+        if (from.sortable() > to.end_of_period())
+            throw Xapian::QueryParserError("the date range " + value + " ends before it starts");
+        return {Xapian::Query::OP_VALUE_RANGE, m_slot, from.sortable(), to.end_of_period()};
+    }
+
+private:
+    static auto parse_or_throw(const std::string& text) -> Date {
+        auto date = parse_date(text);
+        if (!date)
+            throw Xapian::QueryParserError("'" + text.substr(0, 40) +
+                                           "' is not a date (write 2014, 2014-06 or 2014-06-03)");
+        return *date;
+    }
+
+    Xapian::valueno m_slot;
 };
 
 }  // namespace
@@ -352,6 +388,10 @@ void Schema::configure(Xapian::QueryParser& parser) const {
         } else if (f.type == FieldType::id) {
             parser.add_boolean_prefix(f.query_name, f.prefix);
         }
+    }
+    for (const auto& f : m_fields) {
+        if (f.type == FieldType::date && f.slot && f.sortable)
+            parser.add_boolean_prefix(f.query_name, (new DateFieldProcessor(*f.slot))->release());
     }
 }
 

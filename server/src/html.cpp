@@ -216,12 +216,19 @@ auto render_search_page(const json& result, const SearchRequest& request) -> std
     std::string html = page_head(request.query + " – Broadsheet search");
     html += search_form(request.query);
     html += "<main role=\"main\" class=\"with-facets\"><div class=\"results\">";
+    // Every page has one h1, for navigating by headings; the search box already shows the query.
+    html += "<h1 class=\"visually-hidden\">Results for " + html_escape(request.query) + "</h1>";
     auto total = result.value("total", 0ULL);
     char took[64];
     std::snprintf(took, sizeof took, "%.2f", result.value("took_ms", 0.0));
     html += "<p class=\"meta\" role=\"status\">" + std::string(result.value("total_exact", true) ? "" : "about ") +
             std::to_string(total) + (total == 1 ? " result" : " results") + " (" + took + " ms)</p>";
     html += sort_links(request);
+    if (const auto& notice = result.value("notice", json()); notice.is_object()) {
+        html += "<p class=\"notice\" role=\"note\">Your query could not be read as written (" +
+                html_escape(text_of(notice["reason"])) + "). Showing articles with the words <strong>" +
+                html_escape(text_of(notice["words"])) + "</strong>.</p>";
+    }
     if (!result["suggestion"].is_null()) {
         auto suggestion = text_of(result["suggestion"]);
         html += "<p>Did you mean <a href=\"/search?q=" + html_escape(url_encode(suggestion)) + "\">" +
@@ -316,7 +323,7 @@ auto render_article_page(const json& view, std::string_view query) -> std::strin
 auto render_error_page(std::string_view query, int status, std::string_view message) -> std::string {
     std::string html = page_head("Search error – Broadsheet");
     html += search_form(query);
-    html += "<main role=\"main\"><p class=\"error\" role=\"alert\">";
+    html += "<main role=\"main\"><h1 class=\"visually-hidden\">Search error</h1><p class=\"error\" role=\"alert\">";
     html += status >= 500 ? "The search is not available right now: " : "That search could not be run: ";
     html += html_escape(message);
     html += "</p></main>" + page_end();
@@ -325,7 +332,7 @@ auto render_error_page(std::string_view query, int status, std::string_view mess
 
 auto render_home_page() -> std::string {
     return page_head("Broadsheet search") + search_form("") +
-           "<main role=\"main\"><p class=\"meta\">Search the news: words, \"exact phrases\", "
+           "<main role=\"main\"><h1 class=\"visually-hidden\">Broadsheet search</h1><p class=\"meta\">Search the news: words, \"exact phrases\", "
            "AND / OR / NOT, title:word, tag:name, prefix*.</p></main>" + page_end();
 }
 

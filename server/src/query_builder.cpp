@@ -60,6 +60,38 @@ auto classify(std::string_view word) -> Token {
 
 }  // namespace
 
+auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
+    try {
+        check_query_syntax(query);
+    } catch (const ApiError& e) {
+        return e.what();
+    }
+    return std::nullopt;
+}
+
+auto plain_words(std::string_view query) -> std::string {
+    std::string words;
+    std::string word;
+    auto flush = [&] {
+        // Operators, and the signs of +required -excluded, go; words stay.
+        auto start = word.find_first_not_of("+-");
+        std::string_view kept = start == std::string::npos ? std::string_view() : std::string_view(word).substr(start);
+        if (!kept.empty() && classify(kept) == Token::operand && kept != "NOT") {
+            if (!words.empty()) words += ' ';
+            words += kept;
+        }
+        word.clear();
+    };
+    for (char c : query) {
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '(' || c == ')' || c == ':' || c == '*')
+            flush();
+        else
+            word += c;
+    }
+    flush();
+    return words;
+}
+
 void check_query_syntax(std::string_view query) {
     std::vector<std::pair<Token, std::string>> tokens;
     std::string word;
@@ -112,7 +144,7 @@ void check_query_syntax(std::string_view query) {
 auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
     -> SearchRequest {
     static const std::set<std::string> single{"q", "page", "size", "sort", "op", "from", "to",
-                                              "facets", "snippet_length", "format", "boost"};
+                                              "facets", "snippet_length", "format", "boost", "syntax"};
     const auto filters = filter_names(schema);
     SearchRequest request;
     request.snippet_length = limits.snippet_length;
@@ -181,6 +213,10 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             request.boost_recency = value == "recency";
             if (request.boost_recency && !schema.date_field())
                 throw bad_request("invalid_parameter", "this index has no date to boost by");
+        } else if (name == "syntax") {
+            if (value != "strict" && value != "lenient")
+                throw bad_request("invalid_parameter", "'syntax' must be strict or lenient");
+            request.strict_syntax = value == "strict";
         } else if (name == "format") {
             if (value != "json" && value != "html")
                 throw bad_request("invalid_parameter", "'format' must be json or html");
@@ -201,7 +237,10 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         throw bad_request("invalid_parameter", "'from' is after 'to'");
     if ((request.from || request.to) && !schema.date_field())
         throw bad_request("invalid_parameter", "this index has no date to filter by");
-    check_query_syntax(request.query);
+    if (auto problem = find_syntax_problem(request.query)) {
+        if (request.strict_syntax) throw bad_request("invalid_query", *problem);
+        request.syntax_problem = *problem;
+    }
     return request;
 }
 
@@ -211,9 +250,26 @@ auto parser_flags() -> unsigned {
 }
 
 auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
-    -> Xapian::Query {
+    -> BuiltQuery {
     parser.set_default_op(request.op == DefaultOperator::and_ ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
-    auto query = parser.parse_query(request.query, parser_flags());
+    BuiltQuery built;
+    if (request.syntax_problem.empty()) {
+        try {
+            built.query = parser.parse_query(request.query, parser_flags());
+        } catch (const Xapian::QueryParserError& e) {
+            // Xapian's own objections, e.g. a date range that is not one.
+            if (request.strict_syntax) throw bad_request("invalid_query", "cannot parse the query: " + e.get_msg());
+            built.lenient_reason = e.get_msg();
+        }
+    } else {
+        built.lenient_reason = request.syntax_problem;
+    }
+    if (built.lenient_reason) {
+        built.words = plain_words(request.query);
+        // No flags: no operators, phrases or wildcards; the words as words.
+        built.query = parser.parse_query(built.words, 0);
+    }
+    auto& query = built.query;
 
     std::vector<Xapian::Query> filters;
     for (const auto& [name, value] : request.filters) {
@@ -242,9 +298,11 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
         auto* recency = new RecencyPostingSource(*schema.date_field()->slot, max_boost, half_life_days);
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Xapian::Query(recency->release()));
     }
-    if (filters.empty()) return query;
-    Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());
-    return {Xapian::Query::OP_FILTER, query, filter};
+    if (!filters.empty()) {
+        Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());
+        query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+    }
+    return built;
 }
 
 }  // namespace broadsheet::server

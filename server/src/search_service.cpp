@@ -66,10 +66,13 @@ auto hit_json(const schema::Schema& schema, json fields, Xapian::doccount rank, 
 }
 
 // The query, weighting and order of a request: shared by /search and rank().
-auto make_enquire(Searcher& searcher, const SearchRequest& request) -> Xapian::Enquire {
+auto make_enquire(Searcher& searcher, const SearchRequest& request, BuiltQuery* built_out = nullptr)
+    -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
-    enquire.set_query(build_query(request, schema, searcher.parser));
+    auto built = build_query(request, schema, searcher.parser);
+    enquire.set_query(built.query);
+    if (built_out) *built_out = std::move(built);
     enquire.set_weighting_scheme(schema.weighting());
     if (request.sort != SortOrder::relevance) {
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
@@ -81,7 +84,8 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request) -> Xapian::E
 auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config) -> json {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
-    auto enquire = make_enquire(searcher, request);
+    BuiltQuery built;
+    auto enquire = make_enquire(searcher, request, &built);
     std::vector<FacetSpy> spies;
     for (const auto& name : request.facets) {
         const auto* field = schema.find_facet(name);
@@ -143,9 +147,20 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // is only worked out when the query found nothing.
     json suggestion = nullptr;
     if (mset.get_matches_estimated() == 0 && request.page == 1) {
-        searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        if (built.lenient_reason)
+            searcher.parser.parse_query(built.words, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        else
+            searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         auto corrected = searcher.parser.get_corrected_query_string();
-        if (!corrected.empty() && corrected != request.query) suggestion = corrected;
+        if (!corrected.empty() && corrected != request.query && corrected != built.words) suggestion = corrected;
+    }
+    json notice = nullptr;
+    if (built.lenient_reason) {
+        notice = {{"code", "read_as_plain_words"},
+                  {"reason", *built.lenient_reason},
+                  {"message", "the query could not be read as written (" + *built.lenient_reason +
+                                  "), so its words were searched for instead"},
+                  {"words", built.words}};
     }
 
     double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -158,7 +173,8 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
                 {"generation", searcher.info->generation},
                 {"hits", std::move(hits)},
                 {"facets", std::move(facets)},
-                {"suggestion", suggestion}};
+                {"suggestion", suggestion},
+                {"notice", notice}};
 }
 
 // Runs `work` on a leased searcher, retrying once on a new revision if a
@@ -251,22 +267,23 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
         json page = stored.fields;
         page["title_html"] = html_escape(title_text);
         page["body_html"] = html_escape(stored.body);
-        // Mark the words of the query that led here, if it reads as a query.
-        bool readable = !query.empty();
-        try {
-            if (readable) check_query_syntax(query);
-        } catch (const ApiError&) {
-            readable = false;
-        }
-        if (readable) {
-            searcher.parser.set_default_op(Xapian::Query::OP_OR);
-            auto parsed = searcher.parser.parse_query(query, parser_flags());
+        // Mark the words of the query that led here, read as /search reads it.
+        if (!query.empty()) {
+            SearchRequest request;
+            request.query = query;
+            request.op = DefaultOperator::or_;
+            request.syntax_problem = find_syntax_problem(query).value_or("");
             Xapian::Enquire enquire(searcher.db);
-            enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, parsed, Xapian::Query(schema.id_term(id))));
-            auto mset = enquire.get_mset(0, 1);
-            auto stemmer = schema.stemmer();
-            page["title_html"] = highlight_all(mset, title_text, stemmer);
-            if (!stored.body.empty()) page["body_html"] = highlight_all(mset, stored.body, stemmer);
+            auto built = build_query(request, schema, searcher.parser);
+            enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, built.query, Xapian::Query(schema.id_term(id))));
+            try {
+                auto mset = enquire.get_mset(0, 1);
+                auto stemmer = schema.stemmer();
+                page["title_html"] = highlight_all(mset, title_text, stemmer);
+                if (!stored.body.empty()) page["body_html"] = highlight_all(mset, stored.body, stemmer);
+            } catch (const Xapian::WildcardError&) {
+                // Too broad a wildcard to mark: the page is shown unmarked.
+            }
         }
         return page;
     });

@@ -197,6 +197,33 @@ TEST_CASE("op=or matches any word and op=and requires all") {
     CHECK(any["total"] == 3);
 }
 
+TEST_CASE("a query that cannot be read as written is searched as words, and the answer says so") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto unclosed = search(server.port(), "\"interest rates rose");
+    CHECK(unclosed["total"].get<int>() >= 3);
+    CHECK(unclosed["notice"]["code"] == "read_as_plain_words");
+    CHECK(unclosed["notice"]["reason"].get<std::string>().find("quote") != std::string::npos);
+    CHECK(unclosed["notice"]["words"] == "interest rates rose");
+    CHECK(ids_of(search(server.port(), "lenovo AND")) == ids_of(search(server.port(), "lenovo")));
+    CHECK(search(server.port(), "lenovo")["notice"].is_null());
+}
+
+TEST_CASE("date: in the query filters by period or range") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto ids = [&](const std::string& q) {
+        auto found = ids_of(search(server.port(), q, "&op=or"));
+        std::sort(found.begin(), found.end());
+        return found;
+    };
+    CHECK(ids("lenovo zürich date:2014") == std::vector<std::string>{"a001"});
+    CHECK(ids("interest rates date:2014-08-06") == std::vector<std::string>{"a003"});
+    CHECK(ids("interest rates") == std::vector<std::string>{"a003", "a004", "a011"});
+    CHECK(ids("interest rates date:2014-01-01..2015-12-31") == std::vector<std::string>{"a003", "a011"});
+    CHECK(ids("interest rates date:..2014-08-05") == std::vector<std::string>{"a004"});
+}
+
 TEST_CASE("snippets and titles mark the matched terms and escape the article's HTML") {
     FixtureIndex index;
     ServerProcess server(index.root);
@@ -275,7 +302,12 @@ TEST_CASE("browsers get an HTML results page, others JSON, and format= overrides
     CHECK(get(server.port(), "/search?q=script&format=html").content_type.find("text/html") == 0);
     CHECK(get(server.port(), "/search?q=script").content_type.find("application/json") == 0);
 
-    auto bad = get(server.port(), "/search?q=%22unclosed", browser);
+    auto lenient = get(server.port(), "/search?q=%22script", browser);
+    CHECK(lenient.status == 200);
+    CHECK(lenient.body.find("could not be read as written (unbalanced quote") != std::string::npos);
+    CHECK(lenient.body.find("1 result") != std::string::npos);
+
+    auto bad = get(server.port(), "/search?q=%22unclosed&syntax=strict", browser);
     CHECK(bad.status == 400);
     CHECK(bad.content_type.find("text/html") == 0);
     CHECK(bad.body.find("unbalanced quote") != std::string::npos);
@@ -288,9 +320,11 @@ TEST_CASE("every kind of bad input gets a 4xx JSON error and never a crash") {
     check_error(get(port, "/search"), 400, "missing_query");
     check_error(get(port, "/search?q="), 400, "missing_query");
     check_error(get(port, "/search?q=%20%20"), 400, "missing_query");
-    check_error(get(port, "/search?q=%22unclosed+phrase"), 400, "invalid_query");
-    check_error(get(port, "/search?q=(lenovo"), 400, "invalid_query");
-    check_error(get(port, "/search?q=lenovo+AND"), 400, "invalid_query");
+    check_error(get(port, "/search?q=%22unclosed+phrase&syntax=strict"), 400, "invalid_query");
+    check_error(get(port, "/search?q=(lenovo&syntax=strict"), 400, "invalid_query");
+    check_error(get(port, "/search?q=lenovo+AND&syntax=strict"), 400, "invalid_query");
+    check_error(get(port, "/search?q=lenovo+date:2014-13&syntax=strict"), 400, "invalid_query");
+    check_error(get(port, "/search?q=lenovo&syntax=loose"), 400, "invalid_parameter");
     check_error(get(port, "/search?q=" + std::string(2000, 'x')), 400, "query_too_long");
     check_error(get(port, "/search?q=%FF%FE"), 400, "invalid_query");
     check_error(get(port, "/search?q=a%00b"), 400, "invalid_query");

@@ -346,7 +346,8 @@ TEST_CASE("the validator rejects a wrong document and names the JSON path of eac
               {"generation", "gen-000001"},
               {"hits", json::array({hit})},
               {"facets", {{"tag", json::array({{{"value", "technology"}, {"count", 1}}})}}},
-              {"suggestion", nullptr}};
+              {"suggestion", nullptr},
+              {"notice", nullptr}};
     const json schema{{"$ref", "#/components/schemas/SearchResult"}};
     CHECK_MESSAGE(v.validate(good, schema).empty(), joined(v.validate(good, schema)));
 
@@ -446,14 +447,17 @@ TEST_CASE("every route answers what the document declares, on success and on err
     (void)call(port, "/search",
                "/search?q=" + encode("interest rates") + "&op=or&sort=-date&from=2014&to=2015-06&page=1&size=3", 200);
     (void)call(port, "/search", "/search", 400, "missing_query");
-    (void)call(port, "/search", "/search?q=" + encode("\"unclosed"), 400, "invalid_query");
+    (void)call(port, "/search", "/search?q=" + encode("\"unclosed") + "&syntax=strict", 400, "invalid_query");
+    auto lenient = json::parse(call(port, "/search", "/search?q=" + encode("(lenovo"), 200).body);
+    CHECK(lenient["notice"]["code"] == "read_as_plain_words");
+    CHECK(lenient["notice"]["words"] == "lenovo");
     (void)call(port, "/search", "/search?q=" + std::string(1100, 'x'), 400, "query_too_long");
     (void)call(port, "/search", "/search?q=g*", 400, "too_many_expansions");
     (void)call(port, "/search", "/search?q=lenovo&size=0", 400, "invalid_parameter");
     (void)call(port, "/search", "/search?q=lenovo&page=1&page=2", 400, "invalid_parameter");
     (void)call(port, "/search", "/search?q=lenovo&colour=red", 400, "unknown_parameter");
     CHECK(call(port, "/search", "/search?q=lenovo&format=html", 200).content_type.rfind("text/html", 0) == 0);
-    auto html_error = call(port, "/search", "/search?q=" + encode("\"unclosed") + "&format=html", 400);
+    auto html_error = call(port, "/search", "/search?q=" + encode("\"unclosed") + "&syntax=strict&format=html", 400);
     CHECK(html_error.content_type.rfind("text/html", 0) == 0);
     CHECK(call(port, "/search", "/search", 200, "", {{"Accept", "text/html"}}).content_type.rfind("text/html", 0) == 0);
 

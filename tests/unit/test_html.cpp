@@ -223,6 +223,14 @@ TEST_CASE("the home page is an empty search box") {
     CHECK(contains(html, "fetch('/suggest?size=8&q='"));
 }
 
+TEST_CASE("every page has exactly one h1") {
+    CHECK(count(render_home_page(), "<h1") == 1);
+    CHECK(count(render_error_page("a", 400, "bad"), "<h1") == 1);
+    const auto results = render_search_page(result_json(3, 3), request_for("rates <b>"));
+    CHECK(count(results, "<h1") == 1);
+    CHECK(contains(results, "<h1 class=\"visually-hidden\">Results for rates &lt;b&gt;</h1>"));
+}
+
 TEST_CASE("the facet sidebar links add and remove filters and sort links keep them") {
     auto request = request_for("rates");
     request.filters = {{"tag", "economy"}};

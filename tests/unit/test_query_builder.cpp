@@ -93,7 +93,7 @@ public:
     [[nodiscard]] auto ids(const Params& params) -> Ids {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
         Xapian::Enquire enquire(m_db);
-        enquire.set_query(build_query(request, m_schema, m_parser));
+        enquire.set_query(build_query(request, m_schema, m_parser).query);
         auto mset = enquire.get_mset(0, m_db.get_doccount());
         Ids out;
         for (auto it = mset.begin(); it != mset.end(); ++it)
@@ -108,7 +108,7 @@ public:
     [[nodiscard]] auto scores(const Params& params) -> std::map<std::string, double> {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
         Xapian::Enquire enquire(m_db);
-        enquire.set_query(build_query(request, m_schema, m_parser));
+        enquire.set_query(build_query(request, m_schema, m_parser).query);
         auto mset = enquire.get_mset(0, m_db.get_doccount());
         std::map<std::string, double> out;
         for (auto it = mset.begin(); it != mset.end(); ++it)
@@ -381,9 +381,18 @@ TEST_CASE("a year filter must be four digits") {
     }
 }
 
-TEST_CASE("the query's syntax is checked as part of the request") {
-    CHECK(outcome(make_params({{"q", "(interest rates"}})) == "400 invalid_query");
-    CHECK(outcome(make_params({{"q", "rates AND"}})) == "400 invalid_query");
+TEST_CASE("a query that does not parse is kept, with the reason, to be searched as plain words") {
+    auto request = parse(make_params({{"q", "(interest rates"}}));
+    CHECK(request.syntax_problem.find("parentheses") != std::string::npos);
+    CHECK(parse(make_params({{"q", "rates AND"}})).syntax_problem.find("AND") != std::string::npos);
+    CHECK(parse(make_params({{"q", "(interest rates)"}})).syntax_problem.empty());
+}
+
+TEST_CASE("syntax=strict makes a query that does not parse a 400") {
+    CHECK(outcome(make_params({{"q", "(interest rates"}, {"syntax", "strict"}})) == "400 invalid_query");
+    CHECK(outcome(make_params({{"q", "rates AND"}, {"syntax", "strict"}})) == "400 invalid_query");
+    CHECK(outcome(make_params({{"q", "rates AND"}, {"syntax", "lenient"}})) == "accepted");
+    CHECK(outcome(make_params({{"q", "rates"}, {"syntax", "loose"}})) == "400 invalid_parameter");
 }
 
 // ------------------------------------------------------------- query syntax
@@ -453,7 +462,82 @@ TEST_CASE("syntax errors explain what is wrong") {
     }
 }
 
+TEST_CASE("plain_words keeps the words and drops the syntax") {
+    CHECK(plain_words("\"interest rates") == "interest rates");
+    CHECK(plain_words("(bank OR lender") == "bank lender");
+    CHECK(plain_words("rates AND") == "rates");
+    CHECK(plain_words("NOT a NEAR/3 b XOR") == "a b");
+    CHECK(plain_words("+bank -england") == "bank england");
+    CHECK(plain_words("title:(rates infla*") == "title rates infla");
+    CHECK(plain_words("date:2014-13-01 rates") == "date 2014-13-01 rates");
+    CHECK(plain_words("well-known \xC3\xA9t\xC3\xA9") == "well-known \xC3\xA9t\xC3\xA9");
+    CHECK(plain_words("()").empty());
+}
+
 // ---------------------------------------------------------- building queries
+
+TEST_CASE("a query that does not parse is searched as plain words and says so") {
+    auto& index = news();
+    // As written the quote is never closed; as words it is an AND of both.
+    CHECK(index.ids("\"interest rates") == Ids{"apart", "rates"});
+    CHECK(index.ids("(bank AND england") == Ids{"boe", "inland"});
+    CHECK(index.ids("england NOT") == Ids{"boe", "inland"});
+    auto request = parse_search_request(make_params({{"q", "england NOT"}}), ServerConfig{}, articles_schema());
+    auto built = build_query(request, articles_schema(), index.parser());
+    REQUIRE(built.lenient_reason);
+    CHECK(built.lenient_reason->find("NOT") != std::string::npos);
+    CHECK(built.words == "england");
+    // A query that parses is not flagged.
+    request = parse_search_request(make_params({{"q", "england NOT bank"}}), ServerConfig{}, articles_schema());
+    CHECK_FALSE(build_query(request, articles_schema(), index.parser()).lenient_reason);
+}
+
+TEST_CASE("what only Xapian's parser objects to is also searched as plain words, or a 400 when strict") {
+    auto& index = news();
+    auto request = parse_search_request(make_params({{"q", "date:2014-13-01 rates"}}), ServerConfig{}, articles_schema());
+    auto built = build_query(request, articles_schema(), index.parser());
+    REQUIRE(built.lenient_reason);
+    CHECK(built.lenient_reason->find("not a date") != std::string::npos);
+    request.strict_syntax = true;
+    CHECK_THROWS_AS((void)build_query(request, articles_schema(), index.parser()), ApiError);
+}
+
+TEST_CASE("date: in the query filters by a date, a period or a range") {
+    auto& index = news();
+    CHECK(index.ids("bank date:2014") == Ids{"rates"});
+    CHECK(index.ids("bank date:2014-08-06") == Ids{"rates"});
+    CHECK(index.ids("bank date:2013-12") == Ids{"inland"});
+    CHECK(index.ids("bank date:2013-12-31..2014-08-06") == Ids{"inland", "rates"});
+    CHECK(index.ids("bank date:2014..2015") == Ids{"boe", "rates"});
+    CHECK(index.ids("bank date:..2014-01-01") == Ids{"inland"});
+    CHECK(index.ids("bank date:2015..") == Ids{"boe"});
+    CHECK(index.ids("rates date:2014-08-07..2015-06-30") == Ids{"apart", "boe"});
+    // Filters, not words: the scores are those of the words alone.
+    CHECK(index.scores(make_params({{"q", "bank date:2014"}}))["rates"] ==
+          doctest::Approx(index.scores(make_params({{"q", "bank"}}))["rates"]));
+}
+
+TEST_CASE("a date: range that is not one is explained") {
+    auto& index = news();
+    for (const char* bad : {"date:2014-13-01", "date:..", "date:2015..2014", "date:yesterday"}) {
+        INFO("query: ", bad);
+        auto request = parse_search_request(make_params({{"q", std::string("bank ") + bad}}), ServerConfig{},
+                                            articles_schema());
+        CHECK(build_query(request, articles_schema(), index.parser()).lenient_reason);
+    }
+}
+
+TEST_CASE("XOR, NEAR and ADJ behave as documented") {
+    auto& index = news();
+    // "rates" mentions both words, so XOR leaves it out.
+    CHECK(index.ids("bank XOR rates") == Ids{"apart", "inland"});
+    // "Interest rates rose" vs "Interest in new homes rose": 3 words apart vs 5.
+    CHECK(index.ids("interest NEAR/3 rose") == Ids{"rates"});
+    CHECK(index.ids("interest NEAR/5 rose") == Ids{"apart", "rates"});
+    CHECK(index.ids("rates ADJ/2 rose") == Ids{"rates"});
+    CHECK(index.ids("rose ADJ/2 rates").empty());
+    CHECK(index.ids("rose NEAR/2 rates") == Ids{"rates"});
+}
 
 TEST_CASE("op=and needs every word and op=or needs any word") {
     auto& index = news();

@@ -22,7 +22,7 @@ auto ranked_ids(Xapian::Database& db, const schema::Schema& schema, const std::s
     schema.configure(parser);
     parser.set_database(db);
     Xapian::Enquire enquire(db);
-    enquire.set_query(server::build_query(request, schema, parser));
+    enquire.set_query(server::build_query(request, schema, parser).query);
     enquire.set_weighting_scheme(schema.weighting());
     std::vector<std::string> ids;
     auto mset = enquire.get_mset(0, 10);

@@ -58,7 +58,7 @@ public:
     [[nodiscard]] auto mset(const std::string& q) -> Xapian::MSet {
         auto request = parse_search_request({{"q", q}}, ServerConfig{}, m_schema);
         Xapian::Enquire enquire(m_db);
-        enquire.set_query(build_query(request, m_schema, m_parser));
+        enquire.set_query(build_query(request, m_schema, m_parser).query);
         return enquire.get_mset(0, 10);
     }
 

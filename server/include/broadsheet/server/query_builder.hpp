@@ -33,6 +33,21 @@ struct SearchRequest {
     int snippet_length = 200;
     bool boost_recency = false;  ///< boost=recency: a bounded bonus for recent articles
     std::optional<std::string> format;  ///< "json" or "html" if given
+    /// syntax=strict: a query that does not parse is a 400 instead of being
+    /// searched as plain words.
+    bool strict_syntax = false;
+    /// Why the query cannot be read as written (empty when it can); it is then
+    /// searched as plain words.
+    std::string syntax_problem;
+};
+
+/// What build_query made of a request.
+struct BuiltQuery {
+    Xapian::Query query;
+    /// Set when the query could not be read as written and was searched as
+    /// plain words instead: the reason, for the response to say so.
+    std::optional<std::string> lenient_reason;
+    std::string words;  ///< the plain words searched, when lenient_reason is set
 };
 
 using Params = std::multimap<std::string, std::string>;
@@ -43,17 +58,26 @@ using Params = std::multimap<std::string, std::string>;
 [[nodiscard]] auto parse_search_request(const Params& params, const ServerConfig& limits,
                                         const schema::Schema& schema) -> SearchRequest;
 
-/// Rejects what Xapian's parser would otherwise silently reinterpret:
+/// Finds what Xapian's parser would otherwise silently reinterpret:
 /// unbalanced quotes or parentheses and operators with a missing operand.
-/// Throws ApiError 400 invalid_query with the reason.
+/// Returns the reason, or nothing when the query reads as written.
+[[nodiscard]] auto find_syntax_problem(std::string_view query) -> std::optional<std::string>;
+
+/// find_syntax_problem as a 400 invalid_query.
 void check_query_syntax(std::string_view query);
+
+/// The query with its syntax taken out: no quotes, brackets, operators,
+/// field prefixes or wildcards; what a lenient search looks for.
+[[nodiscard]] auto plain_words(std::string_view query) -> std::string;
 
 /// The query parser flags Broadsheet uses.
 [[nodiscard]] auto parser_flags() -> unsigned;
 
 /// The full query: the parsed text, filtered by the request's exact-value
-/// filters and date range (filters do not change scores).
+/// filters and date range (filters do not change scores). A query that does
+/// not parse is searched as plain words (reported in the result), or with
+/// strict_syntax throws ApiError 400 invalid_query.
 [[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema,
-                               Xapian::QueryParser& parser) -> Xapian::Query;
+                               Xapian::QueryParser& parser) -> BuiltQuery;
 
 }  // namespace broadsheet::server
