@@ -294,8 +294,9 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
         if (distinct == 0 && !options.allow_empty)
             throw BuildError("no documents in the input: nothing published (--allow-empty publishes an empty index)");
         {
-            // The metadata goes into the first shard; compaction carries it over.
+            // The metadata and synonyms go into the first shard; compaction carries them over.
             Xapian::WritableDatabase first(shard_paths.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
+            schema.synonyms().write_to(first, schema.stemmer(), schema.stopper());
             first.set_metadata(schema::metadata::schema, schema.to_string());
             first.set_metadata(schema::metadata::built_at, now_iso());
             first.set_metadata(schema::metadata::generation, summary.generation);

@@ -125,6 +125,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
+    std::vector<TextSpan> searchable;  // where each field's unprefixed words are
     for (const auto& field : schema.fields()) {
         auto it = article.find(field.name);
         if (it == article.end() || it->is_null()) continue;
@@ -143,6 +144,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
                 if (field.weight > 0) {
                     generator.set_termpos(start);
                     generator.index_text(text, field.weight);
+                    searchable.push_back({start + 1, generator.get_termpos(), field.weight});
                 }
                 // A gap so a phrase never matches across two fields.
                 generator.increase_termpos(100);
@@ -170,6 +172,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
             }
         }
     }
+    schema.synonyms().add_phrase_terms(doc, searchable);
     // Layout: JSON of the stored fields but the body, NUL, the body as is.
     // A JSON dump escapes NUL, so the first NUL is always the separator.
     const auto* body_field = schema.snippet_field();

@@ -1,6 +1,7 @@
 #include "broadsheet/schema/schema.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -172,6 +173,12 @@ auto Schema::from_json(const json& doc) -> Schema {
                           "' (any Xapian stemmer name, e.g. english, french, none)");
     }
     schema.m_stopwords = get_or<std::vector<std::string>>(doc, "stopwords", {}, "schema");
+    if (auto synonyms = doc.find("synonyms"); synonyms != doc.end()) {
+        if (synonyms->is_string())
+            throw SchemaError("'synonyms' names the file " + synonyms->get<std::string>() +
+                              ", which only a schema read from a file can use");
+        schema.m_synonyms = Synonyms::from_json(*synonyms);
+    }
     if (auto ranking = doc.find("ranking"); ranking != doc.end()) {
         if (!ranking->is_object()) throw SchemaError("'ranking' must be an object with k1 and b");
         for (const auto& [key, value] : ranking->items())
@@ -228,29 +235,48 @@ auto Schema::from_json(const json& doc) -> Schema {
     return schema;
 }
 
-auto Schema::from_string(std::string_view text) -> Schema {
-    json doc;
+namespace {
+
+auto parse_schema_json(std::string_view text) -> json {
     try {
-        doc = json::parse(text);
+        return json::parse(text);
     } catch (const json::parse_error& e) {
         throw SchemaError(std::string("schema is not valid JSON: ") + e.what());
     }
-    return from_json(doc);
 }
 
-auto Schema::load_file(const std::string& path) -> Schema {
+auto read_file(const std::filesystem::path& path, const std::string& what) -> std::string {
     std::ifstream in(path);
-    if (!in) throw SchemaError("cannot read schema file " + path);
+    if (!in) throw SchemaError("cannot read " + what + " " + path.string());
     std::ostringstream text;
     text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+auto Schema::from_string(std::string_view text) -> Schema { return from_json(parse_schema_json(text)); }
+
+auto Schema::load_file(const std::string& path) -> Schema {
+    auto text = read_file(path, "schema file");
     try {
-        return from_string(text.str());
+        auto doc = parse_schema_json(text);
+        if (auto synonyms = doc.find("synonyms"); synonyms != doc.end() && synonyms->is_string()) {
+            auto synonyms_path = std::filesystem::path(path).parent_path() / synonyms->get<std::string>();
+            *synonyms = Synonyms::parse(read_file(synonyms_path, "synonyms file"), synonyms_path.string()).to_json();
+        }
+        return from_json(doc);
     } catch (const SchemaError& e) {
         throw SchemaError(path + ": " + e.what());
     }
 }
 
-auto Schema::default_schema() -> Schema { return from_string(default_schema_json()); }
+auto Schema::default_schema() -> Schema {
+    auto doc = parse_schema_json(default_schema_json());
+    if (auto synonyms = doc.find("synonyms"); synonyms != doc.end() && synonyms->is_string())
+        *synonyms = Synonyms::parse(default_synonyms_text(), synonyms->get<std::string>()).to_json();
+    return from_json(doc);
+}
 
 auto Schema::to_json() const -> json {
     json fields = json::array();
@@ -274,6 +300,7 @@ auto Schema::to_json() const -> json {
                 {"language", m_language},
                 {"stopwords", m_stopwords},
                 {"ranking", {{"k1", m_k1}, {"b", m_b}}},
+                {"synonyms", m_synonyms.to_json()},
                 {"fields", fields}};
 }
 

@@ -23,9 +23,13 @@ mark{background:#ffe58a;padding:0 .1em}.error{color:#a00;border:1px solid #a00;p
 nav.pages a,nav.pages strong,nav.pages span{margin-right:.8rem}nav.sort{font-size:.9rem;margin:.4rem 0}
 main.with-facets{display:flex;gap:2rem;flex-wrap:wrap}main.with-facets .results{flex:1 1 28rem;min-width:0}
 aside.facets{flex:0 0 11rem;font-size:.9rem}aside.facets h2{font-size:1rem;margin:.6rem 0 .2rem}
-aside.facets ul{list-style:none;padding:0;margin:0}.count{color:#777}a.active{font-weight:bold}
+aside.facets ul,section.browse ul{list-style:none;padding:0;margin:0}
+section.browse ul{display:flex;flex-wrap:wrap;gap:.3rem 1rem}section.browse h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
+.facet-year ul{display:flex;flex-wrap:wrap;gap:0 .8rem}.count{color:#777}a.active{font-weight:bold}
 .visually-hidden{position:absolute;left:-9999px}article.full p{margin:.8rem 0}
 a:focus,input:focus,button:focus{outline:3px solid #1a73e8;outline-offset:2px}
+.notice{background:#fff6d6;border-left:4px solid #e0b000;padding:.4rem .6rem}
+@media (pointer:coarse),(max-width:40rem){aside.facets li{padding:.3rem 0}nav.pages a,nav.pages strong{display:inline-block;padding:.4rem .5rem;margin-right:.2rem}}
 )css";
 
 // Autocomplete, as an enhancement: without JavaScript the form works as is.
@@ -139,7 +143,8 @@ auto facet_sidebar(const json& facets, const SearchRequest& request) -> std::str
     if (!facets.is_object() || facets.empty()) return {};
     std::string html = "<aside class=\"facets\" aria-label=\"Refine results\">";
     for (const auto& [name, values] : facets.items()) {
-        html += "<section><h2>" + html_escape(name == "tag" ? "Topics" : name == "year" ? "Years" : name) + "</h2><ul>";
+        html += "<section class=\"facet-" + html_escape(name) + "\"><h2>" +
+                html_escape(name == "tag" ? "Topics" : name == "year" ? "Years" : name) + "</h2><ul>";
         // Filters in force stay listed (to remove them) even when the page's counts omit them.
         for (const auto& [filter, value] : request.filters) {
             if (filter != name) continue;
@@ -330,10 +335,26 @@ auto render_error_page(std::string_view query, int status, std::string_view mess
     return html;
 }
 
-auto render_home_page() -> std::string {
-    return page_head("Broadsheet search") + search_form("") +
-           "<main role=\"main\"><h1 class=\"visually-hidden\">Broadsheet search</h1><p class=\"meta\">Search the news: words, \"exact phrases\", "
-           "AND / OR / NOT, title:word, tag:name, prefix*.</p></main>" + page_end();
+auto render_home_page(const json& overview) -> std::string {
+    std::string html = page_head("Broadsheet search") + search_form("") +
+                       "<main role=\"main\"><h1 class=\"visually-hidden\">Broadsheet search</h1><p class=\"meta\">Search " +
+                       std::to_string(overview.value("documents", 0ULL)) +
+                       " articles: words, \"exact phrases\", AND / OR / NOT, title:word, tag:name, date:2014, prefix*.</p>";
+    // Browsing needs no query: each value links to the filter that finds it.
+    const auto facets = overview.value("facets", json::object());
+    for (const auto& [name, values] : facets.items()) {
+        if (values.empty()) continue;
+        auto heading = name == "tag" ? std::string("Browse by topic") : name == "year" ? std::string("Browse by year") : "Browse by " + name;
+        html += "<section class=\"browse facet-" + html_escape(name) + "\" aria-labelledby=\"browse-" + html_escape(name) +
+                "\"><h2 id=\"browse-" + html_escape(name) + "\">" + html_escape(heading) + "</h2><ul>";
+        for (const auto& entry : values) {
+            html += "<li><a href=\"" + html_escape("/search?q=" + url_encode(text_of(entry["query"])) + "&sort=-date") + "\">" +
+                    html_escape(text_of(entry["value"])) + "</a> <span class=\"count\">" +
+                    std::to_string(entry.value("count", 0)) + "</span></li>";
+        }
+        html += "</ul></section>";
+    }
+    return html + "</main>" + page_end();
 }
 
 auto prefers_html(std::string_view accept) -> bool {

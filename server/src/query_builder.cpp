@@ -245,8 +245,11 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
 }
 
 auto parser_flags() -> unsigned {
+    // Synonyms expand unprefixed words and word runs ("united states"); the
+    // dictionary only holds unprefixed entries, so field queries stay literal.
     return Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
-           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD;
+           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
+           Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS;
 }
 
 auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
@@ -266,8 +269,8 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
     }
     if (built.lenient_reason) {
         built.words = plain_words(request.query);
-        // No flags: no operators, phrases or wildcards; the words as words.
-        built.query = parser.parse_query(built.words, 0);
+        // No operators, phrases or wildcards: the words as words.
+        built.query = parser.parse_query(built.words, Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS);
     }
     auto& query = built.query;
 

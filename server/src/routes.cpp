@@ -62,7 +62,13 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     if (auto it = req.params.find("format"); it != req.params.end()) format = it->second;
     bool html = wants_html(req, format) && format.value_or("html") == "html";
     if (html && !req.has_param("q")) {
-        res.set_content(render_home_page(), html_type);  // the empty search box
+        // The empty search box, with topics and years to browse when an index is open.
+        json overview = json::object();
+        try {
+            overview = service.overview();
+        } catch (const ApiError&) {
+        }
+        res.set_content(render_home_page(overview), html_type);
         return;
     }
     try {

@@ -32,11 +32,6 @@ private:
     std::map<std::string, Xapian::doccount> m_counts;
 };
 
-struct FacetSpy {
-    std::string name;
-    std::unique_ptr<Xapian::ValueCountMatchSpy> single;
-    std::unique_ptr<MultiValueCountMatchSpy> multi;
-};
 
 // The `limit` most frequent values; listed by frequency, or for a time facet
 // (years) newest first, which is how people scan them.
@@ -52,7 +47,61 @@ auto facet_json(std::vector<std::pair<std::string, Xapian::doccount>> counts, st
     return out;
 }
 
+
 constexpr std::size_t max_facet_values = 20;
+constexpr std::size_t max_time_facet_values = 300;
+
+// Counts for the named facets over everything an Enquire matches.
+class FacetCounter {
+public:
+    FacetCounter(Xapian::Enquire& enquire, const schema::Schema& schema, const std::vector<std::string>& names)
+        : m_schema(schema) {
+        for (const auto& name : names) {
+            const auto* field = schema.find_facet(name);
+            Spy spy{name, nullptr, nullptr};
+            if (field->type == schema::FieldType::date) {
+                spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->year_slot);
+                enquire.add_matchspy(spy.single.get());
+            } else if (field->multi) {
+                spy.multi = std::make_unique<MultiValueCountMatchSpy>(*field->slot);
+                enquire.add_matchspy(spy.multi.get());
+            } else {
+                spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->slot);
+                enquire.add_matchspy(spy.single.get());
+            }
+            m_spies.push_back(std::move(spy));
+        }
+    }
+
+    [[nodiscard]] auto empty() const -> bool { return m_spies.empty(); }
+
+    /// {"tag": [{"value", "count"}...], "year": [...]}, after get_mset.
+    [[nodiscard]] auto counts(std::size_t limit) const -> json {
+        json facets = json::object();
+        for (const auto& spy : m_spies) {
+            std::vector<std::pair<std::string, Xapian::doccount>> counts;
+            if (spy.single) {
+                for (auto v = spy.single->values_begin(); v != spy.single->values_end(); ++v)
+                    if (!(*v).empty()) counts.emplace_back(*v, v.get_termfreq());
+            } else {
+                counts.assign(spy.multi->counts().begin(), spy.multi->counts().end());
+            }
+            // Every year with a match: there are few, and a reader looks for one.
+            bool by_time = m_schema.find_facet(spy.name)->type == schema::FieldType::date;
+            facets[spy.name] = facet_json(std::move(counts), by_time ? max_time_facet_values : limit, by_time);
+        }
+        return facets;
+    }
+
+private:
+    struct Spy {
+        std::string name;
+        std::unique_ptr<Xapian::ValueCountMatchSpy> single;
+        std::unique_ptr<MultiValueCountMatchSpy> multi;
+    };
+    const schema::Schema& m_schema;
+    std::vector<Spy> m_spies;
+};
 
 auto round3(double value) -> double { return std::round(value * 1000.0) / 1000.0; }
 
@@ -86,22 +135,7 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     const auto& schema = searcher.info->schema;
     BuiltQuery built;
     auto enquire = make_enquire(searcher, request, &built);
-    std::vector<FacetSpy> spies;
-    for (const auto& name : request.facets) {
-        const auto* field = schema.find_facet(name);
-        FacetSpy spy{name, nullptr, nullptr};
-        if (field->type == schema::FieldType::date) {
-            spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->year_slot);
-            enquire.add_matchspy(spy.single.get());
-        } else if (field->multi) {
-            spy.multi = std::make_unique<MultiValueCountMatchSpy>(*field->slot);
-            enquire.add_matchspy(spy.multi.get());
-        } else {
-            spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->slot);
-            enquire.add_matchspy(spy.single.get());
-        }
-        spies.push_back(std::move(spy));
-    }
+    FacetCounter facet_counter(enquire, schema, request.facets);
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
     // Totals are exact up to the limit (beyond it, estimated: counting every
@@ -109,12 +143,14 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // the whole match, so then every match must be seen.
     auto exact_up_to = static_cast<Xapian::doccount>(config.exact_total_limit);
     Xapian::doccount check_at_least =
-        spies.empty() ? std::max(offset + size, exact_up_to) : searcher.db.get_doccount();
+        facet_counter.empty() ? std::max(offset + size, exact_up_to) : searcher.db.get_doccount();
     auto mset = enquire.get_mset(offset, size, check_at_least);
 
     const auto* snippet_field = schema.snippet_field();
     const auto* title_field = schema.title_field();
-    auto stemmer = schema.stemmer();
+    // What to mark, worked out once for all the hits.
+    const auto title_terms = title_field ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
+    const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
     json hits = json::array();
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
@@ -124,24 +160,13 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
         if (title_field) {
             auto title = hit.value(title_field->name, json());
             hit[title_field->name + "_html"] =
-                title.is_string() ? highlight_all(mset, title.get<std::string>(), stemmer) : "";
+                title.is_string() ? highlight_all(title_terms, title.get<std::string>()) : "";
         }
-        if (snippet_field) hit["snippet_html"] = make_snippet(mset, stored.body, request.snippet_length, stemmer);
+        if (snippet_field) hit["snippet_html"] = make_snippet(body_terms, stored.body, request.snippet_length);
         hits.push_back(std::move(hit));
     }
 
-    json facets = json::object();
-    for (const auto& spy : spies) {
-        std::vector<std::pair<std::string, Xapian::doccount>> counts;
-        if (spy.single) {
-            for (auto v = spy.single->values_begin(); v != spy.single->values_end(); ++v)
-                if (!(*v).empty()) counts.emplace_back(*v, v.get_termfreq());
-        } else {
-            counts.assign(spy.multi->counts().begin(), spy.multi->counts().end());
-        }
-        bool by_time = schema.find_facet(spy.name)->type == schema::FieldType::date;
-        facets[spy.name] = facet_json(std::move(counts), max_facet_values, by_time);
-    }
+    auto facets = facet_counter.counts(max_facet_values);
 
     // Spelling correction costs a scan of the spelling table per word, so it
     // is only worked out when the query found nothing.
@@ -273,17 +298,12 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
             request.query = query;
             request.op = DefaultOperator::or_;
             request.syntax_problem = find_syntax_problem(query).value_or("");
-            Xapian::Enquire enquire(searcher.db);
             auto built = build_query(request, schema, searcher.parser);
-            enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, built.query, Xapian::Query(schema.id_term(id))));
-            try {
-                auto mset = enquire.get_mset(0, 1);
-                auto stemmer = schema.stemmer();
-                page["title_html"] = highlight_all(mset, title_text, stemmer);
-                if (!stored.body.empty()) page["body_html"] = highlight_all(mset, stored.body, stemmer);
-            } catch (const Xapian::WildcardError&) {
-                // Too broad a wildcard to mark: the page is shown unmarked.
-            }
+            // The marks come from the query alone: no match needs to run.
+            if (title_field) page["title_html"] = highlight_all(SnippetTerms(built.query, schema, *title_field), title_text);
+            const auto* body_field = schema.snippet_field();
+            if (body_field && !stored.body.empty())
+                page["body_html"] = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);
         }
         return page;
     });
@@ -369,6 +389,41 @@ auto SearchService::stats() const -> json {
                 {"built_at", info->built_at},
                 {"language", info->schema.language()},
                 {"fields", fields}};
+}
+
+auto SearchService::overview() -> json {
+    auto info = m_watcher.info();
+    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+    {
+        std::lock_guard lock(m_overview_mutex);
+        if (m_overview_of == std::pair(info->generation, info->revision)) return m_overview;
+    }
+    // Counting facets over every document costs a pass over the index, so it
+    // is done once per revision.
+    auto overview = with_searcher(m_pool, [&](Searcher& searcher) -> json {
+        const auto& schema = searcher.info->schema;
+        Xapian::Enquire enquire(searcher.db);
+        enquire.set_query(Xapian::Query::MatchAll);
+        FacetCounter facet_counter(enquire, schema, schema.facet_names());
+        (void)enquire.get_mset(0, 0, searcher.db.get_doccount());
+        auto facets = facet_counter.counts(max_facet_values);
+        // Each value with the query that finds its articles: tag:"de Gaulle", date:1962.
+        for (auto& [name, values] : facets.items()) {
+            const auto* field = schema.find_facet(name);
+            for (auto& entry : values) {
+                auto value = entry["value"].get<std::string>();
+                std::string quoted = "\"";
+                for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+                quoted += '"';
+                entry["query"] = field->query_name + ":" + (field->type == schema::FieldType::date ? value : quoted);
+            }
+        }
+        return json{{"documents", searcher.db.get_doccount()}, {"facets", std::move(facets)}};
+    });
+    std::lock_guard lock(m_overview_mutex);
+    m_overview_of = {info->generation, info->revision};
+    m_overview = overview;
+    return overview;
 }
 
 auto SearchService::readiness() const -> std::pair<bool, json> {

@@ -209,6 +209,38 @@ TEST_CASE("a query that cannot be read as written is searched as words, and the 
     CHECK(search(server.port(), "lenovo")["notice"].is_null());
 }
 
+TEST_CASE("synonyms from the schema's file expand unprefixed words and phrases, both ways") {
+    TempDir dir;
+    {
+        std::ofstream out(dir / "synonyms.jsonl");
+        out << json{{"id", "abbrev"}, {"title", "U.S. trade deficit widens"}, {"body", "The U.S. deficit grew."}}.dump() << '\n'
+            << json{{"id", "full"}, {"title", "Trade gap"}, {"body", "The United States reported a wider gap."}}.dump() << '\n'
+            << json{{"id", "split"}, {"title", "Trade"}, {"body", "United they stand; the states agreed."}}.dump() << '\n'
+            << json{{"id", "fed"}, {"title", "Federal Reserve holds"}, {"body", "The Fed kept rates."}}.dump() << '\n';
+    }
+    build_index(dir / "index", {(dir / "synonyms.jsonl").string()});
+    ServerProcess server(dir / "index");
+    auto ids = [&](const std::string& q) {
+        auto found = ids_of(search(server.port(), q));
+        std::sort(found.begin(), found.end());
+        return found;
+    };
+    CHECK(ids("US") == std::vector<std::string>{"abbrev", "full"});
+    CHECK(ids("us deficit") == std::vector<std::string>{"abbrev"});
+    CHECK(ids("united states") == std::vector<std::string>{"abbrev", "full", "split"});
+    CHECK(ids("USA trade") == std::vector<std::string>{"abbrev", "full"});
+    CHECK(ids("federal reserve") == std::vector<std::string>{"fed"});
+    CHECK(ids("fed") == std::vector<std::string>{"fed"});
+    // Field queries and phrases are taken literally.
+    CHECK(ids("title:us") == std::vector<std::string>{"abbrev"});
+    CHECK(ids("\"united states\"") == std::vector<std::string>{"full"});
+    // An article added later gets its phrase terms from the schema stored in the index.
+    write_file(dir / "more.jsonl", R"({"id": "later", "title": "Exports", "body": "United States exports rose."})" "\n");
+    REQUIRE(run({indexer_bin(), "add", "--index", (dir / "index").string(), "--input", (dir / "more.jsonl").string()})
+                .exit_code == 0);
+    CHECK(eventually([&] { return ids("us") == std::vector<std::string>{"abbrev", "full", "later"}; }));
+}
+
 TEST_CASE("date: in the query filters by period or range") {
     FixtureIndex index;
     ServerProcess server(index.root);
@@ -311,6 +343,25 @@ TEST_CASE("browsers get an HTML results page, others JSON, and format= overrides
     CHECK(bad.status == 400);
     CHECK(bad.content_type.find("text/html") == 0);
     CHECK(bad.body.find("unbalanced quote") != std::string::npos);
+}
+
+TEST_CASE("the home page lists every topic and year, and each link finds that many articles") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Headers browser{{"Accept", "text/html"}};
+    auto home = get(server.port(), "/search", browser);
+    REQUIRE(home.status == 200);
+    CHECK(home.body.find("Search 12 articles") != std::string::npos);
+    // economy: a002, a003, a006, a011; 2015: a002, a005, a006, a011, a012.
+    const std::string economy = "<a href=\"/search?q=tag%3A%22economy%22&amp;sort=-date\">economy</a> <span class=\"count\">4</span>";
+    const std::string year = "<a href=\"/search?q=date%3A2015&amp;sort=-date\">2015</a> <span class=\"count\">5</span>";
+    CHECK(home.body.find(economy) != std::string::npos);
+    CHECK(home.body.find(year) != std::string::npos);
+    CHECK(search(server.port(), "tag:\"economy\"", "&sort=-date")["total"] == 4);
+    CHECK(search(server.port(), "date:2015")["total"] == 5);
+    // Topic, then year, then the article: the third click.
+    auto narrowed = search(server.port(), "tag:\"economy\"", "&year=2015&facets=tag,year");
+    CHECK(ids_of(narrowed).size() == 3);
 }
 
 TEST_CASE("every kind of bad input gets a 4xx JSON error and never a crash") {

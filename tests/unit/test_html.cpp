@@ -215,7 +215,7 @@ TEST_CASE("the error page escapes its message and the query") {
 }
 
 TEST_CASE("the home page is an empty search box") {
-    const auto html = render_home_page();
+    const auto html = render_home_page(json::object());
     CHECK(html.starts_with("<!doctype html>"));
     CHECK(contains(html, "<form action=\"/search\""));
     CHECK(contains(html, "name=\"q\" list=\"suggestions\" autocomplete=\"off\" value=\"\""));
@@ -223,8 +223,23 @@ TEST_CASE("the home page is an empty search box") {
     CHECK(contains(html, "fetch('/suggest?size=8&q='"));
 }
 
+TEST_CASE("the home page lists topics and years to browse, each a link to its filter") {
+    const json overview{{"documents", 42},
+                        {"facets",
+                         {{"tag", json::array({{{"value", "de <Gaulle>"}, {"count", 3}, {"query", "tag:\"de <Gaulle>\""}}})},
+                          {"year", json::array({{{"value", "1962"}, {"count", 2}, {"query", "date:1962"}}})}}}};
+    const auto html = render_home_page(overview);
+    CHECK(contains(html, "Search 42 articles"));
+    CHECK(contains(html, "<h2 id=\"browse-tag\">Browse by topic</h2>"));
+    CHECK(contains(html, "<a href=\"/search?q=tag%3A%22de%20%3CGaulle%3E%22&amp;sort=-date\">de &lt;Gaulle&gt;</a> "
+                         "<span class=\"count\">3</span>"));
+    CHECK(contains(html, "<a href=\"/search?q=date%3A1962&amp;sort=-date\">1962</a>"));
+    CHECK(count(html, "<h1") == 1);
+    CHECK_FALSE(contains(render_home_page(json::object()), "Browse by"));
+}
+
 TEST_CASE("every page has exactly one h1") {
-    CHECK(count(render_home_page(), "<h1") == 1);
+    CHECK(count(render_home_page(json::object()), "<h1") == 1);
     CHECK(count(render_error_page("a", 400, "bad"), "<h1") == 1);
     const auto results = render_search_page(result_json(3, 3), request_for("rates <b>"));
     CHECK(count(results, "<h1") == 1);

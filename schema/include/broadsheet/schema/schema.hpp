@@ -14,6 +14,8 @@
 #include <nlohmann/json_fwd.hpp>
 #include <xapian.h>
 
+#include "broadsheet/schema/synonyms.hpp"
+
 namespace broadsheet::schema {
 
 /// Raised when a schema file is unreadable or inconsistent.
@@ -50,10 +52,13 @@ struct FieldSpec {
 class Schema {
 public:
     /// Parses and validates; throws SchemaError naming the offending field.
+    /// "synonyms" must be inline groups here; load_file and default_schema
+    /// read a synonyms file the schema names.
     [[nodiscard]] static auto from_json(const nlohmann::json& doc) -> Schema;
     [[nodiscard]] static auto from_string(std::string_view text) -> Schema;
+    /// Reads a schema file; a synonyms file it names is read relative to it.
     [[nodiscard]] static auto load_file(const std::string& path) -> Schema;
-    /// The schema compiled from schema/articles.json.
+    /// The schema compiled from schema/articles.json, with schema/synonyms.txt.
     [[nodiscard]] static auto default_schema() -> Schema;
 
     /// Canonical JSON form; stored in every index so it is read back identically.
@@ -92,6 +97,7 @@ public:
     [[nodiscard]] auto bm25_k1() const -> double { return m_k1; }
     [[nodiscard]] auto bm25_b() const -> double { return m_b; }
     [[nodiscard]] auto stopwords() const -> const std::vector<std::string>& { return m_stopwords; }
+    [[nodiscard]] auto synonyms() const -> const Synonyms& { return m_synonyms; }
     /// A stopper for this schema's stopword list; shared, immutable, safe to reuse.
     [[nodiscard]] auto stopper() const -> const Xapian::Stopper*;
 
@@ -109,9 +115,11 @@ private:
     double m_b = 0.5;
     std::vector<FieldSpec> m_fields;
     std::shared_ptr<Xapian::SimpleStopper> m_stopper;
+    Synonyms m_synonyms;
 };
 
 auto default_schema_json() -> std::string_view;
+auto default_synonyms_text() -> std::string_view;
 
 /// Metadata keys under which an index records how it was built.
 namespace metadata {

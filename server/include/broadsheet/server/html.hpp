@@ -29,8 +29,9 @@ namespace broadsheet::server {
 [[nodiscard]] auto render_error_page(std::string_view query, int status, std::string_view message)
     -> std::string;
 
-/// The search box alone: /search opened in a browser without a query.
-[[nodiscard]] auto render_home_page() -> std::string;
+/// /search opened in a browser without a query: the search box, and each
+/// facet's values (from SearchService::overview) as links to browse by.
+[[nodiscard]] auto render_home_page(const nlohmann::json& overview) -> std::string;
 
 /// True when a request's Accept header prefers HTML over JSON (a browser).
 [[nodiscard]] auto prefers_html(std::string_view accept) -> bool;

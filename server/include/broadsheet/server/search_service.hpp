@@ -1,7 +1,10 @@
 #pragma once
 // The search operations behind the routes, returning the API's JSON.
 
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +41,9 @@ public:
     [[nodiscard]] auto suggest(std::string_view text, int size) -> nlohmann::json;
     /// documents, generation, built_at, fields.
     [[nodiscard]] auto stats() const -> nlohmann::json;
+    /// What there is to browse: document count and every facet's counts over
+    /// the whole index, worked out once per index revision.
+    [[nodiscard]] auto overview() -> nlohmann::json;
     /// The live generation, or nullptr while there is none.
     [[nodiscard]] auto index_info() const -> std::shared_ptr<const IndexInfo> { return m_watcher.info(); }
     /// Whether an index is open, with its generation and document count.
@@ -48,6 +54,9 @@ private:
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
     FifoGate m_gate;
+    std::mutex m_overview_mutex;
+    std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
+    nlohmann::json m_overview;
 };
 
 }  // namespace broadsheet::server

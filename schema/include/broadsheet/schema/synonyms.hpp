@@ -1,0 +1,51 @@
+#pragma once
+// Words and phrases that mean the same thing ("us, usa, united states"): read
+// from the file the schema names, written into each index's synonym table at
+// build time, and expanded by the query parser for unprefixed words.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <xapian.h>
+
+namespace broadsheet::schema {
+
+/// A run of positions that one text field's unprefixed words occupy, and the
+/// weight (wdf per occurrence) they are indexed with.
+struct TextSpan {
+    Xapian::termpos first = 0;
+    Xapian::termpos last = 0;
+    Xapian::termcount weight = 1;
+};
+
+class Synonyms {
+public:
+    /// One group per line, members separated by commas; '#' starts a comment.
+    /// Members are analysed like article text, so case does not matter and
+    /// "U.S." is the word "us". Throws SchemaError "<source>:<line>: reason".
+    [[nodiscard]] static auto parse(std::string_view text, std::string_view source) -> Synonyms;
+    /// The canonical form: an array of groups, each an array of members.
+    [[nodiscard]] static auto from_json(const nlohmann::json& groups) -> Synonyms;
+    [[nodiscard]] auto to_json() const -> nlohmann::json;
+
+    /// Each member is its words joined by single spaces.
+    [[nodiscard]] auto groups() const -> const std::vector<std::vector<std::string>>& { return m_groups; }
+    [[nodiscard]] auto empty() const -> bool { return m_groups.empty(); }
+
+    /// The query parser's dictionary (FLAG_AUTO_MULTIWORD_SYNONYMS): every
+    /// member, as typed and as stemmed, maps to the index term of every other
+    /// member of its group.
+    void write_to(Xapian::WritableDatabase& db, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper) const;
+
+    /// A phrase member ("united states") is not a term by itself, so each
+    /// occurrence of one in the document's unprefixed text adds its phrase
+    /// term, weighted like the field it occurs in. Then "us" can expand to it.
+    void add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const;
+
+private:
+    std::vector<std::vector<std::string>> m_groups;
+};
+
+}  // namespace broadsheet::schema
