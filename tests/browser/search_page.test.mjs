@@ -369,6 +369,45 @@ test('search, facet, next page, article and related articles', async (t) => {
     }
 });
 
+test('three clicks from the home page: a topic, a year, an article', async (t) => {
+    const { context, page } = await desktop();
+    try {
+        let topicCount;
+        await step(t, page, 'click 1: a topic listed on the home page', async () => {
+            await page.goto(`${baseUrl}/search`);
+            const topics = page.getByRole('region', { name: 'Browse by topic' });
+            const topic = topics.locator('li', { has: page.getByRole('link', { name: FACET, exact: true }) });
+            topicCount = Number(await topic.locator('.count').textContent());
+            assert.ok(topicCount > 10, `the home page lists ${FACET} with ${topicCount} articles`);
+            await shot(page, '16-home-browse');
+            await Promise.all([page.waitForURL(/q=tag/), topic.getByRole('link').click()]);
+            assert.equal(await resultCount(page), topicCount);
+        });
+        let year;
+        await step(t, page, 'click 2: a year in the sidebar', async () => {
+            const years = page.locator('aside.facets section', { has: page.getByRole('heading', { name: 'Years' }) });
+            const entry = years.locator('li').first();
+            year = (await entry.getByRole('link').textContent()).trim();
+            const count = Number(await entry.locator('.count').textContent());
+            await Promise.all([page.waitForURL(new RegExp(`year=${year}`)), entry.getByRole('link').click()]);
+            assert.equal(await resultCount(page), count);
+            assert.ok(count < topicCount);
+            await shot(page, '17-browse-topic-year');
+        });
+        await step(t, page, 'click 3: the article, from that topic and year', async () => {
+            const link = page.locator('ol.hits h2 a').first();
+            await Promise.all([page.waitForURL(/\/articles\//), link.click()]);
+            const tags = await page.locator('article.full a.tag, article.full a[href*="tag="]').allTextContents();
+            assert.ok(tags.map((tag) => tag.trim()).includes(FACET), `article tags: ${tags}`);
+            assert.match(await page.locator('article.full').textContent(), new RegExp(year));
+            await shot(page, '18-browse-article');
+        });
+        await t.test('no script errors on the way', () => assert.deepEqual(page.errors, []));
+    } finally {
+        await context.close();
+    }
+});
+
 test('accessible: labels, landmarks, keyboard only', async (t) => {
     const { context, page } = await desktop();
     try {
