@@ -307,6 +307,13 @@ TEST_CASE("the snippet starts at a sentence start shortly before the match") {
     CHECK(contains(centred, "<mark>disgrace</mark>"));
     CHECK(starts_cut(centred));
     CHECK(ends_cut(centred));
+    // Further back than a third, but within the room the match leaves
+    // before it: the sentence start rather than the end of the one before.
+    const std::string long_sentence =
+        filler + "The pilot, who had worked the harbour for years, said the new pier was a disgrace. " + filler;
+    const auto from_sentence = idx.snippet("disgrace", long_sentence, 200);
+    CAPTURE(from_sentence);
+    CHECK(from_sentence.starts_with("\xE2\x80\xA6The pilot, who had worked"));
     // A new line starts a sentence too.
     const auto paragraph = idx.snippet("pier", filler + filler + "\nthe pier is closed " + filler, 100);
     CHECK(paragraph.starts_with("\xE2\x80\xA6the <mark>pier</mark> is closed"));
