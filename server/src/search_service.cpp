@@ -300,7 +300,8 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
             request.syntax_problem = find_syntax_problem(query).value_or("");
             auto built = build_query(request, schema, searcher.parser);
             // The marks come from the query alone: no match needs to run.
-            if (title_field) page["title_html"] = highlight_all(SnippetTerms(built.query, schema, *title_field), title_text);
+            if (title_field)
+                page["title_html"] = highlight_all(SnippetTerms(built.query, schema, *title_field), title_text);
             const auto* body_field = schema.snippet_field();
             if (body_field && !stored.body.empty())
                 page["body_html"] = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);

@@ -594,9 +594,11 @@ TEST_CASE("CJK text gets the requested number of characters") {
     // Japanese without spaces: a run of ideographs is one word to Xapian (no
     // CJK n-grams), so the match is a word set off by punctuation.
     std::string text;
-    for (int i = 0; i < 20; ++i) text += "\xE4\xBB\x8A\xE6\x97\xA5\xE3\x81\xAF\xE6\x99\xB4\xE3\x82\x8C\xE3\x80\x82";  // 今日は晴れ。
+    const std::string today_sunny = "\xE4\xBB\x8A\xE6\x97\xA5\xE3\x81\xAF\xE6\x99\xB4\xE3\x82\x8C\xE3\x80\x82";  // 今日は晴れ。
+    const std::string tomorrow_rain = "\xE6\x98\x8E\xE6\x97\xA5\xE3\x81\xAF\xE9\x9B\xA8\xE3\x80\x82";  // 明日は雨。
+    for (int i = 0; i < 20; ++i) text += today_sunny;
     text += "\xE6\x9D\xB1\xE4\xBA\xAC\xE3\x80\x81";  // 東京、
-    for (int i = 0; i < 20; ++i) text += "\xE6\x98\x8E\xE6\x97\xA5\xE3\x81\xAF\xE9\x9B\xA8\xE3\x80\x82";  // 明日は雨。
+    for (int i = 0; i < 20; ++i) text += tomorrow_rain;
     for (int length : {20, 30, 50}) {
         INFO("length: ", length);
         const auto snippet = idx.snippet("\xE6\x9D\xB1\xE4\xBA\xAC", text, length);

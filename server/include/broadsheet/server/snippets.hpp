@@ -36,7 +36,8 @@ struct TextMatch {
 ///  - as a word run for a phrase ("interest rates rose") or a term holding
 ///    spaces ("united states"), only where all of it occurs in order.
 /// Boolean filter terms, value ranges and excluded (AND_NOT) branches are never
-/// marked. The schema must outlive this object (it keeps its stopper).
+/// marked. The schema must outlive this object (it keeps its stopper); like
+/// the Xapian::Stem it holds, it is for one thread at a time.
 class SnippetTerms {
 public:
     /// Marks nothing.
@@ -109,7 +110,7 @@ private:
 /// boundaries (inside a word only when one word is longer than `length`) and
 /// says "…" where text is left out. Without a match, the start of the text.
 /// HTML-escaped, with the matches in <mark>; neighbouring ones share a span.
-/// `length` counts the article's characters, not the markup or the "…".
+/// `length` (at least 1) counts the article's characters, not the markup or the "…".
 [[nodiscard]] auto make_snippet(const SnippetTerms& terms, std::string_view text, int length) -> std::string;
 
 /// The whole of `text` (a title, an article page) with every match marked. HTML-escaped.
