@@ -186,9 +186,7 @@ auto page_numbers(const SearchRequest& request, unsigned long long pages) -> std
 
 }  // namespace
 
-auto html_escape(std::string_view text) -> std::string {
-    std::string out;
-    out.reserve(text.size() + text.size() / 8);
+void append_html_escaped(std::string& out, std::string_view text) {
     for (char c : text) {
         switch (c) {
             case '&': out += "&amp;"; break;
@@ -199,6 +197,12 @@ auto html_escape(std::string_view text) -> std::string {
             default: out += c;
         }
     }
+}
+
+auto html_escape(std::string_view text) -> std::string {
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    append_html_escaped(out, text);
     return out;
 }
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <optional>
 
+#include "broadsheet/server/html.hpp"
+
 namespace broadsheet::server {
 
 namespace {
@@ -724,19 +726,6 @@ namespace {
 
 // ---------------------------------------------------------------- output
 
-void append_escaped(std::string& out, std::string_view text) {
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-}
-
 // text[from, to) escaped, the parts of `matches` in it marked. Marks with only
 // spaces between them become one span, so a phrase reads as one highlight.
 void render(std::string& out, std::string_view text, std::size_t from, std::size_t to,
@@ -753,14 +742,14 @@ void render(std::string& out, std::string_view text, std::size_t from, std::size
             out += mark_close;
             open = false;
         }
-        append_escaped(out, gap);
+        append_html_escaped(out, gap);
         if (!open) out += mark_open;
         open = true;
-        append_escaped(out, text.substr(begin, end - begin));
+        append_html_escaped(out, text.substr(begin, end - begin));
         at = end;
     }
     if (open) out += mark_close;
-    append_escaped(out, text.substr(at, to - at));
+    append_html_escaped(out, text.substr(at, to - at));
 }
 
 auto skip_spaces(std::string_view text, std::size_t at, std::size_t limit) -> std::size_t {

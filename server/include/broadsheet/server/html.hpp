@@ -13,6 +13,8 @@ namespace broadsheet::server {
 
 /// Escapes &, <, >, " and ' for HTML text and attribute values.
 [[nodiscard]] auto html_escape(std::string_view text) -> std::string;
+/// html_escape, appended to `out`.
+void append_html_escaped(std::string& out, std::string_view text);
 
 /// Percent-encodes a URL query component.
 [[nodiscard]] auto url_encode(std::string_view text) -> std::string;
