@@ -297,6 +297,7 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
             // The metadata and synonyms go into the first shard; compaction carries them over.
             Xapian::WritableDatabase first(shard_paths.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
             schema.synonyms().write_to(first, schema.stemmer(), schema.stopper());
+            schema::write_stopword_keys(first, schema.stopwords(), schema.stemmer());
             first.set_metadata(schema::metadata::schema, schema.to_string());
             first.set_metadata(schema::metadata::built_at, now_iso());
             first.set_metadata(schema::metadata::generation, summary.generation);

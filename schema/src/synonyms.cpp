@@ -172,4 +172,10 @@ void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpa
     }
 }
 
+void write_stopword_keys(Xapian::WritableDatabase& db, const std::vector<std::string>& stopwords,
+                         const Xapian::Stem& stemmer) {
+    for (const auto& word : stopwords)
+        if (stemmer(word) == word) db.add_synonym("Z" + word, word);
+}
+
 }  // namespace broadsheet::schema

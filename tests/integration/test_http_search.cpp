@@ -234,6 +234,8 @@ TEST_CASE("synonyms from the schema's file expand unprefixed words and phrases, 
     // Field queries and phrases are taken literally.
     CHECK(ids("title:us") == std::vector<std::string>{"abbrev"});
     CHECK(ids("\"united states\"") == std::vector<std::string>{"full"});
+    // A query of stopwords alone still finds them.
+    CHECK(ids("they the") == std::vector<std::string>{"split"});
     // An article added later gets its phrase terms from the schema stored in the index.
     write_file(dir / "more.jsonl", R"({"id": "later", "title": "Exports", "body": "United States exports rose."})" "\n");
     REQUIRE(run({indexer_bin(), "add", "--index", (dir / "index").string(), "--input", (dir / "more.jsonl").string()})

@@ -129,3 +129,15 @@ TEST_CASE("a phrase member in an article gets its own term, weighted like its fi
     article = broadsheet::schema::normalize_record(schema, json{{"id", "y"}, {"title", "Plans of the united"}, {"body", "states agreed"}});
     CHECK(terms_of(broadsheet::schema::make_document(schema, article, generator)).count("united states") == 0);
 }
+
+TEST_CASE("stopwords that are their own stem get a key from the stem back to the word") {
+    TempDir dir;
+    Xapian::WritableDatabase db((dir / "db").string(), Xapian::DB_CREATE);
+    broadsheet::schema::write_stopword_keys(db, {"the", "who", "was"}, Xapian::Stem("english"));
+    db.commit();
+    auto words = dictionary(db);
+    CHECK(words["Zthe"] == std::set<std::string>{"the"});
+    CHECK(words["Zwho"] == std::set<std::string>{"who"});
+    // "was" stems to "wa", a word of its own, which must not find "was".
+    CHECK(words.count("Zwa") == 0);
+}

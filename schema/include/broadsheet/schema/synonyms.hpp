@@ -48,4 +48,12 @@ private:
     std::vector<std::vector<std::string>> m_groups;
 };
 
+/// A query of nothing but stopwords ("the who") keeps them, and the parser
+/// stems them ("Zthe"), but the index holds stopwords unstemmed only. So each
+/// stopword that is its own stem gets a dictionary entry from its stemmed
+/// form back to the word. (Stopwords with another stem, "was" -> "wa", are
+/// left out: "wa" is a word of its own.)
+void write_stopword_keys(Xapian::WritableDatabase& db, const std::vector<std::string>& stopwords,
+                         const Xapian::Stem& stemmer);
+
 }  // namespace broadsheet::schema
