@@ -60,15 +60,6 @@ auto classify(std::string_view word) -> Token {
 
 }  // namespace
 
-auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
-    try {
-        check_query_syntax(query);
-    } catch (const ApiError& e) {
-        return e.what();
-    }
-    return std::nullopt;
-}
-
 auto plain_words(std::string_view query) -> std::string {
     std::string words;
     std::string word;
@@ -92,7 +83,7 @@ auto plain_words(std::string_view query) -> std::string {
     return words;
 }
 
-void check_query_syntax(std::string_view query) {
+auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
     std::vector<std::pair<Token, std::string>> tokens;
     std::string word;
     int depth = 0;
@@ -105,13 +96,13 @@ void check_query_syntax(std::string_view query) {
         if (c == '"') {
             auto close = query.find('"', i + 1);
             if (close == std::string_view::npos)
-                throw bad_request("invalid_query", "unbalanced quote: a phrase needs a closing \"");
+                return std::string("unbalanced quote: a phrase needs a closing \"");
             word += std::string(query.substr(i, close - i + 1));
             i = close;
         } else if (c == '(' || c == ')') {
             flush();
             depth += c == '(' ? 1 : -1;
-            if (depth < 0) throw bad_request("invalid_query", "unbalanced parentheses: ')' without '('");
+            if (depth < 0) return std::string("unbalanced parentheses: ')' without '('");
             tokens.emplace_back(c == '(' ? Token::open : Token::close, std::string(1, c));
         } else if (std::isspace(static_cast<unsigned char>(c))) {
             flush();
@@ -120,7 +111,7 @@ void check_query_syntax(std::string_view query) {
         }
     }
     flush();
-    if (depth != 0) throw bad_request("invalid_query", "unbalanced parentheses: '(' without ')'");
+    if (depth != 0) return std::string("unbalanced parentheses: '(' without ')'");
     auto ends_operand = [](Token t) { return t == Token::operand || t == Token::close; };
     auto starts_operand = [](Token t) { return t == Token::operand || t == Token::open || t == Token::not_op; };
     for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -128,17 +119,22 @@ void check_query_syntax(std::string_view query) {
         bool has_prev = i > 0, has_next = i + 1 < tokens.size();
         if (type == Token::binary_op) {
             if (!has_prev || !ends_operand(tokens[i - 1].first) || !has_next || !starts_operand(tokens[i + 1].first))
-                throw bad_request("invalid_query", "'" + text + "' needs a word or group on both sides");
+                return std::string("'" + text + "' needs a word or group on both sides");
         } else if (type == Token::not_op) {
             bool prev_ok = has_prev && (ends_operand(tokens[i - 1].first) || tokens[i - 1].second == "AND");
             if (!prev_ok)
-                throw bad_request("invalid_query", "'NOT' needs something to exclude from: write 'a NOT b' or 'a -b'");
+                return std::string("'NOT' needs something to exclude from: write 'a NOT b' or 'a -b'");
             if (!has_next || !(tokens[i + 1].first == Token::operand || tokens[i + 1].first == Token::open))
-                throw bad_request("invalid_query", "'NOT' needs a word or group after it");
+                return std::string("'NOT' needs a word or group after it");
         } else if (type == Token::open && has_next && tokens[i + 1].first == Token::close) {
-            throw bad_request("invalid_query", "empty parentheses");
+            return std::string("empty parentheses");
         }
     }
+    return std::nullopt;
+}
+
+void check_query_syntax(std::string_view query) {
+    if (auto problem = find_syntax_problem(query)) throw bad_request("invalid_query", *problem);
 }
 
 auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
