@@ -88,6 +88,7 @@ auto Synonyms::parse(std::string_view text, std::string_view source) -> Synonyms
             throw SchemaError(where + "a group needs at least two different members, such as 'us, united states'");
         synonyms.m_groups.push_back(std::move(group));
     }
+    synonyms.split_phrases();
     return synonyms;
 }
 
@@ -105,7 +106,24 @@ auto Synonyms::from_json(const nlohmann::json& groups) -> Synonyms {
         }
         synonyms.m_groups.push_back(std::move(members));
     }
+    synonyms.split_phrases();
     return synonyms;
+}
+
+void Synonyms::split_phrases() {
+    std::set<std::string> seen;
+    for (const auto& group : m_groups) {
+        for (const auto& member : group) {
+            if (member.find(' ') == std::string::npos || !seen.insert(member).second) continue;
+            std::vector<std::string> words;
+            for (std::size_t start = 0; start <= member.size();) {
+                auto space = std::min(member.find(' ', start), member.size());
+                words.push_back(member.substr(start, space - start));
+                start = space + 1;
+            }
+            m_phrases.push_back(std::move(words));
+        }
+    }
 }
 
 auto Synonyms::to_json() const -> nlohmann::json { return m_groups; }
@@ -129,22 +147,10 @@ void Synonyms::write_to(Xapian::WritableDatabase& db, const Xapian::Stem& stemme
 }
 
 void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const {
-    std::vector<std::vector<std::string>> phrases;
+    if (m_phrases.empty()) return;
     std::unordered_map<std::string, std::vector<Xapian::termpos>> positions;
-    for (const auto& group : m_groups) {
-        for (const auto& member : group) {
-            if (member.find(' ') == std::string::npos) continue;
-            std::vector<std::string> words;
-            for (std::size_t start = 0; start <= member.size();) {
-                auto space = std::min(member.find(' ', start), member.size());
-                words.push_back(member.substr(start, space - start));
-                start = space + 1;
-            }
-            for (const auto& word : words) positions.emplace(word, std::vector<Xapian::termpos>{});
-            phrases.push_back(std::move(words));
-        }
-    }
-    if (phrases.empty()) return;
+    for (const auto& words : m_phrases)
+        for (const auto& word : words) positions.emplace(word, std::vector<Xapian::termpos>{});
     // One pass over the document's terms collects where each phrase word occurs.
     for (auto term = doc.termlist_begin(); term != doc.termlist_end(); ++term) {
         auto found = positions.find(*term);
@@ -155,10 +161,7 @@ void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpa
             if (pos >= span.first && pos <= span.last) return span.weight;
         return 0;
     };
-    std::set<std::string> added;
-    for (const auto& words : phrases) {
-        auto phrase = join(words);
-        if (!added.insert(phrase).second) continue;
+    for (const auto& words : m_phrases) {
         Xapian::termcount wdf = 0;
         for (auto pos : positions[words.front()]) {
             bool whole = true;
@@ -168,7 +171,7 @@ void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpa
             }
             if (whole) wdf += weight_at(pos);
         }
-        if (wdf > 0) doc.add_term(phrase, wdf);
+        if (wdf > 0) doc.add_term(join(words), wdf);
     }
 }
 

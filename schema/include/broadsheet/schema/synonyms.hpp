@@ -45,7 +45,12 @@ public:
     void add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const;
 
 private:
+    void split_phrases();
+
     std::vector<std::vector<std::string>> m_groups;
+    /// The distinct multi-word members, split into words once (indexing checks
+    /// each document for them).
+    std::vector<std::vector<std::string>> m_phrases;
 };
 
 /// A query of nothing but stopwords ("the who") keeps them, and the parser
