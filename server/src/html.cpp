@@ -1,6 +1,7 @@
 #include "broadsheet/server/html.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <sstream>
 #include <utility>
@@ -139,12 +140,18 @@ auto sort_links(const SearchRequest& request) -> std::string {
     return html + "</nav>";
 }
 
+// What a facet is called on the pages: "tag" is a topic, "year" a year.
+auto facet_noun(const std::string& name) -> std::string {
+    return name == "tag" ? "topic" : name;
+}
+
 auto facet_sidebar(const json& facets, const SearchRequest& request) -> std::string {
     if (!facets.is_object() || facets.empty()) return {};
     std::string html = "<aside class=\"facets\" aria-label=\"Refine results\">";
     for (const auto& [name, values] : facets.items()) {
-        html += "<section class=\"facet-" + html_escape(name) + "\"><h2>" +
-                html_escape(name == "tag" ? "Topics" : name == "year" ? "Years" : name) + "</h2><ul>";
+        auto heading = facet_noun(name) + "s";
+        heading[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(heading[0])));
+        html += "<section class=\"facet-" + html_escape(name) + "\"><h2>" + html_escape(heading) + "</h2><ul>";
         // Filters in force stay listed (to remove them) even when the page's counts omit them.
         for (const auto& [filter, value] : request.filters) {
             if (filter != name) continue;
@@ -348,7 +355,7 @@ auto render_home_page(const json& overview) -> std::string {
     const auto facets = overview.value("facets", json::object());
     for (const auto& [name, values] : facets.items()) {
         if (values.empty()) continue;
-        auto heading = name == "tag" ? std::string("Browse by topic") : name == "year" ? std::string("Browse by year") : "Browse by " + name;
+        auto heading = "Browse by " + facet_noun(name);
         html += "<section class=\"browse facet-" + html_escape(name) + "\" aria-labelledby=\"browse-" + html_escape(name) +
                 "\"><h2 id=\"browse-" + html_escape(name) + "\">" + html_escape(heading) + "</h2><ul>";
         for (const auto& entry : values) {
