@@ -120,21 +120,19 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
 }
 
 /// Index of the first line of page furniture at or after `from`, or lines.size().
+/// A footer is a copyright line with at most max_lines_after_footer lines
+/// between it and the first heading (or the end), so only the few lines just
+/// above that point can be one: one pass, however many lines the file has.
 [[nodiscard]] auto furniture_start(const std::vector<std::string_view>& lines, std::size_t from)
     -> std::size_t {
-    for (std::size_t i = from; i < lines.size(); ++i) {
-        if (is_furniture_heading(lines[i])) return i;
-        if (looks_like_copyright(lines[i])) {
-            // Count what follows up to the end or to the next heading, which
-            // will be cut anyway.
-            std::size_t after = 0;
-            for (std::size_t k = i + 1; k < lines.size() && !is_furniture_heading(lines[k]); ++k) {
-                ++after;
-            }
-            if (after <= max_lines_after_footer) return i;
-        }
+    std::size_t heading = from;
+    while (heading < lines.size() && !is_furniture_heading(lines[heading])) ++heading;
+    const std::size_t window = max_lines_after_footer + 1;
+    const std::size_t first_candidate = heading - from > window ? heading - window : from;
+    for (std::size_t i = first_candidate; i < heading; ++i) {
+        if (looks_like_copyright(lines[i])) return i;
     }
-    return lines.size();
+    return heading;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -219,4 +220,28 @@ TEST_CASE("the real seed articles split into title, standfirst and body") {
                                   "Continue reading", "Biting the hand"}) {
         CHECK_MESSAGE(!contains(second.body, furniture), furniture);
     }
+}
+
+TEST_CASE("page furniture is found in one pass through 200,000 copyright-like lines") {
+    // Every line could be a footer: a scan that counts the lines after each
+    // candidate takes hours here (CTest's timeout catches that), one pass takes milliseconds.
+    constexpr std::size_t credit_lines = 200'000;
+    std::string content = "Headline\nStandfirst\n";
+    for (std::size_t i = 0; i < credit_lines; ++i)
+        content += "Photo \xC2\xA9 Agency " + std::to_string(i) + "\n";
+    const auto article = parse_text_article(content);
+    CHECK(article.subtitle == "Standfirst");
+    // The last six lines are close enough to the end to be a footer; the first of them starts it.
+    const auto body_lines = static_cast<std::size_t>(std::count(article.body.begin(), article.body.end(), '\n')) + 1;
+    CHECK(body_lines == credit_lines - 6);
+    CHECK(article.body.starts_with("Photo \xC2\xA9 Agency 0\n"));
+    CHECK(article.body.ends_with("\nPhoto \xC2\xA9 Agency " + std::to_string(credit_lines - 7)));
+}
+
+TEST_CASE("a copyright line with five lines before the next heading starts the furniture, with six it does not") {
+    const std::string top = "Headline\nStandfirst\nFirst.\n";
+    const std::string five = "One.\nTwo.\nThree.\nFour.\nFive.\n";
+    CHECK(parse_text_article(top + "(c) Example News\n" + five + "Similar topics\nMore\n").body == "First.");
+    CHECK(parse_text_article(top + "(c) Example News\n" + five + "Six.\nSimilar topics\nMore\n").body ==
+          "First.\n(c) Example News\n" + std::string("One.\nTwo.\nThree.\nFour.\nFive.\nSix."));
 }
