@@ -270,27 +270,44 @@ private:
     return std::make_unique<FdSource>(input.path, progress);
 }
 
-/// Calls on_line for each line (without its "\n"); copies only lines that
+/// Calls on_line for each line (without its "\n"), or on_too_long for a line
+/// over max_line_bytes, which is skipped up to its newline without being kept
+/// (a huge line, or a gzip bomb, never grows memory). Copies only lines that
 /// straddle two chunks.
-template <typename OnLine>
-void for_each_line(ByteSource& source, OnLine&& on_line) {
+template <typename OnLine, typename OnTooLong>
+void for_each_line(ByteSource& source, std::size_t max_line_bytes, OnLine&& on_line,
+                   OnTooLong&& on_too_long) {
     std::vector<char> chunk(chunk_bytes);
     std::string carry;
+    bool skipping = false;  // inside a line already reported as too long
     while (const auto n = source.read(chunk.data(), chunk.size())) {
         const char* begin = chunk.data();
         const char* const end = begin + n;
         while (const auto* newline = static_cast<const char*>(
                    std::memchr(begin, '\n', static_cast<std::size_t>(end - begin)))) {
-            if (carry.empty()) {
+            const auto length = carry.size() + static_cast<std::size_t>(newline - begin);
+            if (skipping) {
+                skipping = false;
+            } else if (length > max_line_bytes) {
+                on_too_long();
+            } else if (carry.empty()) {
                 on_line(std::string_view(begin, static_cast<std::size_t>(newline - begin)));
             } else {
                 carry.append(begin, newline);
                 on_line(std::string_view(carry));
-                carry.clear();
             }
+            carry.clear();
             begin = newline + 1;
         }
-        carry.append(begin, end);
+        if (skipping) continue;
+        if (carry.size() + static_cast<std::size_t>(end - begin) > max_line_bytes) {
+            on_too_long();
+            carry.clear();
+            carry.shrink_to_fit();
+            skipping = true;
+        } else {
+            carry.append(begin, end);
+        }
     }
     if (!carry.empty()) on_line(std::string_view(carry));
 }
@@ -329,40 +346,65 @@ void for_each_line(ByteSource& source, OnLine&& on_line) {
     return out;
 }
 
-void read_jsonl(ByteSource& source, const std::string& name, const RecordSink& on_record,
-                const BadRecordSink& on_bad) {
-    std::uint64_t line_number = 0;
-    for_each_line(source, [&](std::string_view line) {
-        ++line_number;
-        if (is_blank(line)) return;
-        auto origin = name + ":" + std::to_string(line_number);
-        nlohmann::json value;
-        try {
-            value = nlohmann::json::parse(line.begin(), line.end());
-        } catch (const nlohmann::json::parse_error& e) {
-            on_bad(BadRecord{std::move(origin), "invalid JSON: " + shorten_parse_error(e.what())});
-            return;
-        }
-        if (!value.is_object()) {
-            on_bad(BadRecord{std::move(origin),
-                             std::string("not a JSON object (a ") + value.type_name() + ")"});
-            return;
-        }
-        on_record(RawRecord{std::move(value), std::move(origin)});
-    });
+[[nodiscard]] auto too_long_reason(std::string_view what, std::size_t max_bytes) -> std::string {
+    return std::string(what) + " longer than " + std::to_string(max_bytes) +
+           " bytes (--max-record-bytes)";
 }
 
-void read_text(ByteSource& source, const InputFile& input, const RecordSink& on_record,
-               const BadRecordSink& on_bad) {
+void read_jsonl(ByteSource& source, const std::string& name, std::size_t max_record_bytes,
+                const RecordSink& on_record, const BadRecordSink& on_bad) {
+    std::uint64_t line_number = 0;
+    auto origin_of_line = [&] { return name + ":" + std::to_string(line_number); };
+    for_each_line(
+        source, max_record_bytes,
+        [&](std::string_view line) {
+            ++line_number;
+            if (is_blank(line)) return;
+            auto origin = origin_of_line();
+            nlohmann::json value;
+            try {
+                value = nlohmann::json::parse(line.begin(), line.end());
+            } catch (const nlohmann::json::parse_error& e) {
+                on_bad(BadRecord{std::move(origin),
+                                 "invalid JSON: " + shorten_parse_error(e.what())});
+                return;
+            }
+            if (!value.is_object()) {
+                on_bad(BadRecord{std::move(origin),
+                                 std::string("not a JSON object (a ") + value.type_name() + ")"});
+                return;
+            }
+            on_record(RawRecord{std::move(value), std::move(origin)});
+        },
+        [&] {
+            ++line_number;
+            on_bad(BadRecord{origin_of_line(), too_long_reason("line", max_record_bytes)});
+        });
+}
+
+void read_text(ByteSource& source, const InputFile& input, std::size_t max_record_bytes,
+               const RecordSink& on_record, const BadRecordSink& on_bad) {
+    auto origin = input.path.string();
     std::string content;
     std::error_code ec;
     if (const auto size = fs::file_size(input.path, ec); !ec && !input.gzip) {
+        // Refused before reading a byte of it.
+        if (size > max_record_bytes) {
+            on_bad(BadRecord{std::move(origin), too_long_reason("file", max_record_bytes)});
+            return;
+        }
         content.reserve(static_cast<std::size_t>(size));
     }
+    // Compressed, or grown since: bounded while reading.
     std::vector<char> chunk(chunk_bytes);
-    while (const auto n = source.read(chunk.data(), chunk.size())) content.append(chunk.data(), n);
+    while (const auto n = source.read(chunk.data(), chunk.size())) {
+        if (content.size() + n > max_record_bytes) {
+            on_bad(BadRecord{std::move(origin), too_long_reason("file", max_record_bytes)});
+            return;
+        }
+        content.append(chunk.data(), n);
+    }
 
-    auto origin = input.path.string();
     TextArticle article;
     try {
         article = parse_text_article(content);
@@ -409,10 +451,10 @@ void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& op
     for (const auto& file : files) {
         auto source = open_source(file, progress);
         if (file.format == Format::text) {
-            read_text(*source, file, on_record, on_bad);
+            read_text(*source, file, options.max_record_bytes, on_record, on_bad);
         } else {
             read_jsonl(*source, file.path.empty() ? std::string("-") : file.path.string(),
-                       on_record, on_bad);
+                       options.max_record_bytes, on_record, on_bad);
         }
     }
     progress.finish();

@@ -276,3 +276,76 @@ TEST_CASE("progress reaches the total input byte count") {
     for (std::size_t i = 1; i < c.progress.size(); ++i) CHECK(c.progress[i] >= c.progress[i - 1]);
     CHECK(c.progress.back() == total);
 }
+
+namespace {
+
+auto with_max_record_bytes(std::size_t bytes) -> SourceOptions {
+    SourceOptions options;
+    options.max_record_bytes = bytes;
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("a line over the record limit is a bad record with its line number, and reading goes on") {
+    bt::TempDir td;
+    const auto path = td / "long.jsonl";
+    const auto limit = std::size_t{64} << 10;
+    // One line just under, one inside one read chunk but over, one spanning several chunks.
+    const std::string fits = R"({"id": "fits", "body": ")" + std::string(limit - 30, 'x') + "\"}";
+    REQUIRE(fits.size() <= limit);
+    const std::string over = R"({"id": "over", "body": ")" + std::string(limit, 'x') + "\"}";
+    const std::string huge = R"({"id": "huge", "body": ")" + std::string(5'000'000, 'x') + "\"}";
+    bt::write_file(path, record("one") + "\n" + fits + "\n" + over + "\n" + huge + "\n" +
+                             record("five") + "\n" + huge);
+    const auto c = read_all({path.string()}, with_max_record_bytes(limit));
+    CHECK(c.ids() == std::vector<std::string>{"one", "fits", "five"});
+    REQUIRE(c.bad.size() == 3);
+    CHECK(c.bad[0].origin == path.string() + ":3");
+    CHECK(c.bad[0].reason == "line longer than 65536 bytes (--max-record-bytes)");
+    CHECK(c.bad[1].origin == path.string() + ":4");
+    CHECK(c.bad[2].origin == path.string() + ":6");  // the last line, without a newline
+    CHECK(c.records[2].origin == path.string() + ":5");
+}
+
+TEST_CASE("a gzip bomb, one endless line, is a bad record once it passes the limit") {
+    bt::TempDir td;
+    const auto path = td / "bomb.jsonl.gz";
+    // 64 MiB of zeros without a newline compress to about 64 KiB; with no limit
+    // the whole of it would be kept to parse as one line.
+    gzFile file = gzopen(path.c_str(), "wb9");
+    REQUIRE(file != nullptr);
+    const auto first = record("first") + "\n";
+    REQUIRE(gzwrite(file, first.data(), static_cast<unsigned>(first.size())) == static_cast<int>(first.size()));
+    const std::string zeros(std::size_t{1} << 20, '0');
+    for (int i = 0; i < 64; ++i)
+        REQUIRE(gzwrite(file, zeros.data(), static_cast<unsigned>(zeros.size())) == static_cast<int>(zeros.size()));
+    REQUIRE(gzclose(file) == Z_OK);
+    REQUIRE(bt::fs::file_size(path) < (std::size_t{1} << 20));
+
+    const auto c = read_all({path.string()}, with_max_record_bytes(std::size_t{4} << 20));
+    CHECK(c.ids() == std::vector<std::string>{"first"});
+    REQUIRE(c.bad.size() == 1);
+    CHECK(c.bad[0].origin == path.string() + ":2");
+    CHECK(c.bad[0].reason.starts_with("line longer than 4194304 bytes"));
+}
+
+TEST_CASE("the default record limit is 16 MiB") {
+    CHECK(SourceOptions{}.max_record_bytes == std::size_t{16} << 20);
+}
+
+TEST_CASE("a text file over the record limit is a bad record, plain or compressed") {
+    bt::TempDir td;
+    const auto dir = td / "corpus";
+    const std::string big = "Headline\nStandfirst\n" + std::string(100'000, 'x') + "\n";
+    bt::write_file(dir / "a_big.txt", big);
+    write_gzip(dir / "b_big.txt.gz", big);
+    bt::write_file(dir / "c_small.txt", "Small headline\n");
+    const auto c = read_all({dir.string()}, with_max_record_bytes(50'000));
+    CHECK(c.ids() == std::vector<std::string>{"c_small"});
+    REQUIRE(c.bad.size() == 2);
+    CHECK(c.bad[0].origin == (dir / "a_big.txt").string());
+    CHECK(c.bad[0].reason == "file longer than 50000 bytes (--max-record-bytes)");
+    CHECK(c.bad[1].origin == (dir / "b_big.txt.gz").string());
+    CHECK(c.bad[1].reason == "file longer than 50000 bytes (--max-record-bytes)");
+}

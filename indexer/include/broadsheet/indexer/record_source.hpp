@@ -2,6 +2,7 @@
 // Input readers: turn the indexer's --input paths into raw JSON records,
 // each tagged with where it came from, streaming (never the whole corpus in memory).
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,17 +29,23 @@ using BadRecordSink = std::function<void(BadRecord&&)>;
 /// Called now and then with the input bytes consumed so far (compressed bytes for .gz).
 using ProgressSink = std::function<void(std::uint64_t bytes_done)>;
 
+/// The default bound on one record: a JSONL line, or a whole article text file.
+inline constexpr std::size_t default_max_record_bytes = std::size_t{16} << 20;  // 16 MiB
+
 struct SourceOptions {
     /// Text files: the id is the file name without extension (the default), or,
     /// when false, the path relative to the input directory without extension.
     bool id_from_file_name = true;
+    /// A JSONL line (after decompression) or a text file longer than this is a
+    /// bad record, found without holding more than this much of it in memory.
+    std::size_t max_record_bytes = default_max_record_bytes;
 };
 
 /// Sum of the sizes of all regular input files (0 for stdin): the progress bar's total.
 [[nodiscard]] auto total_input_bytes(const std::vector<std::string>& inputs) -> std::uint64_t;
 
 /// Reads every input in order and calls on_record for each record and on_bad
-/// for each unreadable one. Inputs:
+/// for each unreadable one (including a record over options.max_record_bytes). Inputs:
 ///  - "-": JSONL on standard input;
 ///  - a file ending .jsonl, .ndjson or .json: JSONL; with a further .gz: gzip-compressed JSONL;
 ///  - a file ending .txt: one article text file;
