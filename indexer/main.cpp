@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <xapian.h>
 
 #include "broadsheet/indexer/index_builder.hpp"
 
@@ -31,6 +32,11 @@ int main(int argc, char** argv) try {
                             "JSONL file (.gz ok), - for stdin, article .txt file, or a directory")
             ->required();
         command->add_flag("--skip-bad", options.skip_bad, "skip and count bad records instead of failing");
+        command->add_option("--max-record-bytes", options.source.max_record_bytes,
+                            "a JSONL line (after gunzip) or a text file longer than this is a bad record")
+            ->envname("BROADSHEET_MAX_RECORD_BYTES")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
         command->add_flag("--no-spelling", no_spelling, "do not keep spelling data");
         command->add_flag("--ids-from-paths", ids_from_paths,
                           "text files: id is the path below the input directory, not the file name");
@@ -48,6 +54,11 @@ int main(int argc, char** argv) try {
 
     auto* add = app.add_subcommand("add", "upsert records by id into the live generation");
     add_input_options(add);
+    add->add_option("--commit-every", options.commit_every,
+                    "documents per committed batch; a failed or killed add keeps the batches committed")
+        ->envname("BROADSHEET_COMMIT_EVERY")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
 
     std::vector<std::string> ids;
     auto* remove = app.add_subcommand("delete", "delete articles by id from the live generation");
@@ -77,7 +88,19 @@ int main(int argc, char** argv) try {
         return summary.deleted.empty() && !summary.not_found.empty() ? 1 : 0;
     }
     return 0;
+} catch (const Xapian::DatabaseLockError& e) {
+    // The one place errors become messages: a line that says what failed and
+    // exit status 1, never an abort (Xapian's errors are not std::exceptions).
+    spdlog::error("the index is locked by another writer; retry when it has finished ({})",
+                  e.get_description());
+    return 1;
+} catch (const Xapian::Error& e) {
+    spdlog::error("index error: {}", e.get_description());
+    return 1;
 } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    return 1;
+} catch (...) {
+    spdlog::error("unexpected error of unknown type");
     return 1;
 }

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -58,7 +60,11 @@ IndexRoot::IndexRoot(fs::path root) : m_root(std::move(root)) {
     auto lock_path = m_root / ".lock";
     m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (m_lock_fd < 0) throw errno_error("open " + lock_path.string());
-    // Writers take turns; the server never takes this lock.
+    // Writers take turns; the server never takes this lock. Say so when we
+    // wait, or a queued command looks hung.
+    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) == 0) return;
+    if (errno != EWOULDBLOCK && errno != EINTR) throw errno_error("lock " + lock_path.string());
+    spdlog::warn("waiting for another indexer command to finish ({} is locked)", lock_path.string());
     while (::flock(m_lock_fd, LOCK_EX) != 0) {
         if (errno != EINTR) throw errno_error("lock " + lock_path.string());
     }

@@ -25,6 +25,37 @@ using Clock = std::chrono::steady_clock;
 
 // Bad records are listed one by one up to this many; the rest are only counted.
 constexpr std::uint64_t max_bad_records_logged = 20;
+// Xapian 1.4 refuses a document holding a term longer than this, and drops
+// every change not yet committed along with it; so such a record is refused
+// first. Words in text are safe: the TermGenerator skips words over 64 bytes.
+constexpr std::size_t max_term_bytes = 245;
+
+void check_term_length(const std::string& term, const schema::FieldSpec& field) {
+    if (term.size() <= max_term_bytes) return;
+    throw schema::RecordError("field '" + field.name + "': a value of " +
+                              std::to_string(term.size() - field.prefix.size()) +
+                              " bytes is too long to index (at most " +
+                              std::to_string(max_term_bytes - field.prefix.size()) + " bytes)");
+}
+
+// The exact-value terms an article makes (ids, tags): the only ones whose
+// length the input decides.
+void check_term_lengths(const schema::Schema& schema, const nlohmann::json& article) {
+    for (const auto& field : schema.fields()) {
+        const auto value = article.find(field.name);
+        if (value == article.end() || value->is_null()) continue;
+        if (field.type == schema::FieldType::id) {
+            check_term_length(schema.id_term(value->get_ref<const std::string&>()), field);
+        } else if (field.type == schema::FieldType::keyword && !field.prefix.empty()) {
+            if (value->is_array()) {
+                for (const auto& item : *value)
+                    check_term_length(schema.keyword_term(field, item.get_ref<const std::string&>()), field);
+            } else {
+                check_term_length(schema.keyword_term(field, value->get_ref<const std::string&>()), field);
+            }
+        }
+    }
+}
 
 auto now_iso() -> std::string {
     std::time_t now = std::time(nullptr);
@@ -48,7 +79,7 @@ public:
     ArticleReader(const BuildOptions& options, const schema::Schema& schema)
         : m_options(options), m_schema(schema) {}
 
-    /// Calls sink(id, article) for each good record, in input order.
+    /// Calls sink(id, article, origin) for each good record, in input order.
     template <typename Sink>
     void run(BuildSummary& summary, Sink&& sink) {
         summary.input_bytes = total_input_bytes(m_options.inputs);
@@ -60,8 +91,9 @@ public:
             [&](RawRecord&& record) {
                 try {
                     auto article = schema::normalize_record(m_schema, record.value);
+                    check_term_lengths(m_schema, article);
                     auto id = article[id_name].get<std::string>();
-                    sink(std::move(id), std::move(article));
+                    sink(std::move(id), std::move(article), record.origin);
                     ++summary.documents;
                 } catch (const schema::RecordError& e) {
                     bad(summary, record.origin, e.what());
@@ -107,7 +139,21 @@ public:
         }
     }
 
-    void write(const std::string& id, const nlohmann::json& article) {
+    /// Throws BuildError naming `origin` if Xapian refuses the record's document.
+    void write(const std::string& id, const nlohmann::json& article, const std::string& origin) {
+        try {
+            add_or_replace(id, article);
+        } catch (const Xapian::InvalidArgumentError& e) {
+            // A record Xapian cannot take; it has already dropped the uncommitted
+            // changes with it, so the run cannot go on without them.
+            throw BuildError(origin + ": cannot index this record: " + e.get_description());
+        }
+    }
+
+    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
+
+private:
+    void add_or_replace(const std::string& id, const nlohmann::json& article) {
         auto doc = schema::make_document(m_schema, article, m_generator);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
         if (m_fresh && m_ids.insert(id).second) {
@@ -118,9 +164,6 @@ public:
         }
     }
 
-    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
-
-private:
     const schema::Schema& m_schema;
     Xapian::WritableDatabase& m_db;
     bool m_fresh;
@@ -142,14 +185,19 @@ public:
             shard->writer = std::make_unique<DocumentWriter>(options, schema, shard->db, true);
             m_shards.push_back(std::move(shard));
         }
-        for (auto& shard : m_shards) shard->thread = std::thread([this, s = shard.get()] { work(*s); });
+        try {
+            for (auto& shard : m_shards) shard->thread = std::thread([this, s = shard.get()] { work(*s); });
+        } catch (...) {
+            stop();  // a running thread must be joined before it is destroyed
+            throw;
+        }
     }
 
     ~ShardedBuild() { stop(); }
 
-    void add(std::string id, nlohmann::json article) {
+    void add(std::string id, nlohmann::json article, std::string origin) {
         auto& shard = *m_shards[std::hash<std::string>{}(id) % m_shards.size()];
-        shard.pending.emplace_back(std::move(id), std::move(article));
+        shard.pending.push_back(Pending{std::move(id), std::move(article), std::move(origin)});
         if (shard.pending.size() >= batch_size) hand_over(shard);
     }
 
@@ -172,7 +220,12 @@ public:
     [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_distinct; }
 
 private:
-    using Batch = std::vector<std::pair<std::string, nlohmann::json>>;
+    struct Pending {
+        std::string id;
+        nlohmann::json article;
+        std::string origin;  ///< "file:line", for an error about this record
+    };
+    using Batch = std::vector<Pending>;
     static constexpr std::size_t batch_size = 64;
     static constexpr std::size_t max_queued_batches = 8;  // bounds memory when writers lag
 
@@ -211,7 +264,7 @@ private:
                 shard.changed.notify_all();
             }
             try {
-                for (const auto& [id, article] : batch) shard.writer->write(id, article);
+                for (const auto& pending : batch) shard.writer->write(pending.id, pending.article, pending.origin);
             } catch (...) {
                 std::lock_guard lock(shard.mutex);
                 shard.error = std::current_exception();
@@ -285,9 +338,10 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
         std::vector<fs::path> shard_paths;
         {
             ShardedBuild shards(options, schema, scratch, options.jobs > 0 ? options.jobs : default_jobs());
-            ArticleReader(options, schema).run(summary, [&](std::string id, nlohmann::json article) {
-                shards.add(std::move(id), std::move(article));
-            });
+            ArticleReader(options, schema)
+                .run(summary, [&](std::string id, nlohmann::json article, const std::string& origin) {
+                    shards.add(std::move(id), std::move(article), origin);
+                });
             shard_paths = shards.finish();
             distinct = shards.distinct_ids();
         }
@@ -338,17 +392,37 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
     Xapian::WritableDatabase db(summary.path.string(), Xapian::DB_OPEN);
     // The generation keeps the schema it was built with, whatever --schema says now.
     auto schema = load_stored_schema(db, summary.path);
-    // One transaction: readers see all of an add or none of it, and a failed
-    // add (a bad record, say) leaves the index as it was.
-    db.begin_transaction();
+    // Batches of options.commit_every documents, each one transaction: memory
+    // stays bounded, readers see whole batches only, and an add that fails or
+    // is killed leaves the live generation at its last committed batch (upserts
+    // by id, so running the same add again is safe).
+    const auto batch_size = std::max<std::uint64_t>(options.commit_every, 1);
+    std::uint64_t in_batch = 0;
+    bool in_transaction = false;
     try {
+        db.begin_transaction();
+        in_transaction = true;
         DocumentWriter writer(options, schema, db, false);
-        ArticleReader(options, schema).run(summary, [&](const std::string& id, const nlohmann::json& article) {
-            writer.write(id, article);
-        });
+        ArticleReader(options, schema)
+            .run(summary, [&](const std::string& id, const nlohmann::json& article, const std::string& origin) {
+                writer.write(id, article, origin);
+                if (++in_batch < batch_size) return;
+                in_transaction = false;  // a failed commit ends the transaction too
+                db.commit_transaction();
+                db.begin_transaction();
+                in_transaction = true;
+                in_batch = 0;
+            });
+        in_transaction = false;
         db.commit_transaction();
     } catch (...) {
-        db.cancel_transaction();
+        if (in_transaction) {
+            try {
+                db.cancel_transaction();
+            } catch (...) {
+                // The first error is the one to report; the batch is lost either way.
+            }
+        }
         throw;
     }
     summary.total_documents = db.get_doccount();

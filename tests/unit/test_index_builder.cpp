@@ -144,3 +144,97 @@ TEST_CASE("article text files are indexed with the file name as id") {
     auto db = open_live(dir);
     CHECK(db.get_termfreq("Qferry_timetable") == 1);
 }
+
+TEST_CASE("a tag too long for a Xapian term is a bad record with file and line, never a crash") {
+    TempDir dir;
+    const std::string long_tag(300, 't');
+    write_file(dir / "tags.jsonl",
+               "{\"id\": \"ok1\", \"title\": \"fine\", \"tags\": [\"short\"]}\n"
+               "{\"id\": \"long\", \"title\": \"too long a tag\", \"tags\": [\"short\", \"" + long_tag + "\"]}\n"
+               "{\"id\": \"ok2\", \"title\": \"fine too\", \"tags\": \"" + std::string(244, 'u') + "\"}\n");
+    auto options = options_for(dir, {(dir / "tags.jsonl").string()});
+    CHECK_THROWS_WITH_AS((void)build_index(options),
+                         doctest::Contains("tags.jsonl:2: field 'tags': a value of 300 bytes is too long"),
+                         BuildError);
+    CHECK_FALSE(read_current_generation(dir / "index").has_value());
+
+    options.skip_bad = true;
+    auto summary = build_index(options);
+    CHECK(summary.bad_records == 1);
+    CHECK(summary.documents == 2);
+    auto db = open_live(dir);
+    CHECK(db.get_doccount() == 2);
+    CHECK(db.get_termfreq("Kshort") == 1);
+    CHECK(db.get_termfreq("K" + std::string(244, 'u')) == 1);  // the longest tag that fits
+}
+
+TEST_CASE("add refuses a tag too long for a Xapian term as a bad record") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    write_file(dir / "more.jsonl", "{\"id\": \"n1\", \"title\": \"fine\"}\n"
+                                   "{\"id\": \"n2\", \"title\": \"x\", \"tags\": \"" + std::string(400, 'v') + "\"}\n");
+    CHECK_THROWS_WITH_AS((void)add_documents(options_for(dir, {(dir / "more.jsonl").string()})),
+                         doctest::Contains("more.jsonl:2: field 'tags'"), BuildError);
+    CHECK(open_live(dir).get_doccount() == 12);
+    auto options = options_for(dir, {(dir / "more.jsonl").string()});
+    options.skip_bad = true;
+    auto summary = add_documents(options);
+    CHECK(summary.bad_records == 1);
+    CHECK(summary.total_documents == 13);
+}
+
+TEST_CASE("words longer than a term can be are left out of the text, the rest is indexed") {
+    // Xapian's TermGenerator skips words over 64 bytes, so a run of letters in
+    // a body (a base64 blob, a URL) never makes an oversize term.
+    TempDir dir;
+    const std::string blob(1000, 'a');
+    write_file(dir / "in.jsonl", "{\"id\": \"w1\", \"title\": \"Blob " + blob + " headline\", \"body\": \"before " +
+                                     blob + " after\"}\n");
+    auto summary = build_index(options_for(dir, {(dir / "in.jsonl").string()}));
+    CHECK(summary.documents == 1);
+    auto db = open_live(dir);
+    CHECK(db.get_termfreq("after") == 1);
+    CHECK(db.get_termfreq("Sheadlin") + db.get_termfreq("Sheadline") >= 1);
+    for (auto term = db.allterms_begin(); term != db.allterms_end(); ++term) CHECK((*term).size() <= 245);
+}
+
+TEST_CASE("add commits in batches of commit_every documents and a later failure keeps the committed batches") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    auto revision_before = open_live(dir).get_revision();
+    std::string input;
+    for (int i = 0; i < 5; ++i)
+        input += "{\"id\": \"b" + std::to_string(i) + "\", \"title\": \"batch " + std::to_string(i) + "\"}\n";
+    write_file(dir / "five.jsonl", input);
+    auto options = options_for(dir, {(dir / "five.jsonl").string()});
+    options.commit_every = 2;
+    auto summary = add_documents(options);
+    CHECK(summary.total_documents == 17);
+    CHECK(open_live(dir).get_revision() == revision_before + 3);  // 2 + 2 + 1
+
+    write_file(dir / "bad.jsonl", "{\"id\": \"c1\", \"title\": \"x\"}\n{\"id\": \"c2\", \"title\": \"x\"}\n"
+                                  "{\"id\": \"c3\", \"title\": \"x\"}\nnot json\n");
+    auto failing = options_for(dir, {(dir / "bad.jsonl").string()});
+    failing.commit_every = 2;
+    CHECK_THROWS_WITH_AS((void)add_documents(failing), doctest::Contains("bad.jsonl:4"), BuildError);
+    auto db = open_live(dir);
+    CHECK(db.get_doccount() == 19);  // c1 and c2 were committed, c3 was not
+    CHECK(db.get_termfreq("Qc2") == 1);
+    CHECK(db.get_termfreq("Qc3") == 0);
+}
+
+TEST_CASE("add commits every 10,000 documents unless told otherwise") {
+    CHECK(BuildOptions{}.commit_every == 10000);
+}
+
+TEST_CASE("a record over the record limit fails the build with file and line") {
+    TempDir dir;
+    write_file(dir / "in.jsonl", "{\"id\": \"a\", \"title\": \"ok\"}\n{\"id\": \"b\", \"body\": \"" +
+                                     std::string(2000, 'x') + "\"}\n");
+    auto options = options_for(dir, {(dir / "in.jsonl").string()});
+    options.source.max_record_bytes = 1000;
+    CHECK_THROWS_WITH_AS((void)build_index(options), doctest::Contains("in.jsonl:2: line longer than 1000 bytes"),
+                         BuildError);
+    options.skip_bad = true;
+    CHECK(build_index(options).bad_records == 1);
+}

@@ -32,6 +32,7 @@ struct BuildOptions {
     bool spelling = true;       ///< keep spelling data for "did you mean"
     bool progress = false;      ///< draw a progress bar on standard error
     unsigned jobs = 0;          ///< build: writer threads (shards); 0 = one per core
+    std::uint64_t commit_every = 10000;  ///< add: documents per committed batch
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
 };
 
@@ -50,7 +51,9 @@ struct BuildSummary {
 /// publishes it. On any failure the live generation is untouched.
 [[nodiscard]] auto build_index(const BuildOptions& options) -> BuildSummary;
 
-/// Upserts records (by id) into the live generation, in one commit.
+/// Upserts records (by id) into the live generation, committing every
+/// options.commit_every documents: a failed or killed add leaves the
+/// batches committed before it (running it again is safe).
 [[nodiscard]] auto add_documents(const BuildOptions& options) -> BuildSummary;
 
 struct DeleteSummary {
