@@ -130,6 +130,17 @@ class DateFieldProcessor : public Xapian::FieldProcessor {
 public:
     explicit DateFieldProcessor(Xapian::valueno slot) : m_slot(slot) {}
     auto operator()(const std::string& value) -> Xapian::Query override {
+        // Xapian 1.4's parser leaks its own objects when a field processor
+        // throws, so the reason travels in a term instead.
+        try {
+            return range(value);
+        } catch (const Xapian::QueryParserError& e) {
+            return Xapian::Query(std::string(unreadable_filter_term) + e.get_msg());
+        }
+    }
+
+private:
+    auto range(const std::string& value) const -> Xapian::Query {
         auto dots = value.find("..");
         if (dots == std::string::npos) {
             auto date = parse_or_throw(value);
@@ -146,7 +157,6 @@ public:
         return {Xapian::Query::OP_VALUE_RANGE, m_slot, from.sortable(), to.end_of_period()};
     }
 
-private:
     static auto parse_or_throw(const std::string& text) -> Date {
         auto date = parse_date(text);
         if (!date)

@@ -50,6 +50,15 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
 
 enum class Token { operand, binary_op, not_op, open, close };
 
+// Why the schema's field processors could not read a filter of the parsed
+// query (see schema::unreadable_filter_term), if they could not.
+auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string> {
+    for (auto term = query.get_terms_begin(); term != query.get_terms_end(); ++term)
+        if ((*term).starts_with(schema::unreadable_filter_term))
+            return (*term).substr(schema::unreadable_filter_term.size());
+    return std::nullopt;
+}
+
 auto classify(std::string_view word) -> Token {
     static const std::set<std::string_view> binary{"AND", "OR", "XOR", "NEAR", "ADJ"};
     auto base = word.substr(0, word.find('/'));  // NEAR/3, ADJ/2
@@ -253,13 +262,17 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
     parser.set_default_op(request.op == DefaultOperator::and_ ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
     BuiltQuery built;
     if (request.syntax_problem.empty()) {
+        // Xapian's own objections, and a date range that is not one.
+        std::optional<std::string> parse_problem;
         try {
             built.query = parser.parse_query(request.query, parser_flags());
+            parse_problem = unreadable_filter(built.query);
         } catch (const Xapian::QueryParserError& e) {
-            // Xapian's own objections, e.g. a date range that is not one.
-            if (request.strict_syntax) throw bad_request("invalid_query", "cannot parse the query: " + e.get_msg());
-            built.lenient_reason = e.get_msg();
+            parse_problem = e.get_msg();
         }
+        if (parse_problem && request.strict_syntax)
+            throw bad_request("invalid_query", "cannot parse the query: " + *parse_problem);
+        built.lenient_reason = parse_problem;
     } else {
         built.lenient_reason = request.syntax_problem;
     }

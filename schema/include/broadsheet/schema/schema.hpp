@@ -118,6 +118,11 @@ private:
     Synonyms m_synonyms;
 };
 
+/// What a `date:` filter the query parser cannot read stands for: this term,
+/// which no document has, followed by the reason. (Throwing from a field
+/// processor leaks memory in Xapian 1.4's parser.)
+inline constexpr std::string_view unreadable_filter_term = "\x7f" "unreadable filter: ";
+
 auto default_schema_json() -> std::string_view;
 auto default_synonyms_text() -> std::string_view;
 
