@@ -1,4 +1,5 @@
 // broadsheet-indexer: build, add to and delete from a Broadsheet index.
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -66,6 +67,9 @@ int main(int argc, char** argv) try {
     remove->add_option("ids", ids, "article ids")->required();
 
     CLI11_PARSE(app, argc, argv);
+    // Past a file-size limit (ulimit -f, systemd LimitFSIZE) a write then fails
+    // with EFBIG and ends in a message, like a full disk, instead of killing us silently.
+    std::signal(SIGXFSZ, SIG_IGN);
     spdlog::set_default_logger(spdlog::stderr_color_mt("indexer"));
     spdlog::set_level(spdlog::level::from_str(log_level));
 

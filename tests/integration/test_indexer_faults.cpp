@@ -133,12 +133,18 @@ TEST_CASE("an add that runs out of disk says so, exits 1 and leaves the live gen
     FixtureIndex index;
     TempDir corpus;
     write_corpus(corpus / "many.jsonl", 5000);
-    RunOptions small_disk;
-    // Writes past this size fail with EFBIG, as on a full disk.
-    small_disk.file_size_limit = static_cast<long>(largest_file(index.live_path()) + 64 * 1024);
-    auto result = run(add_command(index, corpus / "many.jsonl", {"--commit-every", "1000"}), small_disk);
+    // Writes past this size fail, as on a full disk. Set by prlimit, not by
+    // run(), so SIGXFSZ is not ignored for the indexer: it must ignore it itself.
+    const auto limit = largest_file(index.live_path()) + 64 * 1024;
+    REQUIRE(fs::exists("/usr/bin/prlimit"));
+    std::vector<std::string> argv{"/usr/bin/prlimit", "--fsize=" + std::to_string(limit)};
+    for (auto& arg : add_command(index, corpus / "many.jsonl", {"--commit-every", "1000"})) argv.push_back(arg);
+    Process add(argv, corpus / "add.log");
+    const auto status = add.wait(60s);
+    RunResult result{status.value_or(-1), add.log()};
     check_failed_cleanly(result);
-    CHECK(result.output.find("index error: DatabaseError") != std::string::npos);
+    CHECK(result.output.find("index error: DatabaseError: Error writing block") != std::string::npos);
+    CHECK(result.output.find("File too large") != std::string::npos);
     const auto documents = static_cast<int>(index.documents());
     CHECK((documents - fixture_documents) % 1000 == 0);
     CHECK(documents < fixture_documents + 5000);
