@@ -153,7 +153,7 @@ def swaps_under_load(args, work: Path, corpus: h.Corpus, failures: list[str]) ->
     bad = work / "bad.jsonl"
     bad.write_text(slices[0].read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
 
-    _, first, _ = h.build_index(args.indexer, root, [slices[0]], prune_grace=PRUNE_GRACE)
+    _, first, _ = h.build_index(args.indexer, root, [slices[0]], prune_grace=PRUNE_GRACE, jobs=1)
     published = {first}
     server = h.Server(args.server, root, ["--poll-ms", str(POLL_MS)]).start()
     recorder = Recorder()
@@ -168,7 +168,7 @@ def swaps_under_load(args, work: Path, corpus: h.Corpus, failures: list[str]) ->
             t0 = time.monotonic()
             schema = nodate if i == SCHEMA_SWAP else None
             _, generation, _ = h.build_index(args.indexer, root, [slices[i]], schema=schema,
-                                             prune_grace=PRUNE_GRACE)
+                                             prune_grace=PRUNE_GRACE, jobs=1)
             t1 = time.monotonic()
             build_times.append(t1 - t0)
             published.add(generation)
@@ -179,7 +179,7 @@ def swaps_under_load(args, work: Path, corpus: h.Corpus, failures: list[str]) ->
             if i == FAILED_BUILD_AFTER:
                 before = current(root)
                 status, failed_gen, output = h.build_index(args.indexer, root, [bad], check=False,
-                                                           prune_grace=PRUNE_GRACE)
+                                                           prune_grace=PRUNE_GRACE, jobs=1)
                 if status == 0:
                     failures.append(f"a build with a bad record exited 0:\n{output}")
                 if current(root) != before:
@@ -236,7 +236,7 @@ def swaps_under_load(args, work: Path, corpus: h.Corpus, failures: list[str]) ->
         # but the live generation and the one just before it.
         for _ in range(2):
             time.sleep(PRUNE_GRACE + 0.3)
-            _, generation, _ = h.build_index(args.indexer, root, [slices[SWAPS + 1]], prune_grace=PRUNE_GRACE)
+            _, generation, _ = h.build_index(args.indexer, root, [slices[SWAPS + 1]], prune_grace=PRUNE_GRACE, jobs=1)
             published.add(generation)
         time.sleep(2 * POLL_MS / 1000 + 0.3)
         for _ in range(3):

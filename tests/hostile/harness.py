@@ -98,10 +98,12 @@ SUMMARY = re.compile(r"\((gen-[0-9]+)\)\s*$")
 
 
 def build_index(indexer: str, root: Path, inputs: list[Path], *, schema: Path | None = None,
-                prune_grace: int | None = None, timeout: float = 120.0,
+                prune_grace: int | None = None, timeout: float = 120.0, jobs: int | None = None,
                 check: bool = True) -> tuple[int, str | None, str]:
     """Runs `broadsheet-indexer build`; returns (exit status, published generation, output)."""
-    command = [indexer, "build", "--index", str(root), "--jobs", "1"]
+    command = [indexer, "build", "--index", str(root)]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
     for path in inputs:
         command += ["--input", str(path)]
     if schema is not None:
@@ -412,6 +414,8 @@ class PoliteClient:
         self.max_requests = max_requests
         self.samples: list[Sample] = []
         self.problems: list[str] = []
+        self.in_flight_since: float | None = None   # start of the request being made now
+        self.on_start = None                          # optional callback(started)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -438,6 +442,10 @@ class PoliteClient:
                 used = 0
             target = "/search?" + urllib.parse.urlencode({"q": query}) + self.extra
             started = time.monotonic()
+            with self._lock:
+                self.in_flight_since = started
+            if self.on_start is not None:
+                self.on_start(started)
             answer = request(self.port, target, conn=conn, headers={"Accept": "application/json"})
             used += 1
             latency = time.monotonic() - started
@@ -453,6 +461,7 @@ class PoliteClient:
                         self.problems.append(problem)
             with self._lock:
                 self.samples.append(Sample(started, latency, answer.status, answer.error))
+                self.in_flight_since = None
             rest = self.interval - latency
             if rest > 0:
                 self._stop.wait(rest)
@@ -460,8 +469,101 @@ class PoliteClient:
             conn.close()
 
     def window(self, start: float, end: float) -> list[Sample]:
+        """Requests started in [start, end); first waits (up to the request
+        timeout) for one started before `end` that is still running, so that
+        a request stuck through an attack counts as what it became."""
+        give_up = time.monotonic() + self.timeout + 2
+        while time.monotonic() < give_up:
+            with self._lock:
+                since = self.in_flight_since
+            if since is None or since >= end or not self._thread.is_alive():
+                break
+            time.sleep(0.02)
         with self._lock:
             return [s for s in self.samples if start <= s.started < end]
+
+
+class PoliteProcess:
+    """A PoliteClient in its own Python process, so that the attacks' threads
+    (which hold this process's interpreter lock between their system calls)
+    cannot slow the polite client down: it measures only the server. It
+    reports each request on its stdout; time.monotonic() is the same clock
+    in both processes."""
+
+    def __init__(self, port: int, queries: list[str], *, interval: float = 0.02,
+                 per_connection: int = 10, timeout: float = 5.0):
+        self.timeout = timeout
+        self.samples: list[Sample] = []
+        self.in_flight_since: float | None = None
+        self._lock = threading.Lock()
+        command = [sys.executable, "-B", str(Path(__file__).resolve()), "polite", str(port),
+                   json.dumps({"queries": queries, "interval": interval,
+                               "per_connection": per_connection, "timeout": timeout})]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                kind, payload = line.split(b" ", 1)
+                data = json.loads(payload)
+            except ValueError:
+                continue
+            with self._lock:
+                if kind == b"S":
+                    self.in_flight_since = data
+                elif kind == b"D":
+                    self.samples.append(Sample(*data))
+                    self.in_flight_since = None
+
+    def window(self, start: float, end: float) -> list[Sample]:
+        give_up = time.monotonic() + self.timeout + 2
+        while time.monotonic() < give_up and self.proc.poll() is None:
+            with self._lock:
+                since = self.in_flight_since
+            if since is None or since >= end:
+                break
+            time.sleep(0.02)
+        with self._lock:
+            return [s for s in self.samples if start <= s.started < end]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()  # the child stops when its stdin closes
+                self.proc.wait(self.timeout + 5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait(5)
+        self._reader.join(5)
+
+
+def _polite_main(port: int, settings: dict) -> None:
+    """Child side of PoliteProcess: runs until stdin closes (or 10 minutes)."""
+    client = PoliteClient(port, settings["queries"], interval=settings["interval"],
+                          per_connection=settings["per_connection"], timeout=settings["timeout"])
+    out_lock = threading.Lock()
+
+    def emit(kind: str, payload) -> None:
+        with out_lock:
+            sys.stdout.write(f"{kind} {json.dumps(payload)}\n")
+            sys.stdout.flush()
+
+    class Reporting(list):
+        def append(self, sample: Sample) -> None:  # called under the client's lock
+            emit("D", [sample.started, sample.latency, sample.status, sample.error])
+
+    client.samples = Reporting()
+    client.on_start = lambda started: emit("S", started)
+    client.start()
+    watchdog = threading.Thread(target=lambda: sys.stdin.read(), daemon=True)
+    watchdog.start()
+    watchdog.join(600)
+    client.stop()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -529,4 +631,7 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "polite":
+        _polite_main(int(sys.argv[2]), json.loads(sys.argv[3]))
+        sys.exit(0)
     sys.exit("harness.py is a module; run clients.py or faults.py")
