@@ -50,6 +50,20 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
 
 enum class Token { operand, binary_op, not_op, open, close };
 
+// Xapian's parser reads an operator as a run of word characters, so a
+// character that neither belongs to a word nor joins words (a.b, a-b, AT&T,
+// title:x) ends one as a space does: "OR{a" and "OR—a" start with OR.
+// Returns the character's length in bytes, or 0 when it stays in the word.
+auto word_break_length(std::string_view query, std::size_t at) -> std::size_t {
+    Xapian::Utf8Iterator it(query.data() + at, query.size() - at);
+    const unsigned c = *it;
+    auto length = static_cast<std::size_t>((++it).raw() - (query.data() + at));
+    bool joins = c < 0x80 ? std::string_view(".-/:\\@'&").find(static_cast<char>(c)) != std::string_view::npos
+                          : c == 0xb7 || c == 0x5f4 || c == 0x2027 || c == 0x2019 || c == 0x201b ||
+                                (c >= 0x200b && c <= 0x200d) || c == 0x2060 || c == 0xfeff;
+    return Xapian::Unicode::is_wordchar(c) || joins ? 0 : length;
+}
+
 // Why the schema's field processors could not read a filter of the parsed
 // query (see schema::unreadable_filter_term), if they could not.
 auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string> {
@@ -61,7 +75,8 @@ auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string>
 
 auto classify(std::string_view word) -> Token {
     static const std::set<std::string_view> binary{"AND", "OR", "XOR", "NEAR", "ADJ"};
-    auto base = word.substr(0, word.find('/'));  // NEAR/3, ADJ/2
+    // Up to a character that makes a phrase (NEAR/3, ADJ/2, OR-b), as Xapian reads it.
+    auto base = word.substr(0, word.find_first_of(".-/:\\@"));
     if (binary.contains(base)) return Token::binary_op;
     if (word == "NOT") return Token::not_op;
     return Token::operand;
@@ -113,8 +128,9 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
             depth += c == '(' ? 1 : -1;
             if (depth < 0) return std::string("unbalanced parentheses: ')' without '('");
             tokens.emplace_back(c == '(' ? Token::open : Token::close, std::string(1, c));
-        } else if (std::isspace(static_cast<unsigned char>(c))) {
+        } else if (auto length = word_break_length(query, i)) {
             flush();
+            i += length - 1;
         } else {
             word += c;
         }
