@@ -88,8 +88,12 @@ class Outcome:
     def saw(self, status: int, headers: dict[str, str], what: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         problem = h.server_error_problem(status, headers)
-        if problem and len(self.problems) < 10:
-            self.problems.append(f"{what}: {problem}")
+        if problem:
+            self.problem(f"{what}: {problem}")
+
+    def problem(self, text: str) -> None:
+        if text not in self.problems and len(self.problems) < 12:
+            self.problems.append(text)
 
 
 @dataclass
@@ -354,11 +358,10 @@ def many_ranges(ctx: Context) -> Outcome:
                 outcome.saw(answer.status, answer.headers, "2,000 ranges")
                 biggest[0] = max(biggest[0], len(answer.body) + (1 if answer.truncated else 0))
                 if answer.truncated or len(answer.body) > size + 4096:
-                    if len(outcome.problems) < 10:
-                        outcome.problems.append(f"2,000 ranges: an answer of more than {len(answer.body)} bytes "
-                                                f"for a {size}-byte document (status {answer.status})")
-                if answer.status == 0 and len(outcome.problems) < 10:
-                    outcome.problems.append(f"2,000 ranges: no answer ({answer.error})")
+                    outcome.problem(f"2,000 ranges: an answer of more than {size + 4096} bytes "
+                                    f"for a {size}-byte document (status {answer.status})")
+                if answer.status == 0:
+                    outcome.problem(f"2,000 ranges: no answer ({answer.error})")
 
     threads = [threading.Thread(target=client) for _ in range(4)]
     for thread in threads:
@@ -414,11 +417,11 @@ def costly_queries(ctx: Context) -> Outcome:
             with lock:
                 outcome.saw(answer.status, answer.headers, name)
                 per_kind[name].append((answer.status, took, error_code(answer)))
-                if answer.status == 0 and len(outcome.problems) < 10:
-                    outcome.problems.append(f"{name}: no answer ({answer.error})")
-                if took > COSTLY_MAX_SECONDS and len(outcome.problems) < 10:
-                    outcome.problems.append(f"{name}: took {took:.1f} s (a search has a deadline; "
-                                            f"limit here {COSTLY_MAX_SECONDS} s)")
+                if answer.status == 0:
+                    outcome.problem(f"{name}: no answer ({answer.error})")
+                if took > COSTLY_MAX_SECONDS:
+                    outcome.problem(f"{name}: took more than {COSTLY_MAX_SECONDS} s "
+                                    f"(a search has a deadline)")
         if conn is not None:
             conn.close()
 
@@ -488,12 +491,12 @@ def many_filters(ctx: Context) -> Outcome:
             with lock:
                 outcome.saw(answer.status, answer.headers, f"300 filters ({kind})")
                 largest[kind] = max(largest[kind], len(answer.body))
-                if answer.truncated and len(outcome.problems) < 10:
-                    outcome.problems.append(f"300 filters ({kind}): an answer over {limit[kind]} bytes "
-                                            f"(unfiltered page {plain[kind]} bytes; does the page grow "
-                                            f"with the square of the filters?)")
-                if answer.status == 0 and len(outcome.problems) < 10:
-                    outcome.problems.append(f"300 filters ({kind}): no answer ({answer.error})")
+                if answer.truncated:
+                    outcome.problem(f"300 filters ({kind}): an answer over {limit[kind]} bytes "
+                                    f"(unfiltered page {plain[kind]} bytes; does the page grow "
+                                    f"with the square of the filters?)")
+                if answer.status == 0:
+                    outcome.problem(f"300 filters ({kind}): no answer ({answer.error})")
 
     threads = [threading.Thread(target=client, args=(k,)) for k in ("html", "json", "html", "json")]
     for thread in threads:
@@ -661,6 +664,9 @@ def main() -> int:
             if figures.success < min_success:
                 problems.append(f"polite success {figures.success:.1%} < {min_success:.0%} "
                                 f"({figures.busy} busy, {figures.failed} failed: {figures.errors})")
+            bare = sum(1 for s in polite.window(a0, a1) if s.error == h.NO_RETRY_AFTER)
+            if bare:
+                problems.append(f"{bare} polite searches answered 503 without Retry-After")
             if not figures.p99_ms <= max_p99:
                 problems.append(f"polite p99 {figures.p99_ms:.0f} ms > {max_p99:.0f} ms")
             problems += log_problems(server.log_since(log_start))

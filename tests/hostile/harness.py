@@ -81,8 +81,14 @@ def load_corpus(corpora_dir: str, workdir: Path, limit: int) -> Corpus:
         name = f"Reuters-21578 ({len(records)} first records of {reuters})"
     else:
         with (FIXTURES / "articles.jsonl").open("r", encoding="utf-8") as source:
-            records = [json.loads(line) for line in source if line.strip()]
-        name = f"tests/fixtures/articles.jsonl ({len(records)} records; {reuters} not found)"
+            fixtures = [json.loads(line) for line in source if line.strip()]
+        # Copies under new ids, so that searches cost about what they would on a real corpus.
+        for n in range(limit):
+            record = dict(fixtures[n % len(fixtures)])
+            record["id"] = f"{record['id']}-{n // len(fixtures)}"
+            records.append(record)
+        name = (f"tests/fixtures/articles.jsonl ({len(fixtures)} records copied to {len(records)}; "
+                f"{reuters} not found)")
     path = workdir / "corpus.jsonl"
     write_jsonl(path, records)
     return Corpus(name, records, path)
@@ -388,6 +394,9 @@ def server_error_problem(status: int, headers: dict[str, str]) -> str | None:
 
 # --------------------------------------------------------------------------- polite client
 
+NO_RETRY_AFTER = "503 without Retry-After"
+
+
 @dataclass
 class Sample:
     started: float    # time.monotonic() when the request was sent
@@ -459,8 +468,11 @@ class PoliteClient:
                 if problem:
                     with self._lock:
                         self.problems.append(problem)
+            error = answer.error
+            if answer.status == 503 and "retry-after" not in answer.headers:
+                error = NO_RETRY_AFTER
             with self._lock:
-                self.samples.append(Sample(started, latency, answer.status, answer.error))
+                self.samples.append(Sample(started, latency, answer.status, error))
                 self.in_flight_since = None
             rest = self.interval - latency
             if rest > 0:
