@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -409,7 +410,49 @@ def sigterm_under_load(args, root: Path, failures: list[str]) -> None:
             finally:
                 conn.close()
 
+    # Slow readers: a 100-hit page (about 90 KB) read 2 KB every 20 ms through a
+    # 4 KB receive window, so the server is still writing it when the signal
+    # comes. An answer whose head arrived before the signal must arrive whole.
+    slow_target = "/search?" + urllib.parse.urlencode({"q": "said", "op": "or", "size": "100",
+                                                       "snippet_length": "1000"})
+    slow: list[tuple[float, float | None, float, bool, str]] = []  # sent, head at, done, whole, error
+
+    def slow_reader() -> None:
+        for _ in range(1000):
+            if stop.is_set():
+                break
+            sent = time.monotonic()
+            head_at = None
+            whole, error = False, ""
+            try:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.settimeout(STOP_DEADLINE + 5)
+                with sock:
+                    sock.connect((HOST, server.port))
+                    sock.sendall(f"GET {slow_target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 f"Connection: close\r\n\r\n".encode())
+                    data = bytearray()
+                    while True:
+                        chunk = sock.recv(2048)
+                        if not chunk:
+                            break
+                        data += chunk
+                        if head_at is None and b"\r\n\r\n" in data:
+                            head_at = time.monotonic()
+                        if h.answer_complete(bytes(data)):
+                            whole = True
+                            break
+                        time.sleep(0.02)
+            except OSError as error_:
+                error = f"{type(error_).__name__}: {error_}"
+            with lock:
+                slow.append((sent, head_at, time.monotonic(), whole, error))
+            if head_at is None:
+                break  # refused: the server has stopped
+
     threads = [threading.Thread(target=client, args=(i,)) for i in range(40)]
+    threads += [threading.Thread(target=slow_reader) for _ in range(4)]
     try:
         for thread in threads:
             thread.start()
@@ -429,6 +472,16 @@ def sigterm_under_load(args, root: Path, failures: list[str]) -> None:
         before = [r for r in done if r[0] < t_signal - IN_FLIGHT_MARGIN]
         in_flight = [r for r in before if r[1] >= t_signal]
         lost = [r for r in before if r[2] == 0]
+        with lock:
+            slow_done = list(slow)
+        writing = [r for r in slow_done if r[1] is not None and r[1] < t_signal <= r[2]]
+        cut = [r for r in slow_done if r[1] is not None and r[1] < t_signal and not r[3]]
+        log(f"   slow readers: {len(slow_done)} answers, {len(writing)} being written at the signal, "
+            f"{len(cut)} of those cut short")
+        in_flight += writing
+        if cut:
+            failures.append(f"SIGTERM under load: {len(cut)} answers being written at the signal were cut "
+                            f"short, e.g. {sorted({r[4] or 'closed early' for r in cut})[:3]}")
         bad = [r for r in done if r[2] > 0 and h.server_error_problem(r[2], {"retry-after": "?"})]
         log(f"SIGTERM under load: exit {status} after {took:.2f} s; {len(done)} requests, "
             f"{len(in_flight)} in flight at the signal, {len(lost)} of those sent before it lost")
