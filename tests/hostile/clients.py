@@ -55,11 +55,15 @@ KiB = 1024
 DEFAULT_FLOOR = (0.95, 750.0)
 COSTLY_FLOOR = (0.80, 2500.0)
 MIN_POLITE_ANSWERS = 20          # the polite client must actually have been served
-# RSS: the idle server plus 128 MiB of working room (two concurrent searches'
-# match sets and snippets, allocator slack, log queue) plus, for attacks that
-# hold connections open, one --max-head-bytes (48 KiB) buffer per connection:
-# the most a bounded connection layer should ever keep per connection.
-RSS_ROOM = 128 * MiB
+# RSS: the idle server plus 256 MiB of working room plus, for attacks that
+# hold connections open, one --max-head-bytes (48 KiB) buffer per connection
+# (the most a bounded connection layer should keep per connection). The room:
+# the server tells glibc to keep up to 64 MiB of freed memory per malloc arena
+# (M_TRIM_THRESHOLD, main.cpp) and searches run on one thread per core, so two
+# busy arenas may hold 128 MiB they no longer use; the other 128 MiB is the
+# working set of two concurrent costly searches (an 8 KiB query's postings,
+# facet counts, a page of snippets) and the log queue.
+RSS_ROOM = 256 * MiB
 HEAD_BYTES = 48 * KiB
 # An attack stream is cut off (answered, closed, or no longer read) well
 # before this much is sent; the limits involved are 48 KiB of head and no body.
