@@ -1,23 +1,45 @@
 // broadsheet-server: serves a Broadsheet index over HTTP.
 #include <cerrno>
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <thread>
 
-#include <httplib.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "broadsheet/server/config.hpp"
+#include "broadsheet/server/http_server.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/routes.hpp"
 #include "broadsheet/server/search_service.hpp"
 
 namespace bs = broadsheet::server;
+
+namespace {
+
+// Each connection is a descriptor: raise the soft limit to the hard one so
+// that --max-connections is reachable, and say so when it is not.
+void raise_descriptor_limit(const bs::ServerConfig& config) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    // Index files, logs and the listener need some descriptors of their own.
+    constexpr rlim_t reserve = 256;
+    if (limit.rlim_cur < static_cast<rlim_t>(config.max_connections) + reserve)
+        spdlog::warn("the descriptor limit ({}) is below --max-connections + {}: raise it (ulimit -n)",
+                     limit.rlim_cur, reserve);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) try {
     int exit_code = -1;
@@ -31,6 +53,7 @@ int main(int argc, char** argv) try {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGUSR1);  // from main to the signal thread: serving has ended
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
@@ -51,69 +74,43 @@ int main(int argc, char** argv) try {
     mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 
+    raise_descriptor_limit(config);
+
     bs::IndexWatcher watcher(config.index_dir, std::chrono::milliseconds(config.poll_ms));
+    bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
+    watcher.on_change([&pool] { pool.drop_stale(); });
     watcher.start();
     if (!watcher.info()) spdlog::warn("no index under {} yet: /readyz answers 503 until one is built", config.index_dir);
-    bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
     bs::SearchService service(config, watcher, pool);
 
-    httplib::Server server;
-    // Without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to small responses.
-    server.set_tcp_nodelay(true);
-    // cpp-httplib keeps a worker per open connection, so the pool bounds
-    // concurrent keep-alive clients; the request cap rotates connections
-    // so that clients beyond it are not starved.
-    auto threads = static_cast<std::size_t>(config.threads);
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server.set_keep_alive_timeout(config.keep_alive_seconds);
-    server.set_keep_alive_max_count(static_cast<std::size_t>(config.keep_alive_max_requests));
-    server.set_read_timeout(5);
-    server.set_write_timeout(5);
-    server.set_payload_max_length(64 * 1024);  // no route takes a body
+    bs::HttpServer server(bs::http_limits(config));
     bs::Metrics metrics;
-    bs::register_routes(server, service, metrics);
-    int listen_fd = -1;
-    server.set_socket_options([&listen_fd](socket_t sock) {
-        httplib::default_socket_options(sock);
-        listen_fd = sock;
+    bs::register_routes(server, service, metrics, [&server] { return bs::serving_figures(server.counters()); });
+    int port = server.bind_and_listen(config.host, config.port);
+    spdlog::info("listening on http://{}:{} (index {}, {} workers, at most {} connections)", config.host, port,
+                 config.index_dir, config.threads, config.max_connections);
+
+    // A signal that arrived while starting up is still pending here (the mask
+    // blocked it), so sigwait takes it at once and the server stops cleanly.
+    std::atomic<bool> serving{true};
+    std::thread signal_thread([&server, &stop_signals, &serving] {
+        for (;;) {
+            int received = 0;
+            sigwait(&stop_signals, &received);
+            if (!serving.load()) return;
+            if (received == SIGUSR1) continue;  // not ours: main sends it only once serving has ended
+            spdlog::info("received {}, finishing requests in flight", received == SIGTERM ? "SIGTERM" : "SIGINT");
+            server.stop();
+        }
     });
-
-    int port = config.port;
-    if (port == 0) {
-        port = server.bind_to_any_port(config.host);
-    } else if (!server.bind_to_port(config.host, port)) {
-        port = -1;
-    }
-    if (port < 0) {
-        spdlog::error("cannot listen on {}:{}", config.host, config.port);
-        spdlog::shutdown();
-        return 1;
-    }
-    // cpp-httplib 0.11 listens with a backlog of 5, compiled into the library:
-    // a burst of new connections overflows it and clients wait out TCP's 1 s
-    // SYN retransmit. Listening again on the bound socket raises it.
-    if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0)
-        spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
-    spdlog::info("listening on http://{}:{} (index {}, {} threads)", config.host, port, config.index_dir,
-                 config.threads);
-
-    std::thread signal_thread([&server, &stop_signals] {
-        int received = 0;
-        sigwait(&stop_signals, &received);
-        spdlog::info("received {}, finishing requests in flight", received == SIGTERM ? "SIGTERM" : "SIGINT");
-        server.stop();
-    });
-
-    bool clean = server.listen_after_bind();
-    // listen returns once stopped; in-flight requests completed when its pool shut down.
-    if (!clean) {
-        // listen failed on its own: wake the signal thread so it can end.
-        pthread_kill(signal_thread.native_handle(), SIGTERM);
-    }
+    bool drained = server.serve();
+    serving.store(false);
+    pthread_kill(signal_thread.native_handle(), SIGUSR1);
     signal_thread.join();
     watcher.stop();
-    spdlog::info("stopped");
+    spdlog::info(drained ? "stopped" : "stopped with requests unfinished after the drain timeout");
     spdlog::shutdown();
+    if (!drained) std::_Exit(0);  // workers still hold the objects above: do not destroy them
     return 0;
 } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

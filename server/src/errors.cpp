@@ -19,6 +19,9 @@ auto to_api_error(std::exception_ptr error) -> ApiError {
     } catch (const Xapian::DatabaseOpeningError& e) {
         spdlog::warn("index unavailable: {}", e.get_description());
         return {503, "index_unavailable", "the index is not available right now"};
+    } catch (const Xapian::DatabaseModifiedError& e) {
+        spdlog::warn("index changed during a request: {}", e.get_description());
+        return {503, "index_unavailable", "the index changed while answering; retry"};
     } catch (const Xapian::DatabaseError& e) {
         spdlog::error("database error: {}", e.get_description());
         return {503, "index_unavailable", "the index is not available right now"};
@@ -36,7 +39,8 @@ auto to_api_error(std::exception_ptr error) -> ApiError {
 
 auto error_body(const ApiError& error) -> std::string {
     nlohmann::json body{{"error", {{"status", error.status}, {"code", error.code}, {"message", error.what()}}}};
-    return body.dump();
+    // Messages may quote a client's bytes: invalid UTF-8 is replaced, never thrown.
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 auto code_for_status(int status) -> std::string {

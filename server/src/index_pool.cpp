@@ -1,5 +1,6 @@
 #include "broadsheet/server/index_pool.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
@@ -57,14 +58,25 @@ auto IndexWatcher::refresh() -> bool {
         auto current = read_current(m_root);
         auto known = info();
         if (!current) {
-            if (known) spdlog::warn("{}/CURRENT is gone; still serving {}", m_root.string(), known->generation);
+            if (known) {
+                spdlog::warn("{}/CURRENT is gone; still serving {}", m_root.string(), known->generation);
+                set_problem("the index root has no CURRENT generation");
+            }
             return false;
         }
         bool new_generation = !known || known->generation != *current;
+        // Open handles keep a deleted generation readable, but it will not survive a
+        // restart and no writer can reach it: not ready.
+        if (!new_generation && !fs::is_directory(known->path)) {
+            if (!problem()) spdlog::error("the live generation {} has gone from disk", known->generation);
+            set_problem("the live generation's directory is gone");
+            return false;
+        }
         if (new_generation) {
             auto path = m_root / *current;
             m_db.emplace(path.string());
         } else if (!m_db->reopen()) {
+            set_problem(std::nullopt);
             return false;  // same generation, same revision
         }
         auto next = std::make_shared<IndexInfo>(IndexInfo{
@@ -77,6 +89,8 @@ auto IndexWatcher::refresh() -> bool {
             m_info = std::move(next);
         }
         m_epoch.fetch_add(1, std::memory_order_acq_rel);
+        set_problem(std::nullopt);
+        if (m_on_change) m_on_change();
         if (new_generation) {
             spdlog::info("serving generation {} ({} documents)", *current, m_db->get_doccount());
         } else {
@@ -87,10 +101,27 @@ auto IndexWatcher::refresh() -> bool {
     } catch (const std::exception& e) {
         // A half-written or unreadable generation must not take down the one being served.
         spdlog::error("cannot open the index under {}: {}", m_root.string(), e.what());
+        set_problem("the index cannot be opened");
     } catch (const Xapian::Error& e) {
         spdlog::error("cannot open the index under {}: {}", m_root.string(), e.get_description());
+        set_problem("the index cannot be opened");
     }
     return false;
+}
+
+auto IndexWatcher::problem() const -> std::optional<std::string> {
+    std::lock_guard lock(m_mutex);
+    return m_problem;
+}
+
+void IndexWatcher::set_problem(std::optional<std::string> problem) {
+    bool recovered = false;
+    {
+        std::lock_guard lock(m_mutex);
+        recovered = m_problem && !problem;
+        m_problem = std::move(problem);
+    }
+    if (recovered) spdlog::info("the live index is readable again");
 }
 
 auto IndexWatcher::info() const -> std::shared_ptr<const IndexInfo> {
@@ -150,8 +181,22 @@ auto SearcherPool::acquire() -> Lease {
 }
 
 void SearcherPool::release(std::unique_ptr<Searcher> searcher) {
+    // One that fell behind is closed rather than kept, releasing its generation's files.
+    if (searcher->epoch != m_watcher.epoch()) return;
     std::lock_guard lock(m_mutex);
     m_idle.push_back(std::move(searcher));
+}
+
+void SearcherPool::drop_stale() {
+    std::vector<std::unique_ptr<Searcher>> stale;
+    auto epoch = m_watcher.epoch();
+    {
+        std::lock_guard lock(m_mutex);
+        auto keep = std::partition(m_idle.begin(), m_idle.end(), [&](const auto& s) { return s->epoch == epoch; });
+        stale.assign(std::make_move_iterator(keep), std::make_move_iterator(m_idle.end()));
+        m_idle.erase(keep, m_idle.end());
+    }
+    // Closed here, outside the lock.
 }
 
 }  // namespace broadsheet::server

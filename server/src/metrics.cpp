@@ -84,4 +84,27 @@ auto Metrics::render(const IndexInfo* info) const -> std::string {
     return out;
 }
 
+auto render_serving_figures(const ServingFigures& figures) -> std::string {
+    std::string out;
+    auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+               std::to_string(value) + "\n";
+    };
+    metric("broadsheet_connections_accepted_total", "counter", "Connections accepted.", figures.connections_accepted);
+    metric("broadsheet_connections_open", "gauge", "Connections open now.", figures.connections_open);
+    metric("broadsheet_rejected_overload_total", "counter",
+           "Requests answered 503 because no connection or queue place was free.", figures.rejected_full);
+    metric("broadsheet_connections_evicted_total", "counter", "Idle connections closed to make room.",
+           figures.evicted_idle);
+    metric("broadsheet_request_head_timeouts_total", "counter", "Requests whose headers took too long (408).",
+           figures.head_timeouts);
+    metric("broadsheet_request_head_too_large_total", "counter", "Requests with oversized headers (431/414).",
+           figures.head_too_large);
+    metric("broadsheet_queue_timeouts_total", "counter", "Requests that waited too long for a worker (503).",
+           figures.queue_timeouts);
+    metric("broadsheet_searches_running", "gauge", "Index work running now.", figures.searches_running);
+    metric("broadsheet_searches_waiting", "gauge", "Index work waiting for a place now.", figures.searches_waiting);
+    return out;
+}
+
 }  // namespace broadsheet::server

@@ -248,6 +248,9 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             if (date && name == date->facet && !is_year(value))
                 throw bad_request("invalid_parameter", "'" + name + "' must be a four-digit year");
             if (value.empty()) throw bad_request("invalid_parameter", "'" + name + "' is empty");
+            if (request.filters.size() >= static_cast<std::size_t>(limits.max_filters))
+                throw bad_request("too_many_filters",
+                                  "a search takes at most " + std::to_string(limits.max_filters) + " filters");
             request.filters.emplace_back(name, value);
         }
     }
@@ -263,6 +266,46 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         request.syntax_problem = *problem;
     }
     return request;
+}
+
+namespace {
+
+void add_cost(const Xapian::Query& query, QueryCost& cost) {
+    auto type = query.get_type();
+    if (type == Xapian::Query::LEAF_TERM) {
+        ++cost.terms;
+        return;
+    }
+    if (type == Xapian::Query::OP_WILDCARD) {
+        ++cost.wildcards;
+        return;
+    }
+    auto children = query.get_num_subqueries();
+    if (type == Xapian::Query::OP_PHRASE || type == Xapian::Query::OP_NEAR) cost.positional_terms += children;
+    for (std::size_t i = 0; i < children; ++i) add_cost(query.get_subquery(i), cost);
+}
+
+}  // namespace
+
+auto query_cost(const Xapian::Query& query) -> QueryCost {
+    QueryCost cost;
+    add_cost(query, cost);
+    return cost;
+}
+
+void check_query_cost(const QueryCost& cost, const ServerConfig& limits) {
+    // A wildcard may expand to max_wildcard_expansion words: it is priced at that.
+    auto expanded = cost.terms + cost.wildcards * static_cast<std::size_t>(limits.max_wildcard_expansion);
+    if (expanded > static_cast<std::size_t>(limits.max_query_terms))
+        throw bad_request("query_too_costly",
+                          "the query expands to more than " + std::to_string(limits.max_query_terms) +
+                              " terms (" + std::to_string(cost.terms) + " words, " + std::to_string(cost.wildcards) +
+                              " wildcards counted as " + std::to_string(limits.max_wildcard_expansion) +
+                              " each); use fewer words or wildcards");
+    if (cost.positional_terms > static_cast<std::size_t>(limits.max_phrase_terms))
+        throw bad_request("query_too_costly",
+                          "the query's phrases and NEAR groups hold more than " +
+                              std::to_string(limits.max_phrase_terms) + " words; use shorter or fewer phrases");
 }
 
 auto parser_flags() -> unsigned {

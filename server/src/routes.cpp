@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <optional>
 #include <cstdio>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
+#include "broadsheet/server/http_server.hpp"
 #include "broadsheet/server/openapi.hpp"
 
 namespace broadsheet::server {
@@ -27,154 +29,260 @@ void send_json(httplib::Response& res, const json& body, int status = 200) {
     res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), json_type);
 }
 
-void send_error(httplib::Response& res, const ApiError& error) {
+/// How a route answers: JSON always, or JSON and HTML by negotiation.
+enum class Answers { json_only, json_or_html };
+
+/// The one place an error becomes an answer: the JSON error, or for a page
+/// the error page with the message as text.
+void send_error(const httplib::Request& req, httplib::Response& res, const ApiError& error, bool html) {
     res.status = error.status;
-    res.set_content(error_body(error), json_type);
+    if (!html) {
+        res.set_content(error_body(error), json_type);
+        return;
+    }
+    auto q = req.get_param_value("q");
+    if (!schema::is_text(q)) q.clear();
+    res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what()), html_type);
 }
 
-// Times the handler (Server-Timing, read by the access log; the metrics)
-// and turns any exception into the JSON error for it.
-auto timed(Metrics& metrics, std::string route,
-           std::function<void(const httplib::Request&, httplib::Response&)> handler) -> httplib::Server::Handler {
-    return [&metrics, route = std::move(route), handler = std::move(handler)](const httplib::Request& req,
-                                                                               httplib::Response& res) {
+// Whether a request for a route that can answer both wants the page:
+// format= decides, else the Accept header.
+auto wants_html(const httplib::Request& req) -> bool {
+    if (req.has_param("format")) return req.get_param_value("format") == "html";
+    return prefers_html(req.get_header_value("Accept"));
+}
+
+using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&, bool html)>;
+
+// Times the handler (Server-Timing, read by the access log; the metrics),
+// and turns whatever it throws into the answer for it.
+auto route(Metrics& metrics, std::string name, Answers answers, RouteHandler handler) -> httplib::Server::Handler {
+    return [&metrics, name = std::move(name), answers, handler = std::move(handler)](const httplib::Request& req,
+                                                                                    httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
+        bool html = answers == Answers::json_or_html && wants_html(req);
         try {
-            handler(req, res);
+            handler(req, res, html);
         } catch (...) {
-            send_error(res, to_api_error(std::current_exception()));
+            send_error(req, res, to_api_error(std::current_exception()), html);
         }
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         char timing[48];
         std::snprintf(timing, sizeof timing, "app;dur=%.3f", ms);
         res.set_header("Server-Timing", timing);
-        metrics.observe(route, res.status == -1 ? 200 : res.status, ms / 1000.0);
+        metrics.observe(name, res.status == -1 ? 200 : res.status, ms / 1000.0);
     };
 }
 
-auto wants_html(const httplib::Request& req, const std::optional<std::string>& format) -> bool {
-    if (format) return *format == "html";
-    return prefers_html(req.get_header_value("Accept"));
+/// Reads the parameters of a route other than /search: unknown and repeated
+/// names are errors, as they are for /search.
+class ParamReader {
+public:
+    ParamReader(const httplib::Request& req, std::initializer_list<std::string_view> allowed) : m_req(req) {
+        for (const auto& [name, value] : req.params) {
+            if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+                throw bad_request("unknown_parameter", "unknown parameter '" + name.substr(0, 40) + "'");
+            if (req.get_param_value_count(name) > 1)
+                throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
+            if (!schema::is_text(value)) throw bad_request("invalid_parameter", "'" + name + "' is not valid UTF-8");
+        }
+    }
+
+    [[nodiscard]] auto text(const std::string& name) const -> std::string { return m_req.get_param_value(name); }
+
+    /// An optional whole number within [low, high].
+    [[nodiscard]] auto integer(const std::string& name, int fallback, int low, int high) const -> int {
+        if (!m_req.has_param(name)) return fallback;
+        auto text = m_req.get_param_value(name);
+        int value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
+            throw bad_request("invalid_parameter", "'" + name + "' must be a whole number from " +
+                                                       std::to_string(low) + " to " + std::to_string(high));
+        return value;
+    }
+
+    /// An optional value that must be one of `choices`.
+    void one_of(const std::string& name, std::initializer_list<std::string_view> choices) const {
+        if (!m_req.has_param(name)) return;
+        auto value = m_req.get_param_value(name);
+        if (std::find(choices.begin(), choices.end(), value) != choices.end()) return;
+        std::string list;
+        for (auto choice : choices) list += (list.empty() ? "" : " or ") + std::string(choice);
+        throw bad_request("invalid_parameter", "'" + name + "' must be " + list);
+    }
+
+private:
+    const httplib::Request& m_req;
+};
+
+/// The article id of /articles/{id}: any text, "/" included (sent as %2F).
+auto article_id(const httplib::Request& req) -> std::string {
+    auto id = req.matches[1].str();
+    if (!schema::is_text(id) || id.empty()) throw ApiError(404, "not_found", "no article with that id");
+    return id;
 }
 
-void get_search(SearchService& service, const httplib::Request& req, httplib::Response& res) {
-    std::optional<std::string> format;
-    if (auto it = req.params.find("format"); it != req.params.end()) format = it->second;
-    bool html = wants_html(req, format) && format.value_or("html") == "html";
+void get_search(SearchService& service, const httplib::Request& req, httplib::Response& res, bool html) {
     if (html && !req.has_param("q")) {
         // The empty search box, with topics and years to browse when an index is open.
-        json overview = json::object();
-        try {
-            overview = service.overview();
-        } catch (const ApiError&) {
-        }
-        res.set_content(render_home_page(overview), html_type);
+        ParamReader params(req, {"format"});
+        res.set_content(render_home_page(service.index_info() ? service.overview() : json::object()), html_type);
         return;
     }
-    try {
-        auto schema = service.schema();
-        auto request = parse_search_request(req.params, service.config(), schema);
-        // The page always shows the facet sidebar.
-        if (html && request.facets.empty()) request.facets = schema.facet_names();
-        auto result = service.search(request);
-        if (html) {
-            res.set_content(render_search_page(result, request), html_type);
-        } else {
-            send_json(res, result);
-        }
-    } catch (...) {
-        auto error = to_api_error(std::current_exception());
-        if (!html) {
-            send_error(res, error);
-            return;
-        }
-        auto q = req.get_param_value("q");
-        res.status = error.status;
-        res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what()), html_type);
-    }
+    auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
+    auto outcome = service.search(req.params, html, client_gone);
+    if (html)
+        res.set_content(render_search_page(outcome.result, outcome.request), html_type);
+    else
+        send_json(res, outcome.result);
 }
 
-// Rejects parameters other than `allowed`, and repeated ones, as /search does.
-void small_params(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
-    for (const auto& [name, value] : req.params) {
-        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-            throw bad_request("unknown_parameter", "unknown parameter '" + name.substr(0, 40) + "'");
-        if (req.get_param_value_count(name) > 1)
-            throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
-    }
-}
-
-// An optional whole-number parameter within [low, high].
-auto int_param(const httplib::Request& req, const std::string& name, int fallback, int low, int high) -> int {
-    if (!req.has_param(name)) return fallback;
-    auto text = req.get_param_value(name);
-    int value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
-        throw bad_request("invalid_parameter",
-                          "'" + name + "' must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
-    return value;
-}
-
-void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res) {
-    small_params(req, {"q", "format"});
-    std::optional<std::string> format;
-    if (req.has_param("format")) {
-        format = req.get_param_value("format");
-        if (*format != "json" && *format != "html") throw bad_request("invalid_parameter", "'format' must be json or html");
-    }
-    auto id = req.matches[1].str();
-    if (!wants_html(req, format)) {
+void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res, bool html) {
+    ParamReader params(req, {"q", "format"});
+    params.one_of("format", {"json", "html"});
+    auto id = article_id(req);
+    if (!html) {
         send_json(res, service.article(id));
         return;
     }
-    try {
-        auto q = req.get_param_value("q");
-        res.set_content(render_article_page(service.article_view(id, q.substr(0, service.config().max_query_bytes)), q),
-                        html_type);
-    } catch (...) {
-        auto error = to_api_error(std::current_exception());
-        res.status = error.status;
-        res.set_content(render_error_page("", error.status, error.what()), html_type);
-    }
+    auto q = params.text("q").substr(0, service.config().max_query_bytes);
+    res.set_content(render_article_page(service.article_view(id, q), q), html_type);
 }
 
-void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res) {
-    small_params(req, {"size"});
-    send_json(res, service.related(req.matches[1].str(), int_param(req, "size", 5, 1, service.config().max_page_size)));
+void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
+    ParamReader params(req, {"size"});
+    send_json(res, service.related(article_id(req), params.integer("size", 5, 1, service.config().max_page_size)));
 }
 
-void get_suggest(SearchService& service, const httplib::Request& req, httplib::Response& res) {
-    small_params(req, {"q", "size"});
-    auto q = req.get_param_value("q");
+void get_suggest(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
+    ParamReader params(req, {"q", "size"});
+    auto q = params.text("q");
     if (q.empty()) throw bad_request("missing_query", "'q' is required: the text typed so far");
     if (q.size() > service.config().max_query_bytes) throw bad_request("query_too_long", "the text is too long");
-    send_json(res, service.suggest(q, int_param(req, "size", 8, 1, 20)));
+    send_json(res, service.suggest(q, params.integer("size", 8, 1, 20)));
+}
+
+// Control characters from a request (a path such as /x%0D%0A...) would forge
+// log lines or drive a terminal: they are written as \xNN.
+auto loggable(std::string_view text) -> std::string {
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text.substr(0, 2048)) {
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+// Headers every answer carries. Pages load nothing from elsewhere, so the
+// policy allows only their own inline style and script.
+void add_security_headers(const httplib::Request& req, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "same-origin");
+    if (res.get_header_value("Content-Type").starts_with("text/html")) {
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                       "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                       "frame-ancestors 'none'");
+        res.set_header("X-Frame-Options", "DENY");
+    }
+    // Answers chosen by the Accept header must not be cached for the other kind.
+    if (req.path == "/search" || req.path.starts_with("/articles/")) res.set_header("Vary", "Accept, Origin");
+    if (res.status == 503 && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
 }
 
 }  // namespace
 
-void register_routes(httplib::Server& server, SearchService& service, Metrics& metrics) {
-    server.Get("/search", timed(metrics, "search", [&service](const auto& req, auto& res) { get_search(service, req, res); }));
-    server.Get(R"(/articles/([^/]+)/related)",
-               timed(metrics, "related", [&service](const auto& req, auto& res) { get_related(service, req, res); }));
-    server.Get("/suggest", timed(metrics, "suggest", [&service](const auto& req, auto& res) { get_suggest(service, req, res); }));
-    server.Get(R"(/articles/([^/]+))",
-               timed(metrics, "article", [&service](const auto& req, auto& res) { get_article(service, req, res); }));
-    server.Get("/healthz", timed(metrics, "healthz", [](const auto&, auto& res) { send_json(res, json{{"status", "ok"}}); }));
-    server.Get("/readyz", timed(metrics, "readyz", [&service](const auto&, auto& res) {
+void register_routes(httplib::Server& server, SearchService& service, Metrics& metrics,
+                     std::function<ServingFigures()> serving_figures) {
+    auto& config = service.config();
+    server.Get("/search", route(metrics, "search", Answers::json_or_html, [&service](const auto& req, auto& res, bool html) {
+                   get_search(service, req, res, html);
+               }));
+    server.Get(R"(/articles/(.+)/related)", route(metrics, "related", Answers::json_only,
+                                                  [&service](const auto& req, auto& res, bool html) {
+                                                      get_related(service, req, res, html);
+                                                  }));
+    server.Get("/suggest", route(metrics, "suggest", Answers::json_only, [&service](const auto& req, auto& res, bool html) {
+                   get_suggest(service, req, res, html);
+               }));
+    server.Get(R"(/articles/(.+))", route(metrics, "article", Answers::json_or_html,
+                                          [&service](const auto& req, auto& res, bool html) {
+                                              get_article(service, req, res, html);
+                                          }));
+    server.Get("/healthz", route(metrics, "healthz", Answers::json_only, [](const auto&, auto& res, bool) {
+                   send_json(res, json{{"status", "ok"}});
+               }));
+    server.Get("/readyz", route(metrics, "readyz", Answers::json_only, [&service](const auto&, auto& res, bool) {
                    auto [ready, body] = service.readiness();
                    send_json(res, body, ready ? 200 : 503);
                }));
-    server.Get("/stats", timed(metrics, "stats", [&service](const auto&, auto& res) { send_json(res, service.stats()); }));
-    server.Get("/metrics", timed(metrics, "metrics", [&service, &metrics](const auto&, auto& res) {
-                   auto info = service.index_info();
-                   res.set_content(metrics.render(info.get()), "text/plain; version=0.0.4; charset=utf-8");
-               }));
-    server.Get("/openapi.json", timed(metrics, "openapi", [](const auto&, auto& res) {
+    server.Get("/stats", route(metrics, "stats", Answers::json_only,
+                               [&service](const auto&, auto& res, bool) { send_json(res, service.stats()); }));
+    server.Get("/metrics", route(metrics, "metrics", Answers::json_only,
+                                 [&service, &metrics, serving_figures](const auto&, auto& res, bool) {
+                                     auto info = service.index_info();
+                                     auto figures = serving_figures ? serving_figures() : ServingFigures{};
+                                     figures.searches_running = service.admission().running();
+                                     figures.searches_waiting = service.admission().waiting();
+                                     res.set_content(metrics.render(info.get()) + render_serving_figures(figures),
+                                                     "text/plain; version=0.0.4; charset=utf-8");
+                                 }));
+    server.Get("/openapi.json", route(metrics, "openapi", Answers::json_only, [](const auto&, auto& res, bool) {
                    res.set_content(std::string(openapi_json()), json_type);
                }));
-    server.Get("/", timed(metrics, "home", [](const auto&, auto& res) { res.set_redirect("/search", 302); }));
+    server.Get("/", route(metrics, "home", Answers::json_only,
+                          [](const auto&, auto& res, bool) { res.set_redirect("/search", 302); }));
+
+    // Before routing: only the methods the API uses, no request bodies, and
+    // CORS preflights for the configured origins.
+    server.set_pre_routing_handler([&config](const httplib::Request& req, httplib::Response& res) {
+        auto refuse = [&](int status, const char* code, const std::string& message) {
+            ApiError error(status, code, message);
+            res.status = status;
+            res.set_content(error_body(error), json_type);
+            // An unread body would otherwise be taken for the next request.
+            res.set_header("Connection", "close");
+            close_after_this_response();
+            return httplib::Server::HandlerResponse::Handled;
+        };
+        if (req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS") {
+            res.set_header("Allow", "GET, HEAD, OPTIONS");
+            return refuse(405, "method_not_allowed", "only GET, HEAD and OPTIONS are served");
+        }
+        if (req.has_header("Transfer-Encoding") || req.get_header_value_u64("Content-Length") > 0)
+            return refuse(413, "payload_too_large", "no route takes a request body");
+        if (!schema::is_text(req.path)) return refuse(400, "bad_request", "the path is not valid UTF-8");
+        if (req.method == "OPTIONS") {
+            res.status = 204;
+            res.set_header("Allow", "GET, HEAD, OPTIONS");
+            auto origin = req.get_header_value("Origin");
+            if (!origin.empty() && std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) !=
+                                       config.cors_origins.end()) {
+                res.set_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+                res.set_header("Access-Control-Allow-Headers", "Accept, Content-Type");
+                res.set_header("Access-Control-Max-Age", "600");
+            }
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_post_routing_handler([&config](const httplib::Request& req, httplib::Response& res) {
+        add_security_headers(req, res);
+        auto origin = req.get_header_value("Origin");
+        if (!origin.empty() && std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) !=
+                                   config.cors_origins.end()) {
+            res.set_header("Access-Control-Allow-Origin", origin);
+            res.set_header("Access-Control-Expose-Headers", "Retry-After, Server-Timing");
+        }
+        if (res.status == 503) res.set_header("Retry-After", std::to_string(config.retry_after_seconds));
+    });
 
     // Everything that is not a route above, or that httplib itself rejects
     // (malformed request line, oversized URI), still answers JSON.
@@ -182,17 +290,21 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         ApiError error(res.status, code_for_status(res.status),
                        res.status == 404 ? "no such route" : "the request was rejected");
-        send_error(res, error);
+        res.set_content(error_body(error), json_type);
         return httplib::Server::HandlerResponse::Handled;
     }));
+    // Handlers catch their own errors (route()); this catches what the
+    // handlers above route() throw, so that nothing ever answers a bare 500.
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-        send_error(res, to_api_error(error));
+        auto api_error = to_api_error(error);
+        res.status = api_error.status;
+        res.set_content(error_body(api_error), json_type);
     });
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
         auto timing = res.get_header_value("Server-Timing");
         auto at = timing.find("dur=");
         auto ms = at == std::string::npos ? std::string("-") : timing.substr(at + 4);
-        spdlog::info("{} {} {} took_ms={}", req.method, req.path, res.status, ms);
+        spdlog::info("{} {} {} took_ms={}", loggable(req.method), loggable(req.path), res.status, ms);
     });
 }
 

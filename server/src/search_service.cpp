@@ -115,12 +115,15 @@ auto hit_json(const schema::Schema& schema, json fields, Xapian::doccount rank, 
 }
 
 // The query, weighting and order of a request: shared by /search and rank().
-auto make_enquire(Searcher& searcher, const SearchRequest& request, BuiltQuery* built_out = nullptr)
-    -> Xapian::Enquire {
+auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config,
+                  BuiltQuery* built_out = nullptr) -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
     auto built = build_query(request, schema, searcher.parser);
+    check_query_cost(query_cost(built.query), config);
     enquire.set_query(built.query);
+    // Xapian stops matching when the time is up and ranks what it has seen.
+    enquire.set_time_limit(config.search_time_limit_ms / 1000.0);
     if (built_out) *built_out = std::move(built);
     enquire.set_weighting_scheme(schema.weighting());
     if (request.sort != SortOrder::relevance) {
@@ -130,11 +133,12 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, BuiltQuery* 
     return enquire;
 }
 
-auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config) -> json {
+auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config,
+                const std::function<bool()>& client_gone) -> json {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
     BuiltQuery built;
-    auto enquire = make_enquire(searcher, request, &built);
+    auto enquire = make_enquire(searcher, request, config, &built);
     FacetCounter facet_counter(enquire, schema, request.facets);
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
@@ -142,9 +146,15 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // match of a common word would cost more than the search). Facets count
     // the whole match, so then every match must be seen.
     auto exact_up_to = static_cast<Xapian::doccount>(config.exact_total_limit);
+    // Facets over a huge match are counted over its first documents only.
+    auto facet_documents = std::min(searcher.db.get_doccount(), static_cast<Xapian::doccount>(config.max_facet_documents));
     Xapian::doccount check_at_least =
-        facet_counter.empty() ? std::max(offset + size, exact_up_to) : searcher.db.get_doccount();
+        facet_counter.empty() ? std::max(offset + size, exact_up_to) : std::max(offset + size, facet_documents);
+    auto matching_started = std::chrono::steady_clock::now();
     auto mset = enquire.get_mset(offset, size, check_at_least);
+    bool timed_out = std::chrono::steady_clock::now() - matching_started >=
+                     std::chrono::milliseconds(config.search_time_limit_ms);
+    if (client_gone && client_gone()) throw client_closed();
 
     const auto* snippet_field = schema.snippet_field();
     const auto* title_field = schema.title_field();
@@ -171,7 +181,10 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // Spelling correction costs a scan of the spelling table per word, so it
     // is only worked out when the query found nothing.
     json suggestion = nullptr;
-    if (mset.get_matches_estimated() == 0 && request.page == 1) {
+    // A long query of words that match nothing would cost a look-up per word.
+    constexpr std::size_t max_words_to_correct = 16;
+    if (mset.get_matches_estimated() == 0 && request.page == 1 &&
+        query_cost(built.query).terms <= max_words_to_correct) {
         if (built.lenient_reason)
             searcher.parser.parse_query(built.words, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         else
@@ -195,6 +208,7 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
                 {"page", request.page},
                 {"size", request.size},
                 {"took_ms", round3(took_ms)},
+                {"timed_out", timed_out},
                 {"generation", searcher.info->generation},
                 {"hits", std::move(hits)},
                 {"facets", std::move(facets)},
@@ -202,11 +216,10 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
                 {"notice", notice}};
 }
 
-// Runs `work` on a leased searcher, retrying once on a new revision if a
+// Runs `work` on a leased searcher, retrying on a new revision if a
 // writer moved the database underneath the read.
 template <typename Work>
-auto with_searcher(SearcherPool& pool, Work&& work) {
-    auto lease = pool.acquire();
+auto on_lease(SearcherPool::Lease& lease, Work&& work) {
     for (int attempt = 0;; ++attempt) {
         try {
             return work(*lease);
@@ -215,6 +228,12 @@ auto with_searcher(SearcherPool& pool, Work&& work) {
             lease.reopen();
         }
     }
+}
+
+template <typename Work>
+auto with_searcher(SearcherPool& pool, Work&& work) {
+    auto lease = pool.acquire();
+    return on_lease(lease, std::forward<Work>(work));
 }
 
 // Words a person would search for: unprefixed (no field or filter terms),
@@ -247,7 +266,14 @@ SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, 
       m_watcher(watcher),
       m_pool(pool),
       m_gate(config.max_concurrent_searches > 0 ? static_cast<unsigned>(config.max_concurrent_searches)
-                                                : std::max(1u, std::thread::hardware_concurrency())) {}
+                                                : std::max(1u, std::thread::hardware_concurrency()),
+             static_cast<std::size_t>(config.max_waiting_searches)) {}
+
+auto SearchService::admit() -> FifoGate::Pass {
+    auto pass = m_gate.try_enter(std::chrono::milliseconds(m_config.max_search_wait_ms));
+    if (!pass) throw ApiError(503, "overloaded", "too many searches are running or waiting; retry shortly");
+    return pass;
+}
 
 auto SearchService::schema() const -> schema::Schema {
     auto info = m_watcher.info();
@@ -255,14 +281,27 @@ auto SearchService::schema() const -> schema::Schema {
     return info->schema;
 }
 
+auto SearchService::search(const Params& params, bool for_page, const std::function<bool()>& client_gone)
+    -> SearchOutcome {
+    auto lease = m_pool.acquire();
+    SearchOutcome outcome;
+    outcome.request = parse_search_request(params, m_config, lease->info->schema);
+    if (for_page && outcome.request.facets.empty()) outcome.request.facets = lease->info->schema.facet_names();
+    auto pass = admit();
+    if (client_gone && client_gone()) throw client_closed();
+    outcome.result =
+        on_lease(lease, [&](Searcher& searcher) { return run_search(searcher, outcome.request, m_config, client_gone); });
+    return outcome;
+}
+
 auto SearchService::search(const SearchRequest& request) -> json {
-    FifoGate::Pass pass(m_gate);
-    return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config); });
+    auto pass = admit();
+    return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config, {}); });
 }
 
 auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {
     return with_searcher(m_pool, [&](Searcher& searcher) {
-        auto enquire = make_enquire(searcher, request);
+        auto enquire = make_enquire(searcher, request, m_config);
         auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(depth));
         const auto& id_name = searcher.info->schema.id_field().name;
         std::vector<std::pair<std::string, double>> ranked;
@@ -275,13 +314,18 @@ auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector
 }
 
 auto SearchService::article(std::string_view id) -> json {
+    auto pass = admit();
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
         return schema::stored_fields(searcher.info->schema, searcher.db.get_document(find_document(searcher, id)));
     });
 }
 
 auto SearchService::article_view(std::string_view id, const std::string& query) -> json {
-    auto view = with_searcher(m_pool, [&](Searcher& searcher) -> json {
+    json view;
+    {
+        // Released before related() takes a place of its own.
+        auto pass = admit();
+        view = with_searcher(m_pool, [&](Searcher& searcher) -> json {
         const auto& schema = searcher.info->schema;
         auto docid = find_document(searcher, id);
         auto doc = searcher.db.get_document(docid);
@@ -308,11 +352,13 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
         }
         return page;
     });
+    }
     view["related"] = related(id, 5)["hits"];
     return view;
 }
 
 auto SearchService::related(std::string_view id, int size) -> json {
+    auto pass = admit();
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
         const auto& schema = searcher.info->schema;
         auto docid = find_document(searcher, id);
@@ -350,6 +396,7 @@ auto SearchService::related(std::string_view id, int size) -> json {
 }
 
 auto SearchService::suggest(std::string_view text, int size) -> json {
+    auto pass = admit();
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
         // Complete the last word; the words before it are kept as typed.
         auto cut = text.find_last_of(" \t");
@@ -401,6 +448,7 @@ auto SearchService::overview() -> json {
     }
     // Counting facets over every document costs a pass over the index, so it
     // is done once per revision.
+    auto pass = admit();
     auto overview = with_searcher(m_pool, [&](Searcher& searcher) -> json {
         const auto& schema = searcher.info->schema;
         Xapian::Enquire enquire(searcher.db);
@@ -430,6 +478,8 @@ auto SearchService::overview() -> json {
 auto SearchService::readiness() const -> std::pair<bool, json> {
     auto info = m_watcher.info();
     if (!info) return {false, json{{"status", "unavailable"}, {"reason", "no index has been published yet"}}};
+    if (auto problem = m_watcher.problem())
+        return {false, json{{"status", "unavailable"}, {"reason", *problem}, {"generation", info->generation}}};
     return {true, json{{"status", "ready"}, {"generation", info->generation}, {"documents", info->documents}}};
 }
 

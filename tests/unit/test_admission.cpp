@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -61,4 +62,46 @@ TEST_CASE("a limit of zero still admits one at a time") {
     FifoGate gate(0);
     CHECK(gate.limit() == 1);
     FifoGate::Pass pass(gate);
+}
+
+TEST_CASE("a full queue turns a caller away at once") {
+    FifoGate gate(1, 1);
+    FifoGate::Pass holder(gate);
+    std::thread waiter([&] {
+        auto pass = gate.try_enter(std::chrono::seconds(30));
+        CHECK(static_cast<bool>(pass));
+    });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (gate.waiting() < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    REQUIRE(gate.waiting() == 1);
+    // The one queue place is taken: refused without waiting the 30 s.
+    auto refused = gate.try_enter(std::chrono::seconds(30));
+    CHECK_FALSE(static_cast<bool>(refused));
+    CHECK(gate.waiting() == 1);
+    { FifoGate::Pass release(std::move(holder)); }
+    waiter.join();
+    CHECK(gate.running() == 0);
+}
+
+TEST_CASE("a caller whose wait runs out leaves the queue and is refused") {
+    FifoGate gate(1, 8);
+    FifoGate::Pass holder(gate);
+    auto refused = gate.try_enter(std::chrono::milliseconds(20));
+    CHECK_FALSE(static_cast<bool>(refused));
+    CHECK(gate.waiting() == 0);
+    CHECK(gate.running() == 1);
+}
+
+TEST_CASE("a place freed in time is taken by the waiting caller") {
+    FifoGate gate(1, 8);
+    std::optional<FifoGate::Pass> holder(std::in_place, gate);
+    std::thread releaser([&] {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (gate.waiting() < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        holder.reset();
+    });
+    auto pass = gate.try_enter(std::chrono::seconds(30));
+    releaser.join();
+    CHECK(static_cast<bool>(pass));
+    CHECK(gate.running() == 1);
 }

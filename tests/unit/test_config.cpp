@@ -103,7 +103,10 @@ TEST_CASE("only --index is needed and everything else has its default") {
     CHECK(c.poll_ms == 500);
     CHECK(c.keep_alive_seconds == 5);
     CHECK(c.keep_alive_max_requests == 1000);
-    CHECK(c.max_query_bytes == 1024);
+    CHECK(c.max_query_bytes == 8192);
+    CHECK(c.max_connections == 4096);
+    CHECK(c.max_waiting_searches == 64);
+    CHECK(c.cors_origins.empty());
     CHECK(c.max_page_size == 100);
     CHECK(c.max_result_window == 10000);
     CHECK(c.snippet_length == 200);

@@ -200,7 +200,13 @@ TEST_CASE("a query over max_query_bytes is query_too_long") {
     std::string umlauts;
     for (int i = 0; i < 17; ++i) umlauts += "\xC3\xBC";
     CHECK(outcome(make_params({{"q", umlauts}}), limits) == "400 query_too_long");
-    CHECK(outcome(make_params({{"q", std::string(2000, 'a')}})) == "400 query_too_long");
+    CHECK(outcome(make_params({{"q", std::string(8193, 'a')}})) == "400 query_too_long");
+}
+
+TEST_CASE("a pasted paragraph of 8 KiB is accepted by default") {
+    std::string paragraph;
+    while (paragraph.size() + 12 <= 8192) paragraph += "information ";
+    CHECK(outcome(make_params({{"q", paragraph}})) == "accepted");
 }
 
 TEST_CASE("a query that is not valid UTF-8 is invalid_query") {

@@ -20,6 +20,12 @@ struct ApiError : std::runtime_error {
     return {400, code, message};
 }
 
+/// The client closed its connection before the answer was ready: work for it
+/// stops (status 499, as nginx logs it; nobody receives the answer).
+[[nodiscard]] inline auto client_closed() -> ApiError {
+    return {499, "client_closed_request", "the client closed the connection"};
+}
+
 /// Maps any exception to the error the client sees: ApiError as is, Xapian
 /// query errors to 400, an unavailable database to 503, anything else to 500
 /// without internals.

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,9 +53,15 @@ public:
     /// The live generation, or nullptr while there is none.
     [[nodiscard]] auto info() const -> std::shared_ptr<const IndexInfo>;
     [[nodiscard]] auto epoch() const -> std::uint64_t { return m_epoch.load(std::memory_order_acquire); }
+    /// Why the live generation cannot be read right now (its directory gone,
+    /// or the database unreadable), or nothing when it can.
+    [[nodiscard]] auto problem() const -> std::optional<std::string>;
+    /// Called (on the watcher's thread) after each change of generation or revision.
+    void on_change(std::function<void()> listener) { m_on_change = std::move(listener); }
 
 private:
     void run();
+    void set_problem(std::optional<std::string> problem);
 
     fs::path m_root;
     std::chrono::milliseconds m_poll;
@@ -63,6 +70,8 @@ private:
     std::optional<Xapian::Database> m_db;  // only touched by refresh()
     std::mutex m_refresh_mutex;
     std::atomic<std::uint64_t> m_epoch{0};
+    std::optional<std::string> m_problem;  // guarded by m_mutex
+    std::function<void()> m_on_change;
     std::condition_variable m_wake;
     bool m_stopping = false;
     std::thread m_thread;
@@ -98,6 +107,9 @@ public:
 
     /// A searcher on the current generation; throws ApiError 503 if there is no index.
     [[nodiscard]] auto acquire() -> Lease;
+    /// Closes idle searchers of older generations and revisions, so that a
+    /// pruned generation's files are freed without waiting for a request.
+    void drop_stale();
 
 private:
     void release(std::unique_ptr<Searcher> searcher);

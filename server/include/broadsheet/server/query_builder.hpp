@@ -70,6 +70,19 @@ void check_query_syntax(std::string_view query);
 /// field prefixes or wildcards; what a lenient search looks for.
 [[nodiscard]] auto plain_words(std::string_view query) -> std::string;
 
+/// What a parsed query will cost to match, counted before it runs.
+struct QueryCost {
+    std::size_t terms = 0;             ///< term leaves, synonyms and phrase words included
+    std::size_t wildcards = 0;         ///< each may expand to max_wildcard_expansion words
+    std::size_t positional_terms = 0;  ///< words inside phrases and NEAR/ADJ groups (position checks)
+};
+
+/// Counts a query's terms, wildcards and positional terms.
+[[nodiscard]] auto query_cost(const Xapian::Query& query) -> QueryCost;
+
+/// Throws ApiError 400 query_too_costly when a cost is over the configured budget.
+void check_query_cost(const QueryCost& cost, const ServerConfig& limits);
+
 /// The query parser flags Broadsheet uses.
 [[nodiscard]] auto parser_flags() -> unsigned;
 

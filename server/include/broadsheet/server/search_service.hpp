@@ -1,6 +1,7 @@
 #pragma once
 // The search operations behind the routes, returning the API's JSON.
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -15,6 +16,13 @@
 
 namespace broadsheet::server {
 
+/// A search as the route needs it: the request read against the schema of
+/// the index that answered it, and the answer.
+struct SearchOutcome {
+    SearchRequest request;
+    nlohmann::json result;
+};
+
 class SearchService {
 public:
     SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool);
@@ -24,6 +32,14 @@ public:
     [[nodiscard]] auto config() const -> const ServerConfig& { return m_config; }
 
     /// Ranked hits with highlighted titles and snippets, totals, facets, suggestion.
+    /// The parameters are read against the schema of the generation that runs
+    /// the search, so a generation published meanwhile cannot change the
+    /// fields under it. `for_page` counts every facet (the page's sidebar).
+    /// `client_gone` is asked before costly steps: work for a client that has
+    /// left stops there.
+    [[nodiscard]] auto search(const Params& params, bool for_page, const std::function<bool()>& client_gone = {})
+        -> SearchOutcome;
+    /// The same for an already validated request (evaluation, tests).
     [[nodiscard]] auto search(const SearchRequest& request) -> nlohmann::json;
     /// Ids and scores of the first `depth` hits, ranked exactly as /search ranks
     /// them, without snippets (relevance evaluation).
@@ -46,10 +62,14 @@ public:
     [[nodiscard]] auto overview() -> nlohmann::json;
     /// The live generation, or nullptr while there is none.
     [[nodiscard]] auto index_info() const -> std::shared_ptr<const IndexInfo> { return m_watcher.info(); }
-    /// Whether an index is open, with its generation and document count.
+    /// Whether an index is open and readable, with its generation and document count.
     [[nodiscard]] auto readiness() const -> std::pair<bool, nlohmann::json>;
+    /// The index work admitted and waiting right now (for /metrics).
+    [[nodiscard]] auto admission() const -> const FifoGate& { return m_gate; }
 
 private:
+    /// A place for index work, or ApiError 503 when too many are running and waiting.
+    [[nodiscard]] auto admit() -> FifoGate::Pass;
     const ServerConfig& m_config;
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
