@@ -232,14 +232,15 @@ def stream(ctx: Context, outcome: Outcome, what: str, head: bytes, chunk: bytes,
     status (`expected`) on at least 90% of the connections: an answer lost to
     a reset because the server closed with unread input is a failure too
     (nginx's lingering close exists for this). A server that stops reading also stops a stream (sends time out).
-    One thread per client with blocking sends of large buffers, so that the
-    interpreter lock is free while the kernel copies."""
+    One thread per client with blocking sends, so that the interpreter lock
+    is free while the kernel copies."""
     lock = threading.Lock()
     most = [0]
     statuses: dict[int, int] = {}
     counts = {"connections": 0, "refused": 0, "closed": 0, "answered": 0}
     end = deadline_after(ctx.seconds)
-    payload = chunk * max(1, (1 * MiB) // len(chunk))
+    # 64 KiB per send with a look for an answer in between, as curl does.
+    payload = chunk * max(1, (64 * KiB) // len(chunk))
 
     def one_connection() -> None:
         try:
