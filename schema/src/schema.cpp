@@ -59,6 +59,13 @@ auto parse_field(const json& object) -> FieldSpec {
     FieldSpec field;
     field.name = get_or<std::string>(object, "name", "", "?");
     if (field.name.empty()) throw SchemaError("a field has no 'name'");
+    // Answers carry title_html and snippet_html as trusted, escaped HTML: a
+    // stored field of such a name would be emitted as HTML unescaped.
+    bool reserved = field.name.ends_with("_html") || field.name == "rank" || field.name == "score" ||
+                    (field.name == "id" && object.value("type", std::string()) != "id");
+    if (reserved)
+        throw SchemaError("field '" + field.name + "': the name is reserved for what answers add (" +
+                              "id, rank, score, names ending in _html)");
     static const std::set<std::string> known{"name",   "type",      "prefix", "query_name",
                                              "aliases", "weight",   "stored", "multi",
                                              "sortable", "snippet", "slot",   "year_slot",

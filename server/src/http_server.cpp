@@ -29,6 +29,10 @@ thread_local bool t_close_after_response = false;
 // How often deadlines are checked: the precision of the head and idle timeouts.
 constexpr auto sweep_interval = std::chrono::milliseconds(100);
 
+// How long, and how much, a closing connection is read and dropped (nginx's lingering close).
+constexpr auto linger_time = std::chrono::milliseconds(1000);
+constexpr std::size_t linger_bytes = 4 * 1024 * 1024;
+
 void set_nonblocking(int fd, bool on) {
     int flags = fcntl(fd, F_GETFL, 0);
     if (flags >= 0) fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
@@ -289,6 +293,10 @@ auto HttpServer::make_room() -> bool {
     Clock::time_point victim_deadline = Clock::time_point::max();
     for (const auto& [fd, connection] : m_connections) {
         if (connection.state == ConnectionState::with_worker) continue;
+        if (connection.state == ConnectionState::lingering) {
+            victim = fd;  // already answered: the cheapest to close
+            break;
+        }
         bool idle = connection.state == ConnectionState::idle;
         if ((idle && !victim_idle) || (idle == victim_idle && connection.deadline < victim_deadline)) {
             victim = fd;
@@ -300,6 +308,35 @@ auto HttpServer::make_room() -> bool {
     m_counters.evicted_idle.fetch_add(1, std::memory_order_relaxed);
     close_connection(victim);
     return true;
+}
+
+void HttpServer::linger(int fd) {
+    auto it = m_connections.find(fd);
+    if (it == m_connections.end()) {
+        ::close(fd);
+        return;
+    }
+    it->second.state = ConnectionState::lingering;
+    it->second.deadline = Clock::now() + linger_time;
+    it->second.drained = 0;
+    set_nonblocking(fd, true);
+    epoll_ctl(m_epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    watch(fd);
+    if (m_connections.contains(fd)) drain_lingering(fd);
+}
+
+void HttpServer::drain_lingering(int fd) {
+    auto& connection = m_connections.at(fd);
+    char discard[65536];
+    // Edge-triggered: read until the socket is empty, or no new event comes.
+    for (;;) {
+        auto got = ::recv(fd, discard, sizeof discard, MSG_DONTWAIT);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        if (got <= 0) break;  // the client closed too: done
+        connection.drained += static_cast<std::size_t>(got);
+        if (connection.drained > linger_bytes) break;
+    }
+    close_connection(fd);
 }
 
 void HttpServer::close_connection(int fd) {
@@ -315,8 +352,9 @@ void HttpServer::write_refusal(int fd, int status, const char* code, const char*
     set_nonblocking(fd, true);
     // Read what has arrived, so that closing does not reset the connection
     // (and destroy the answer) because of unread bytes.
-    char discard[4096];
-    while (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0) {
+    // Bounded: a client that keeps sending must not keep this thread reading.
+    char discard[16384];
+    for (int reads = 0; reads < 4 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++reads) {
     }
     std::string body = std::string(R"({"error":{"status":)") + std::to_string(status) + R"(,"code":")" + code +
                        R"(","message":")" + message + "\"}}";
@@ -341,6 +379,10 @@ void HttpServer::refuse(int fd, int status, const char* code, const char* messag
 void HttpServer::on_readable(int fd, bool peer_hung_up) {
     auto it = m_connections.find(fd);
     if (it == m_connections.end() || it->second.state == ConnectionState::with_worker) return;
+    if (it->second.state == ConnectionState::lingering) {
+        drain_lingering(fd);
+        return;
+    }
     auto& connection = it->second;
     auto got = ::recv(fd, m_peek_buffer.data(), m_peek_buffer.size(), MSG_PEEK | MSG_DONTWAIT);
     if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
@@ -365,13 +407,11 @@ void HttpServer::on_readable(int fd, bool peer_hung_up) {
     if (bytes.size() > m_limits.max_head_bytes) {
         m_counters.head_too_large.fetch_add(1, std::memory_order_relaxed);
         bool no_request_line = bytes.find('\n') == std::string_view::npos;
-        epoll_ctl(m_epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-        m_connections.erase(it);
-        m_counters.open_connections.store(m_connections.size(), std::memory_order_relaxed);
         if (no_request_line)
-            refuse(fd, 414, "uri_too_long", "the request line is too long");
+            write_refusal(fd, 414, "uri_too_long", "the request line is too long");
         else
-            refuse(fd, 431, "request_header_fields_too_large", "the request headers are too large");
+            write_refusal(fd, 431, "request_header_fields_too_large", "the request headers are too large");
+        linger(fd);
         return;
     }
     // A client that stopped sending before its head ended will send nothing more.
@@ -385,14 +425,13 @@ void HttpServer::sweep_deadlines() {
         if (connection.state != ConnectionState::with_worker && connection.deadline <= now)
             expired.emplace_back(fd, connection.state);
     for (auto [fd, state] : expired) {
-        if (state == ConnectionState::idle) {
-            close_connection(fd);  // keep-alive ran out: close quietly
+        if (state != ConnectionState::reading_head) {
+            close_connection(fd);  // keep-alive or lingering ran out: close quietly
             continue;
         }
         m_counters.head_timeouts.fetch_add(1, std::memory_order_relaxed);
-        epoll_ctl(m_epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-        m_connections.erase(fd);
-        refuse(fd, 408, "request_timeout", "the request headers took too long to arrive");
+        write_refusal(fd, 408, "request_timeout", "the request headers took too long to arrive");
+        linger(fd);
     }
     m_counters.open_connections.store(m_connections.size(), std::memory_order_relaxed);
 }
@@ -407,10 +446,8 @@ void HttpServer::dispatch(Connection connection) {
         }
     }
     m_counters.rejected_full.fetch_add(1, std::memory_order_relaxed);
-    int fd = connection.fd;
-    m_connections.erase(fd);
-    m_counters.open_connections.store(m_connections.size(), std::memory_order_relaxed);
-    refuse(fd, 503, "overloaded", "the server is busy; retry shortly");
+    write_refusal(connection.fd, 503, "overloaded", "the server is busy; retry shortly");
+    linger(connection.fd);
 }
 
 void HttpServer::run_worker() {
@@ -479,10 +516,13 @@ void HttpServer::take_back_returned() {
     for (auto& [connection, keep_open] : returned) {
         int fd = connection.fd;
         auto it = m_connections.find(fd);
-        if (!keep_open || stopping || it == m_connections.end()) {
+        if (it == m_connections.end()) continue;
+        if (!keep_open || stopping) {
             ::shutdown(fd, SHUT_WR);
-            ::close(fd);
-            if (it != m_connections.end()) m_connections.erase(it);
+            if (stopping)
+                close_connection(fd);
+            else
+                linger(fd);
             continue;
         }
         it->second.requests = connection.requests;

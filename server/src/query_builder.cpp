@@ -73,11 +73,14 @@ auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string>
     return std::nullopt;
 }
 
+// A word up to a character that makes a phrase (NEAR/3, ADJ/2, OR-b), as Xapian reads it.
+auto operator_name(std::string_view word) -> std::string_view {
+    return word.substr(0, word.find_first_of(".-/:\\@"));
+}
+
 auto classify(std::string_view word) -> Token {
     static const std::set<std::string_view> binary{"AND", "OR", "XOR", "NEAR", "ADJ"};
-    // Up to a character that makes a phrase (NEAR/3, ADJ/2, OR-b), as Xapian reads it.
-    auto base = word.substr(0, word.find_first_of(".-/:\\@"));
-    if (binary.contains(base)) return Token::binary_op;
+    if (binary.contains(operator_name(word))) return Token::binary_op;
     if (word == "NOT") return Token::not_op;
     return Token::operand;
 }
@@ -137,6 +140,9 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
     }
     flush();
     if (depth != 0) return std::string("unbalanced parentheses: '(' without ')'");
+    auto is_plain_word = [](const std::pair<Token, std::string>& token) {
+        return token.first == Token::operand && token.second.find_first_of("+-\"") != 0;
+    };
     auto ends_operand = [](Token t) { return t == Token::operand || t == Token::close; };
     auto starts_operand = [](Token t) { return t == Token::operand || t == Token::open || t == Token::not_op; };
     for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -145,6 +151,11 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
         if (type == Token::binary_op) {
             if (!has_prev || !ends_operand(tokens[i - 1].first) || !has_next || !starts_operand(tokens[i + 1].first))
                 return std::string("'" + text + "' needs a word or group on both sides");
+            // Xapian's parser refuses anything else there, and from "-a NEAR b c"
+            // on its error path it leaks memory.
+            auto name = operator_name(text);
+            if ((name == "NEAR" || name == "ADJ") && (!is_plain_word(tokens[i - 1]) || !is_plain_word(tokens[i + 1])))
+                return std::string("'" + text + "' needs a plain word on both sides: no group, phrase, + or -");
         } else if (type == Token::not_op) {
             bool prev_ok = has_prev && (ends_operand(tokens[i - 1].first) || tokens[i - 1].second == "AND");
             if (!prev_ok)
@@ -179,6 +190,8 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         }
         if (single.contains(name) && !seen.insert(name).second)
             throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
+        if (name != "q" && !schema::is_text(value))
+            throw bad_request("invalid_parameter", "'" + name + "' is not valid UTF-8");
         if (name == "q") {
             if (value.size() > limits.max_query_bytes)
                 throw bad_request("query_too_long", "the query is longer than " +

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "broadsheet/schema/document.hpp"
@@ -115,16 +116,18 @@ auto hit_json(const schema::Schema& schema, json fields, Xapian::doccount rank, 
 }
 
 // The query, weighting and order of a request: shared by /search and rank().
-auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config,
-                  BuiltQuery* built_out = nullptr) -> Xapian::Enquire {
+// `built` is the request's query when already built (and priced), else it is built here.
+auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, BuiltQuery& built)
+    -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
-    auto built = build_query(request, schema, searcher.parser);
-    check_query_cost(query_cost(built.query), config);
+    if (built.query.empty()) {
+        built = build_query(request, schema, searcher.parser);
+        check_query_cost(query_cost(built.query), config);
+    }
     enquire.set_query(built.query);
     // Xapian stops matching when the time is up and ranks what it has seen.
     enquire.set_time_limit(config.search_time_limit_ms / 1000.0);
-    if (built_out) *built_out = std::move(built);
     enquire.set_weighting_scheme(schema.weighting());
     if (request.sort != SortOrder::relevance) {
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
@@ -134,11 +137,10 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
 }
 
 auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config,
-                const std::function<bool()>& client_gone) -> json {
+                const std::function<bool()>& client_gone, BuiltQuery built = {}) -> json {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
-    BuiltQuery built;
-    auto enquire = make_enquire(searcher, request, config, &built);
+    auto enquire = make_enquire(searcher, request, config, built);
     FacetCounter facet_counter(enquire, schema, request.facets);
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
@@ -267,7 +269,16 @@ SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, 
       m_pool(pool),
       m_gate(config.max_concurrent_searches > 0 ? static_cast<unsigned>(config.max_concurrent_searches)
                                                 : std::max(1u, std::thread::hardware_concurrency()),
-             static_cast<std::size_t>(config.max_waiting_searches)) {}
+             static_cast<std::size_t>(config.max_waiting_searches)),
+      m_heavy_gate(std::max(1u, m_gate.limit() / 2), static_cast<std::size_t>(config.max_waiting_searches)) {}
+
+auto SearchService::is_heavy(const QueryCost& cost) -> bool {
+    // Beyond a handful of words, phrase words or any wildcard, matching
+    // cost grows with the postings read; ordinary searches stay below.
+    constexpr std::size_t heavy_terms = 32;
+    constexpr std::size_t heavy_positional_terms = 4;
+    return cost.terms > heavy_terms || cost.wildcards > 0 || cost.positional_terms > heavy_positional_terms;
+}
 
 auto SearchService::admit() -> FifoGate::Pass {
     auto pass = m_gate.try_enter(std::chrono::milliseconds(m_config.max_search_wait_ms));
@@ -287,10 +298,22 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     SearchOutcome outcome;
     outcome.request = parse_search_request(params, m_config, lease->info->schema);
     if (for_page && outcome.request.facets.empty()) outcome.request.facets = lease->info->schema.facet_names();
+    // Priced before it waits: a query over budget is refused at once.
+    auto built = build_query(outcome.request, lease->info->schema, lease->parser);
+    auto cost = query_cost(built.query);
+    check_query_cost(cost, m_config);
+    // Costly queries take a place in a narrower lane first, so that a flood of
+    // them leaves cores for ordinary searches.
+    std::optional<FifoGate::Pass> heavy;
+    if (is_heavy(cost)) {
+        heavy.emplace(m_heavy_gate.try_enter(std::chrono::milliseconds(m_config.max_search_wait_ms)));
+        if (!*heavy) throw ApiError(503, "overloaded", "too many costly searches are running or waiting; retry shortly");
+    }
     auto pass = admit();
     if (client_gone && client_gone()) throw client_closed();
-    outcome.result =
-        on_lease(lease, [&](Searcher& searcher) { return run_search(searcher, outcome.request, m_config, client_gone); });
+    outcome.result = on_lease(lease, [&](Searcher& searcher) {
+        return run_search(searcher, outcome.request, m_config, client_gone, built);
+    });
     return outcome;
 }
 
@@ -301,7 +324,8 @@ auto SearchService::search(const SearchRequest& request) -> json {
 
 auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {
     return with_searcher(m_pool, [&](Searcher& searcher) {
-        auto enquire = make_enquire(searcher, request, m_config);
+        BuiltQuery built;
+        auto enquire = make_enquire(searcher, request, m_config, built);
         auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(depth));
         const auto& id_name = searcher.info->schema.id_field().name;
         std::vector<std::pair<std::string, double>> ranked;

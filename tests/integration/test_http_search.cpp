@@ -682,3 +682,123 @@ TEST_CASE("facet counts cover the whole match: topics by frequency, years newest
         previous_year = entry["value"].get<std::string>();
     }
 }
+
+TEST_CASE("only GET, HEAD and OPTIONS are served and no request takes a body") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Client client("127.0.0.1", server.port());
+    auto post = client.Post("/search?q=lenovo", std::string(100, 'x'), "text/plain");
+    REQUIRE(post);
+    CHECK(post->status == 405);
+    CHECK(json::parse(post->body)["error"]["code"] == "method_not_allowed");
+    auto del = client.Delete("/articles/a001");
+    REQUIRE(del);
+    CHECK(del->status == 405);
+    CHECK(del->get_header_value("Allow") == "GET, HEAD, OPTIONS");
+    auto with_body = client.Get("/search?q=lenovo", httplib::Headers{{"Content-Length", "5"}});
+    // A GET that announces a body is refused as well (the body is never read).
+    if (with_body) CHECK(with_body->status == 413);
+    auto head = httplib::Client("127.0.0.1", server.port()).Head("/search?q=lenovo");
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(get(server.port(), "/search?q=lenovo").status == 200);  // still serving
+}
+
+TEST_CASE("answers carry security headers, and pages a policy that loads nothing from elsewhere") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    httplib::Client client("127.0.0.1", server.port());
+    auto page = client.Get("/search?q=lenovo", httplib::Headers{{"Accept", "text/html"}});
+    REQUIRE(page);
+    CHECK(page->get_header_value("X-Content-Type-Options") == "nosniff");
+    CHECK(page->get_header_value("Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+    CHECK(page->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+    CHECK(page->get_header_value("X-Frame-Options") == "DENY");
+    CHECK(page->get_header_value("Vary").find("Accept") != std::string::npos);
+    auto api = client.Get("/search?q=lenovo");
+    REQUIRE(api);
+    CHECK(api->get_header_value("X-Content-Type-Options") == "nosniff");
+    CHECK_FALSE(api->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_CASE("CORS answers only the configured origins") {
+    FixtureIndex index;
+    ServerProcess server(index.root, {"--cors-origin", "https://news.example.org"});
+    httplib::Client client("127.0.0.1", server.port());
+    auto allowed = client.Get("/search?q=lenovo", httplib::Headers{{"Origin", "https://news.example.org"}});
+    REQUIRE(allowed);
+    CHECK(allowed->get_header_value("Access-Control-Allow-Origin") == "https://news.example.org");
+    auto other = client.Get("/search?q=lenovo", httplib::Headers{{"Origin", "https://evil.example.com"}});
+    REQUIRE(other);
+    CHECK(other->status == 200);
+    CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
+    auto preflight = client.Options("/search", httplib::Headers{{"Origin", "https://news.example.org"},
+                                                                {"Access-Control-Request-Method", "GET"}});
+    REQUIRE(preflight);
+    CHECK(preflight->status == 204);
+    CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "https://news.example.org");
+    CHECK(preflight->get_header_value("Access-Control-Allow-Methods").find("GET") != std::string::npos);
+    auto refused_preflight = client.Options("/search", httplib::Headers{{"Origin", "https://evil.example.com"}});
+    REQUIRE(refused_preflight);
+    CHECK_FALSE(refused_preflight->has_header("Access-Control-Allow-Origin"));
+    CHECK_FALSE(refused_preflight->has_header("Access-Control-Allow-Methods"));
+}
+
+TEST_CASE("a query over its cost budget is refused before it runs, with the reason") {
+    FixtureIndex index;
+    ServerProcess server(index.root, {"--max-query-terms", "40", "--max-phrase-terms", "6", "--max-filters", "3"});
+    std::string wildcards;
+    for (const auto* prefix : {"le*", "se*"}) wildcards += std::string(prefix) + " ";
+    check_error(get(server.port(), "/search?q=" + encode(wildcards)), 400, "query_too_costly");
+    check_error(get(server.port(), "/search?q=" + encode("\"a b c d e f g h\"")), 400, "query_too_costly");
+    check_error(get(server.port(), "/search?q=lenovo&tag=a&tag=b&tag=c&tag=d"), 400, "too_many_filters");
+    CHECK(get(server.port(), "/search?q=" + encode("\"server business\"")).status == 200);
+    CHECK(get(server.port(), "/search?q=lenovo&tag=technology").status == 200);
+    auto result = search(server.port(), "lenovo");
+    CHECK(result["timed_out"] == false);
+}
+
+TEST_CASE("an id containing a slash is fetched with %2F, and bad bytes in ids and names are 4xx") {
+    TempDir dir;
+    auto corpus = dir / "slash.jsonl";
+    {
+        std::ofstream out(corpus);
+        out << json{{"id", "2014/05/lenovo"}, {"title", "Lenovo in May"}, {"body", "Lenovo news."}}.dump() << '\n';
+    }
+    build_index(dir / "index", {corpus.string()});
+    ServerProcess server(dir / "index");
+    auto article = get(server.port(), "/articles/2014%2F05%2Flenovo");
+    CHECK(article.status == 200);
+    CHECK(article.json_body()["id"] == "2014/05/lenovo");
+    CHECK(get(server.port(), "/articles/2014%2F05%2Flenovo/related").status == 200);
+    for (const auto* path : {"/articles/%FF", "/search?q=x&%FF=1", "/suggest?q=%FF", "/articles/%C0%AF",
+                             "/search?q=lenovo&tag=%FF"}) {
+        auto response = get(server.port(), path);
+        CHECK_MESSAGE(response.status >= 400, std::string(path));
+        CHECK_MESSAGE(response.status < 500, std::string(path));
+        CHECK_MESSAGE(json::parse(response.body, nullptr, false).contains("error"), std::string(path));
+    }
+}
+
+TEST_CASE("readyz turns 503 while the live generation is gone and 200 when it is back") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    REQUIRE(get(server.port(), "/readyz").status == 200);
+    auto live = index.root / "gen-000001";
+    auto away = index.root / "moved-away";
+    fs::rename(live, away);
+    CHECK(eventually([&] { return get(server.port(), "/readyz").status == 503; }));
+    CHECK(get(server.port(), "/readyz").json_body()["reason"].get<std::string>().find("gone") != std::string::npos);
+    fs::rename(away, live);
+    CHECK(eventually([&] { return get(server.port(), "/readyz").status == 200; }));
+    CHECK(search(server.port(), "lenovo")["total"].get<int>() > 0);
+}
+
+TEST_CASE("a request head that is too large is refused with 431, and the server keeps serving") {
+    FixtureIndex index;
+    ServerProcess server(index.root, {"--max-head-bytes", "4096"});
+    auto big = get(server.port(), "/search?q=lenovo", httplib::Headers{{"X-Filler", std::string(6000, 'v')}});
+    CHECK(big.status == 431);
+    CHECK(json::parse(big.body)["error"]["code"] == "request_header_fields_too_large");
+    CHECK(get(server.port(), "/search?q=lenovo").status == 200);
+}

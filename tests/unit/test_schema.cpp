@@ -97,6 +97,11 @@ TEST_CASE("invalid schemas are rejected with the reason") {
     auto bad_ranking_key = minimal();
     bad_ranking_key["ranking"] = {{"k2", 1}};
     check_rejected(bad_ranking_key, "unknown key 'k2'");
+    for (const auto* reserved : {"title_html", "snippet_html", "body_html", "score", "rank"}) {
+        auto clash = minimal();
+        clash["fields"].push_back({{"name", reserved}, {"type", "text"}, {"prefix", "XR"}});
+        check_rejected(clash, "reserved");
+    }
     auto nothing_searchable = minimal();
     nothing_searchable["fields"][1]["weight"] = 0;
     check_rejected(nothing_searchable, "weight above 0");

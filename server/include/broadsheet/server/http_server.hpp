@@ -77,13 +77,17 @@ public:
     [[nodiscard]] auto limits() const -> const HttpLimits& { return m_limits; }
 
 private:
-    enum class ConnectionState { idle, reading_head, with_worker };
+    // lingering: answered and shut for writing; what the client still sends is
+    // read and dropped for a moment, so that closing does not reset the
+    // connection (and destroy the answer) while it is still sending.
+    enum class ConnectionState { idle, reading_head, with_worker, lingering };
     struct Connection {
         int fd = -1;
         ConnectionState state = ConnectionState::idle;
         std::chrono::steady_clock::time_point deadline;
         std::size_t requests = 0;
         std::size_t head_scanned = 0;  ///< bytes already searched for the end of the head
+        std::size_t drained = 0;       ///< bytes dropped while lingering
         std::string remote_addr;
         int remote_port = 0;
         std::string local_addr;
@@ -107,6 +111,8 @@ private:
     void take_back_returned();
     auto make_room() -> bool;
     void close_connection(int fd);
+    void linger(int fd);
+    void drain_lingering(int fd);
     void refuse(int fd, int status, const char* code, const char* message);
     void write_refusal(int fd, int status, const char* code, const char* message) const;
     void watch(int fd);

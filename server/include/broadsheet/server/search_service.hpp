@@ -70,10 +70,13 @@ public:
 private:
     /// A place for index work, or ApiError 503 when too many are running and waiting.
     [[nodiscard]] auto admit() -> FifoGate::Pass;
+    /// Whether a query is costly enough to go through the narrow lane.
+    [[nodiscard]] static auto is_heavy(const QueryCost& cost) -> bool;
     const ServerConfig& m_config;
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
     FifoGate m_gate;
+    FifoGate m_heavy_gate;  ///< at most half the places, for costly queries (taken before m_gate)
     std::mutex m_overview_mutex;
     std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
     nlohmann::json m_overview;
