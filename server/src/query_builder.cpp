@@ -73,9 +73,21 @@ auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string>
     return std::nullopt;
 }
 
-// A word up to a character that makes a phrase (NEAR/3, ADJ/2, OR-b), as Xapian reads it.
+// The start of a word that Xapian's lexer tests for an operator: letters and
+// digits, joined by ' or & only when a letter or digit follows (AT&T, AND'S),
+// so NEAR/3, OR-b and NEAR'/t are read as NEAR, OR and NEAR.
 auto operator_name(std::string_view word) -> std::string_view {
-    return word.substr(0, word.find_first_of(".-/:\\@"));
+    auto in_word = [&](std::size_t at) {
+        auto byte = static_cast<unsigned char>(at < word.size() ? word[at] : ' ');
+        return std::isalnum(byte) || byte == '_' || byte >= 0x80;
+    };
+    std::size_t end = 0;
+    while (end < word.size()) {
+        if (in_word(end)) ++end;
+        else if ((word[end] == '\'' || word[end] == '&') && in_word(end + 1)) end += 2;
+        else break;
+    }
+    return word.substr(0, end);
 }
 
 auto classify(std::string_view word) -> Token {

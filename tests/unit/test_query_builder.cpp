@@ -449,7 +449,7 @@ TEST_CASE("operators without an operand are invalid_query") {
 TEST_CASE("an operator that punctuation rather than a space sets off is still an operator") {
     // Xapian reads "OR{a" as OR then a; missed, such a query reached its
     // parser's error path, which leaks memory (found by fuzz_query).
-    for (const char* query : {"OR{a{y ADJ i t", "a AND}", "OR*a", "a OR+", "OR\xE2\x80\x94" "a", "a|NOT", "x OR-AND"}) {
+    for (const char* query : {"OR{a{y ADJ i t", "a AND}", "OR*a", "a OR+", "OR\xE2\x80\x94" "a", "a|NOT", "x OR-AND", "x OR'"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
@@ -463,7 +463,8 @@ TEST_CASE("an operator that punctuation rather than a space sets off is still an
 TEST_CASE("NEAR and ADJ need a plain word on each side") {
     // Xapian refuses the rest, and leaks memory on "-a NEAR b c" (found by fuzz_snippets).
     // ("+b" is read as "b": the syntax check takes "+" for a break between words.)
-    for (const char* query : {"-a NEAR b c", "-Te NEAR/2 t ADJ/3 e", "a ADJ -b", "(a b) NEAR c", "a NEAR \"b c\""}) {
+    for (const char* query : {"-a NEAR b c", "-Te NEAR/2 t ADJ/3 e", "a ADJ -b", "(a b) NEAR c", "a NEAR \"b c\"",
+                              "-e NEAR'/t D"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
