@@ -4,8 +4,11 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
+
+#include <sys/wait.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -801,4 +804,20 @@ TEST_CASE("a request head that is too large is refused with 431, and the server 
     CHECK(big.status == 431);
     CHECK(json::parse(big.body)["error"]["code"] == "request_header_fields_too_large");
     CHECK(get(server.port(), "/search?q=lenovo").status == 200);
+}
+
+TEST_CASE("a server that cannot listen exits 1 with the reason") {
+    FixtureIndex index;
+    ServerProcess first(index.root);
+    TempDir logs;
+    auto log = logs / "second.log";
+    // The first server holds the port: the second must fail, not exit 0.
+    auto command = server_bin() + " --index " + index.root.string() + " --host 127.0.0.1 --port " +
+                   std::to_string(first.port()) + " > " + log.string() + " 2>&1";
+    int status = std::system(command.c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
 }

@@ -118,6 +118,8 @@ private:
     void watch(int fd);
     void run_worker();
     auto answer_one(Connection& connection) -> bool;
+    auto jobs_waiting() -> bool;
+    [[nodiscard]] auto next_head_arrives(int fd) const -> bool;
     void wake_reactor();
 
     HttpLimits m_limits;
