@@ -124,14 +124,25 @@ auto plain_words(std::string_view query) -> std::string {
 
 auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
     std::vector<std::pair<Token, std::string>> tokens;
+    // Whether each token stands between spaces (a trailing * aside).
+    std::vector<bool> spaced;
     std::string word;
+    std::size_t word_start = 0;
     int depth = 0;
-    auto flush = [&] {
-        if (!word.empty()) tokens.emplace_back(classify(word), word);
+    auto is_gap = [&](std::size_t at) {
+        return at >= query.size() || std::isspace(static_cast<unsigned char>(query[at]));
+    };
+    auto flush = [&](std::size_t end) {
+        if (!word.empty()) {
+            tokens.emplace_back(classify(word), word);
+            if (end < query.size() && query[end] == '*') ++end;
+            spaced.push_back((word_start == 0 || is_gap(word_start - 1)) && is_gap(end));
+        }
         word.clear();
     };
     for (std::size_t i = 0; i < query.size(); ++i) {
         char c = query[i];
+        if (word.empty()) word_start = i;
         if (c == '"') {
             auto close = query.find('"', i + 1);
             if (close == std::string_view::npos)
@@ -139,21 +150,28 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
             word += std::string(query.substr(i, close - i + 1));
             i = close;
         } else if (c == '(' || c == ')') {
-            flush();
+            flush(i);
             depth += c == '(' ? 1 : -1;
             if (depth < 0) return std::string("unbalanced parentheses: ')' without '('");
             tokens.emplace_back(c == '(' ? Token::open : Token::close, std::string(1, c));
+            spaced.push_back(false);
         } else if (auto length = word_break_length(query, i)) {
-            flush();
+            flush(i);
             i += length - 1;
         } else {
             word += c;
         }
     }
-    flush();
+    flush(query.size());
     if (depth != 0) return std::string("unbalanced parentheses: '(' without ')'");
-    auto is_plain_word = [](const std::pair<Token, std::string>& token) {
-        return token.first == Token::operand && token.second.find_first_of("+-\"") != 0;
+    // Only a word between spaces made of letters and digits (title:x, AT&T,
+    // don't) is a TERM to Xapian's grammar of NEAR and ADJ.
+    auto is_plain_word = [&](std::size_t i) {
+        return tokens[i].first == Token::operand && spaced[i] &&
+               std::all_of(tokens[i].second.begin(), tokens[i].second.end(), [](char c) {
+                   auto byte = static_cast<unsigned char>(c);
+                   return std::isalnum(byte) || byte >= 0x80 || std::string_view("_:'&").find(c) != std::string_view::npos;
+               });
     };
     auto ends_operand = [](Token t) { return t == Token::operand || t == Token::close; };
     auto starts_operand = [](Token t) { return t == Token::operand || t == Token::open || t == Token::not_op; };
@@ -166,7 +184,7 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
             // Xapian's parser refuses anything else there, and from "-a NEAR b c"
             // on its error path it leaks memory.
             auto name = operator_name(text);
-            if ((name == "NEAR" || name == "ADJ") && (!is_plain_word(tokens[i - 1]) || !is_plain_word(tokens[i + 1])))
+            if ((name == "NEAR" || name == "ADJ") && (!is_plain_word(i - 1) || !is_plain_word(i + 1)))
                 return std::string("'" + text + "' needs a plain word on both sides: no group, phrase, + or -");
         } else if (type == Token::not_op) {
             bool prev_ok = has_prev && (ends_operand(tokens[i - 1].first) || tokens[i - 1].second == "AND");
