@@ -75,19 +75,23 @@ auto unreadable_filter(const Xapian::Query& query) -> std::optional<std::string>
 
 // The start of a word that Xapian's lexer tests for an operator: letters and
 // digits, joined by ' or & only when a letter or digit follows (AT&T, AND'S),
-// so NEAR/3, OR-b and NEAR'/t are read as NEAR, OR and NEAR.
+// so NEAR/3, OR-b, NEAR'/t and &NEAR are read as NEAR, OR, NEAR and NEAR.
 auto operator_name(std::string_view word) -> std::string_view {
     auto in_word = [&](std::size_t at) {
         auto byte = static_cast<unsigned char>(at < word.size() ? word[at] : ' ');
         return std::isalnum(byte) || byte == '_' || byte >= 0x80;
     };
-    std::size_t end = 0;
+    if (word.starts_with('"')) return {};  // a phrase, never an operator
+    // Characters before the first letter or digit start no word ("&NEAR" is NEAR).
+    std::size_t start = 0;
+    while (start < word.size() && !in_word(start)) ++start;
+    std::size_t end = start;
     while (end < word.size()) {
         if (in_word(end)) ++end;
         else if ((word[end] == '\'' || word[end] == '&') && in_word(end + 1)) end += 2;
         else break;
     }
-    return word.substr(0, end);
+    return word.substr(start, end - start);
 }
 
 auto classify(std::string_view word) -> Token {

@@ -463,7 +463,7 @@ TEST_CASE("an operator that punctuation rather than a space sets off is still an
 TEST_CASE("NEAR and ADJ need a plain word on each side") {
     // Xapian refuses the rest, and leaks memory on "-a NEAR b c" (found by fuzz_snippets).
     for (const char* query : {"-a NEAR b c", "-Te NEAR/2 t ADJ/3 e", "a ADJ -b", "(a b) NEAR c", "a NEAR \"b c\"",
-                              "-e NEAR'/t D", "-e#\\ NEAR t D", "a.b NEAR c"}) {
+                              "-e NEAR'/t D", "-e#\\ NEAR t D", "a.b NEAR c", "-e#&NEAR'/3 t"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
