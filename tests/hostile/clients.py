@@ -543,7 +543,7 @@ BAD_REQUESTS = [
 
 
 def bad_bytes(ctx: Context) -> Outcome:
-    """Bad bytes in paths, parameter names and values, and headers, a few rounds."""
+    """Bad bytes in paths, parameter names and values, and headers, in rounds for the attack's whole time."""
     outcome = Outcome()
     end = deadline_after(ctx.seconds)
     rounds = 0
@@ -552,7 +552,7 @@ def bad_bytes(ctx: Context) -> Outcome:
     payloads += [b"GET " + t + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
                  for t in BAD_TARGETS[:12]]
     payloads += BAD_REQUESTS
-    while time.monotonic() < end and rounds < 20:
+    while time.monotonic() < end and rounds < 2000:
         rounds += 1
         for payload in payloads:
             data = h.raw_exchange(ctx.port, payload, timeout=5)
