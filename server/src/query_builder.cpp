@@ -126,7 +126,43 @@ auto plain_words(std::string_view query) -> std::string {
     return words;
 }
 
+// Whether NEAR or ADJ stands glued to other characters ("&&NEAR'/", "a,ADJ/x")
+// outside a phrase. Xapian's lexer reads such forms in ways that are hard to
+// mirror, and its parser leaks memory on the malformed ones, so only the
+// plain forms (NEAR, NEAR/3, ADJ, ADJ/2 between spaces) are read as operators.
+auto glued_proximity_operator(std::string_view query) -> bool {
+    auto byte = [&](std::size_t at) { return static_cast<unsigned char>(query[at]); };
+    auto in_word = [&](std::size_t at) { return std::isalnum(byte(at)) || byte(at) == '_' || byte(at) >= 0x80; };
+    bool in_phrase = false;
+    for (std::size_t i = 0; i < query.size();) {
+        if (query[i] == '"') in_phrase = !in_phrase;
+        if (!std::isupper(byte(i))) {
+            ++i;
+            continue;
+        }
+        auto end = i;
+        while (end < query.size() && std::isupper(byte(end))) ++end;
+        auto run = query.substr(i, end - i);
+        bool part_of_word = (i > 0 && in_word(i - 1)) || (end < query.size() && in_word(end));
+        if (!in_phrase && !part_of_word && (run == "NEAR" || run == "ADJ")) {
+            auto after = end;
+            if (after < query.size() && query[after] == '/') {
+                auto digits = ++after;
+                while (after < query.size() && std::isdigit(byte(after))) ++after;
+                if (after == digits) return true;
+            }
+            bool alone_before = i == 0 || std::isspace(byte(i - 1));
+            bool alone_after = after == query.size() || std::isspace(byte(after));
+            if (!alone_before || !alone_after) return true;
+        }
+        i = end;
+    }
+    return false;
+}
+
 auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
+    if (glued_proximity_operator(query))
+        return std::string("NEAR and ADJ must stand alone between words, as in 'a NEAR/3 b'");
     std::vector<std::pair<Token, std::string>> tokens;
     // Whether each token stands between spaces (a trailing * aside).
     std::vector<bool> spaced;
