@@ -194,7 +194,6 @@ void add_security_headers(const httplib::Request& req, httplib::Response& res) {
     }
     // Answers chosen by the Accept header must not be cached for the other kind.
     if (req.path == "/search" || req.path.starts_with("/articles/")) res.set_header("Vary", "Accept, Origin");
-    if (res.status == 503 && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
 }
 
 }  // namespace
