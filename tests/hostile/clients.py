@@ -45,7 +45,7 @@ KiB = 1024
 #   answer lost to a connection rotated at the wrong moment; p99 750 ms is
 #   ~100x the unloaded figure, room for a shared 2-core machine at load 5-8
 #   (where this suite's own attack threads also take CPU), yet well below what
-#   a starved client saw before (2 answers in 7 tries, p99 1.08 s).
+#   a starved client sees (a few answers, p99 over a second).
 # - Costly queries compete with polite ones for the same search slots by
 #   design (first come, first served). A polite search waits at most
 #   --max-search-wait-ms (1 s) plus one search's --search-time-limit-ms

@@ -515,6 +515,40 @@ TEST_CASE("every route answers what the document declares while no index is publ
     (void)call(port, "/openapi.json", "/openapi.json", 200);
 }
 
+TEST_CASE("a request with a body or oversized headers gets the 413 or 431 every route declares") {
+    TempDir dir;  // refused before routing: no index needed
+    ServerProcess server(dir / "index", {"--max-head-bytes", "4096"});
+    auto port = server.port();
+    const std::vector<std::pair<std::string, std::string>> requests{
+        {"/", "/"},           {"/search", "/search?q=lenovo"}, {"/articles/{id}", "/articles/a001"},
+        {"/articles/{id}/related", "/articles/a001/related"}, {"/suggest", "/suggest?q=go"},
+        {"/healthz", "/healthz"}, {"/readyz", "/readyz"},     {"/stats", "/stats"},
+        {"/metrics", "/metrics"}, {"/openapi.json", "/openapi.json"}};
+    CHECK(requests.size() == the_document().document()["paths"].size());
+    for (const auto& [path_template, path] : requests) {
+        INFO(path);
+        httplib::Client client("127.0.0.1", port);
+        client.set_read_timeout(10s);
+        httplib::Request with_body;
+        with_body.method = "GET";
+        with_body.path = path;
+        with_body.body = "{}";
+        with_body.set_header("Content-Type", "application/json");
+        auto refused = client.send(with_body);
+        REQUIRE_MESSAGE(refused, httplib::to_string(refused.error()));
+        Response body_response{refused->status, refused->get_header_value("Content-Type"), refused->body,
+                               refused->headers};
+        CHECK(body_response.status == 413);
+        CHECK(json::parse(body_response.body)["error"]["code"] == "payload_too_large");
+        check_declared(path_template, path, body_response);
+
+        auto oversized = get(port, path, {{"X-Padding", std::string(8192, 'x')}});
+        CHECK(oversized.status == 431);
+        CHECK(json::parse(oversized.body)["error"]["code"] == "request_header_fields_too_large");
+        check_declared(path_template, path, oversized);
+    }
+}
+
 TEST_CASE("fields an article lacks are null or empty where the document says they may be") {
     TempDir dir;
     json titled{{"id", "s1"}, {"title", "A short note on lenovo"}, {"body", "Lenovo said little about servers."}};

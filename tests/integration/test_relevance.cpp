@@ -1,6 +1,6 @@
 // Ranking quality on judged test collections, through the real indexer and
-// broadsheet-eval (the server's own query path). Guards against regressions:
-// each floor is the value measured when it was set, minus 0.01.
+// broadsheet-eval (the server's own query path). Each floor is the measured
+// value (docs/relevance.md) minus 0.01.
 #include <doctest/doctest.h>
 
 #include <regex>
