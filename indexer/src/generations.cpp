@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
+#include <cstdint>
+#include <string_view>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -18,42 +16,13 @@ namespace broadsheet::indexer {
 
 namespace {
 
-constexpr const char* generation_prefix = "gen-";
-constexpr const char* staging_prefix = ".staging-";
+constexpr std::string_view staging_prefix = ".staging-";
 
 auto errno_error(const std::string& what) -> std::system_error {
     return {errno, std::generic_category(), what};
 }
 
-auto generation_number(const std::string& name) -> std::optional<long> {
-    if (name.rfind(generation_prefix, 0) != 0) return std::nullopt;
-    auto digits = name.substr(std::strlen(generation_prefix));
-    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
-    return std::stol(digits);
-}
-
 }  // namespace
-
-void sync_path(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw errno_error("open " + path.string());
-    int rc = ::fsync(fd);
-    int saved = errno;
-    ::close(fd);
-    if (rc != 0) {
-        errno = saved;
-        throw errno_error("fsync " + path.string());
-    }
-}
-
-auto read_current_generation(const fs::path& root) -> std::optional<std::string> {
-    std::ifstream in(root / "CURRENT");
-    if (!in) return std::nullopt;
-    std::string name;
-    std::getline(in, name);
-    if (!generation_number(name)) return std::nullopt;
-    return name;
-}
 
 IndexRoot::IndexRoot(fs::path root) : m_root(std::move(root)) {
     fs::create_directories(m_root);
@@ -74,15 +43,21 @@ IndexRoot::~IndexRoot() {
     if (m_lock_fd >= 0) ::close(m_lock_fd);  // releases the flock
 }
 
-auto IndexRoot::current() const -> std::optional<std::string> { return read_current_generation(m_root); }
+auto IndexRoot::current() const -> std::optional<std::string> {
+    try {
+        return read_current_generation(m_root);
+    } catch (const schema::InvalidCurrentError& e) {
+        throw schema::InvalidCurrentError("index root " + m_root.string() + ": " + e.what());
+    }
+}
 
 auto IndexRoot::path_of(const std::string& generation) const -> fs::path { return m_root / generation; }
 
 auto IndexRoot::generations() const -> std::vector<std::string> {
-    std::vector<std::pair<long, std::string>> found;
+    std::vector<std::pair<std::int64_t, std::string>> found;
     for (const auto& entry : fs::directory_iterator(m_root)) {
         auto name = entry.path().filename().string();
-        if (auto number = generation_number(name); number && entry.is_directory())
+        if (auto number = schema::generation_number(name); number && entry.is_directory())
             found.emplace_back(*number, name);
     }
     std::sort(found.begin(), found.end());
@@ -92,19 +67,21 @@ auto IndexRoot::generations() const -> std::vector<std::string> {
 }
 
 auto IndexRoot::next_generation() const -> std::string {
-    long next = 1;
-    for (const auto& name : generations()) next = std::max(next, *generation_number(name) + 1);
-    if (auto live = current()) next = std::max(next, *generation_number(*live) + 1);
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%s%06ld", generation_prefix, next);
-    return buffer;
+    std::int64_t next = 1;
+    for (const auto& name : generations()) next = std::max(next, *schema::generation_number(name) + 1);
+    try {
+        if (auto live = current()) next = std::max(next, *schema::generation_number(*live) + 1);
+    } catch (const schema::InvalidCurrentError& e) {
+        spdlog::warn("{}; the build replaces it", e.what());
+    }
+    return schema::generation_name(next);
 }
 
 auto IndexRoot::prepare_staging(const std::string& generation) const -> fs::path {
     for (const auto& entry : fs::directory_iterator(m_root)) {
-        if (entry.path().filename().string().rfind(staging_prefix, 0) == 0) fs::remove_all(entry.path());
+        if (entry.path().filename().string().starts_with(staging_prefix)) fs::remove_all(entry.path());
     }
-    auto staging = m_root / (staging_prefix + generation);
+    auto staging = m_root / (std::string(staging_prefix) + generation);
     fs::create_directory(staging);
     return staging;
 }
@@ -112,16 +89,7 @@ auto IndexRoot::prepare_staging(const std::string& generation) const -> fs::path
 void IndexRoot::publish(const std::string& generation, const fs::path& staging) const {
     auto target = path_of(generation);
     fs::rename(staging, target);
-    auto tmp = m_root / "CURRENT.tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << generation << '\n';
-        out.flush();
-        if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    sync_path(tmp);
-    fs::rename(tmp, m_root / "CURRENT");
-    sync_path(m_root);
+    schema::write_current_generation(m_root, generation);
 }
 
 auto IndexRoot::prune(std::chrono::seconds grace) const -> std::vector<std::string> {

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "broadsheet/indexer/text_article.hpp"
+#include "broadsheet/schema/strings.hpp"
 
 namespace broadsheet::indexer {
 
@@ -53,13 +54,6 @@ constexpr std::array<Suffix, 4> known_suffixes = {{
     {".json", Format::jsonl},
 }};
 
-[[nodiscard]] auto lower_ascii(std::string s) -> std::string {
-    for (auto& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
-}
-
 struct Classified {
     Format format;
     bool gzip;
@@ -69,7 +63,7 @@ struct Classified {
 /// What a file name says about its content, or nullopt for files we do not read.
 [[nodiscard]] auto classify(const std::string& file_name) -> std::optional<Classified> {
     std::string_view name = file_name;
-    const auto lower = lower_ascii(file_name);
+    const auto lower = schema::ascii_lower(file_name);
     std::string_view lower_name = lower;
     bool gzip = false;
     if (lower_name.ends_with(".gz")) {

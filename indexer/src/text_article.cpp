@@ -1,4 +1,5 @@
 #include "broadsheet/indexer/text_article.hpp"
+#include "broadsheet/schema/strings.hpp"
 #include "broadsheet/schema/text.hpp"
 
 #include <array>
@@ -39,10 +40,6 @@ void check_text(std::string_view content) {
                                 ")");
 }
 
-[[nodiscard]] auto is_ascii_space(char c) -> bool {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 // Scraped pages pad lines with no-break and zero-width spaces as well as ASCII ones.
 constexpr std::array<std::string_view, 3> unicode_spaces = {
     "\xC2\xA0",      // U+00A0 NO-BREAK SPACE
@@ -50,14 +47,14 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
     "\xEF\xBB\xBF",  // U+FEFF ZERO WIDTH NO-BREAK SPACE
 };
 
-[[nodiscard]] auto trim(std::string_view s) -> std::string_view {
+[[nodiscard]] auto trim_page_spaces(std::string_view s) -> std::string_view {
     bool changed = true;
     while (changed && !s.empty()) {
         changed = false;
-        if (is_ascii_space(s.front())) {
+        if (schema::is_ascii_space(s.front())) {
             s.remove_prefix(1);
             changed = true;
-        } else if (is_ascii_space(s.back())) {
+        } else if (schema::is_ascii_space(s.back())) {
             s.remove_suffix(1);
             changed = true;
         }
@@ -75,15 +72,11 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
     return s;
 }
 
-[[nodiscard]] auto to_lower_ascii(char c) -> char {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 /// Case-insensitive (ASCII) comparison; `lower` must already be lower case.
 [[nodiscard]] auto equals_ignoring_case(std::string_view s, std::string_view lower) -> bool {
     if (s.size() != lower.size()) return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (to_lower_ascii(s[i]) != lower[i]) return false;
+        if (schema::ascii_lower(s[i]) != lower[i]) return false;
     }
     return true;
 }
@@ -111,7 +104,7 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
     std::vector<std::string_view> lines;
     while (!text.empty()) {
         const auto end = text.find_first_of("\r\n");
-        const auto line = trim(text.substr(0, end));
+        const auto line = trim_page_spaces(text.substr(0, end));
         if (!line.empty()) lines.push_back(line);
         if (end == std::string_view::npos) break;
         text.remove_prefix(end + 1);

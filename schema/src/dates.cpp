@@ -1,4 +1,5 @@
 #include "broadsheet/schema/dates.hpp"
+#include "broadsheet/schema/strings.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -69,8 +70,7 @@ auto Date::end_of_period() const -> std::string {
 auto Date::year_string() const -> std::string { return pad(year, 4); }
 
 auto parse_date(std::string_view text) -> std::optional<Date> {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+    text = trim(text);
     Date date;
     auto year = digits(text, 0, 4);
     if (!year || *year < 1) return std::nullopt;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/dates.hpp"
+#include "broadsheet/schema/strings.hpp"
 
 namespace broadsheet::schema {
 
@@ -123,7 +124,7 @@ public:
         : m_term_prefix(schema.keyword_term(field, "")) {}
     auto operator()(const std::string& value) -> Xapian::Query override {
         std::string term = m_term_prefix;
-        for (char c : value) term.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        term += ascii_lower(value);
         return Xapian::Query(term);
     }
 
@@ -396,7 +397,7 @@ auto Schema::id_term(std::string_view id) const -> std::string {
 auto Schema::keyword_term(const FieldSpec& field, std::string_view value) const -> std::string {
     std::string term = field.prefix;
     // ASCII case folding is enough for tags and keeps the term byte-stable.
-    for (char c : value) term.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+    term += ascii_lower(value);
     return term;
 }
 

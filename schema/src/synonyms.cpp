@@ -41,12 +41,17 @@ auto is_stopword(const Xapian::Stopper* stopper, const std::string& word) -> boo
     return stopper && (*stopper)(word);
 }
 
+auto stemmed_term(const std::string& stem) -> std::string {
+    std::string term(stemmed_term_prefix);
+    return term += stem;
+}
+
 // The term a member is found by in the index: a phrase's own term, or a
 // word's stem, which covers its other forms (stopwords have no stem term).
 auto index_term(const std::string& member, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper)
     -> std::string {
     if (member.find(' ') != std::string::npos || is_stopword(stopper, member)) return member;
-    return "Z" + stemmer(member);
+    return stemmed_term(stemmer(member));
 }
 
 // The keys the query parser looks a member up by: a phrase as typed; a word
@@ -54,7 +59,7 @@ auto index_term(const std::string& member, const Xapian::Stem& stemmer, const Xa
 auto lookup_keys(const std::string& member, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper)
     -> std::vector<std::string> {
     if (member.find(' ') != std::string::npos || is_stopword(stopper, member)) return {member};
-    return {member, "Z" + stemmer(member)};
+    return {member, stemmed_term(stemmer(member))};
 }
 
 }  // namespace
@@ -178,7 +183,7 @@ void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpa
 void write_stopword_keys(Xapian::WritableDatabase& db, const std::vector<std::string>& stopwords,
                          const Xapian::Stem& stemmer) {
     for (const auto& word : stopwords)
-        if (stemmer(word) == word) db.add_synonym("Z" + word, word);
+        if (stemmer(word) == word) db.add_synonym(stemmed_term(word), word);
 }
 
 }  // namespace broadsheet::schema

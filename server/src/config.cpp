@@ -1,10 +1,11 @@
 #include "broadsheet/server/config.hpp"
 
-#include <set>
 #include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
+
+#include "broadsheet/schema/command_line.hpp"
 
 namespace broadsheet::server {
 
@@ -45,15 +46,14 @@ void ServerConfig::validate() const {
     if (max_concurrent_searches < 0) throw std::invalid_argument("--max-concurrent-searches must not be negative");
     if (exact_total_limit < 0) throw std::invalid_argument("--exact-total-limit must not be negative");
     if (max_wildcard_expansion < 1) throw std::invalid_argument("--max-wildcard-expansion must be at least 1");
-    // spdlog turns an unknown level name into "off", silencing every log line.
-    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-    if (!levels.contains(log_level))
-        throw std::invalid_argument("--log-level must be one of trace, debug, info, warn, error, critical, off");
+    schema::validate_log_level(log_level);
 }
 
-auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerConfig {
-    ServerConfig config;
-    CLI::App app{"broadsheet-server: ranked full-text search over a Broadsheet index, over HTTP"};
+namespace {
+
+// The option table: one line per setting, its flag, its BROADSHEET_* variable
+// and what it means (validate() above checks the values).
+void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--index", config.index_dir, "index root directory (holding CURRENT)")
         ->envname("BROADSHEET_INDEX");
     app.add_option("--host", config.host, "address to listen on")->envname("BROADSHEET_HOST");
@@ -120,18 +120,16 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerCo
     app.add_option("--exact-total-limit", config.exact_total_limit,
                    "count totals exactly up to this many matches (estimate beyond)")
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");
-    app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
-        ->envname("BROADSHEET_LOG_LEVEL");
-    exit_code = -1;
-    try {
-        app.parse(argc, argv);
-        config.validate();
-    } catch (const CLI::ParseError& e) {
-        exit_code = app.exit(e);
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "%s\nRun with --help for more information.\n", e.what());
-        exit_code = 2;
-    }
+    schema::add_log_level_option(app, config.log_level);
+}
+
+}  // namespace
+
+auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerConfig {
+    ServerConfig config;
+    CLI::App app{"broadsheet-server: ranked full-text search over a Broadsheet index, over HTTP"};
+    add_options(app, config);
+    exit_code = schema::parse_command_line(app, argc, argv, [&config] { config.validate(); });
     return config;
 }
 

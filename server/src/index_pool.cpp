@@ -1,26 +1,13 @@
 #include "broadsheet/server/index_pool.hpp"
 
 #include <algorithm>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
+#include "broadsheet/schema/generations.hpp"
 #include "broadsheet/server/errors.hpp"
 
 namespace broadsheet::server {
-
-namespace {
-
-auto read_current(const fs::path& root) -> std::optional<std::string> {
-    std::ifstream in(root / "CURRENT");
-    std::string name;
-    if (!in || !std::getline(in, name) || name.empty()) return std::nullopt;
-    // CURRENT names a directory inside the root, nothing else.
-    if (name.find('/') != std::string::npos || name == "." || name == "..") return std::nullopt;
-    return name;
-}
-
-}  // namespace
 
 IndexWatcher::IndexWatcher(fs::path root, std::chrono::milliseconds poll_interval)
     : m_root(std::move(root)), m_poll(poll_interval) {}
@@ -55,12 +42,29 @@ void IndexWatcher::run() {
 auto IndexWatcher::refresh() -> bool {
     std::lock_guard refresh_lock(m_refresh_mutex);
     try {
-        auto current = read_current(m_root);
         auto known = info();
+        std::optional<std::string> current;
+        try {
+            current = schema::read_current_generation(m_root);
+        } catch (const schema::InvalidCurrentError& e) {
+            // Nothing is opened from a CURRENT that names no generation; what is
+            // open keeps answering, and /readyz says why it is not ready.
+            if (problem() != e.what()) {
+                spdlog::error("index root {}: {}{}", m_root.string(), e.what(),
+                              known ? "; still serving " + known->generation : std::string());
+            }
+            set_problem(e.what());
+            return false;
+        }
         if (!current) {
             if (known) {
-                spdlog::warn("{}/CURRENT is gone; still serving {}", m_root.string(), known->generation);
-                set_problem("the index root has no CURRENT generation");
+                const std::string gone = "the index root has no CURRENT generation";
+                if (problem() != gone)
+                    spdlog::warn("{}/{} is gone; still serving {}", m_root.string(), schema::current_file_name,
+                                 known->generation);
+                set_problem(gone);
+            } else {
+                set_problem(std::nullopt);  // nothing published (any more): not a fault
             }
             return false;
         }
@@ -118,7 +122,7 @@ void IndexWatcher::set_problem(std::optional<std::string> problem) {
     bool recovered = false;
     {
         std::lock_guard lock(m_mutex);
-        recovered = m_problem && !problem;
+        recovered = m_problem && !problem && m_info;
         m_problem = std::move(problem);
     }
     if (recovered) spdlog::info("the live index is readable again");

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "broadsheet/schema/strings.hpp"
 #include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/recency.hpp"
@@ -30,12 +31,6 @@ auto parse_date_param(const std::string& name, const std::string& value) -> sche
 
 auto is_year(const std::string& value) -> bool {
     return value.size() == 4 && std::all_of(value.begin(), value.end(), ::isdigit);
-}
-
-auto trim(std::string_view text) -> std::string_view {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-    return text;
 }
 
 // Filters the schema offers: keyword fields by query name, and the date's facet (year).
@@ -267,7 +262,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
                 throw bad_request("query_too_long", "the query is longer than " +
                                                         std::to_string(limits.max_query_bytes) + " bytes");
             if (!schema::is_text(value)) throw bad_request("invalid_query", "the query is not valid UTF-8");
-            request.query = std::string(trim(value));
+            request.query = std::string(schema::trim(value));
         } else if (name == "page") {
             request.page = parse_int(name, value);
             if (request.page < 1) throw bad_request("invalid_parameter", "'page' starts at 1");
@@ -295,7 +290,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             std::string_view rest = value;
             while (!rest.empty()) {
                 auto comma = rest.find(',');
-                auto facet = std::string(trim(rest.substr(0, comma)));
+                auto facet = std::string(schema::trim(rest.substr(0, comma)));
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
                 if (facet.empty()) continue;
                 if (!schema.find_facet(facet)) {

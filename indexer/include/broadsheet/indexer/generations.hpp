@@ -1,11 +1,8 @@
 #pragma once
-// The index root: complete generations side by side, the live one named by
-// the CURRENT file, which only ever changes by an atomic rename.
+// The index root as its writer sees it. The names and CURRENT are the
+// schema's contract (broadsheet/schema/generations.hpp); the writer adds
 //
 //   INDEX_ROOT/
-//     CURRENT            "gen-000003\n"
-//     gen-000002/        the previous generation, kept for the grace period
-//     gen-000003/        the live Xapian database
 //     .staging-gen-000004/  a build in progress (never read by the server)
 //     .lock              held (flock) by whichever indexer command is writing
 
@@ -15,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "broadsheet/schema/generations.hpp"
+
 namespace broadsheet::indexer {
 
 namespace fs = std::filesystem;
 
-/// Reads INDEX_ROOT/CURRENT; nullopt if there is no published generation yet.
-[[nodiscard]] auto read_current_generation(const fs::path& root) -> std::optional<std::string>;
+using schema::read_current_generation;
+using schema::sync_path;
 
 class IndexRoot {
 public:
@@ -32,12 +31,15 @@ public:
     auto operator=(const IndexRoot&) -> IndexRoot& = delete;
 
     [[nodiscard]] auto root() const -> const fs::path& { return m_root; }
+    /// The live generation, nothing before the first build; throws
+    /// schema::InvalidCurrentError when CURRENT names no generation.
     [[nodiscard]] auto current() const -> std::optional<std::string>;
     [[nodiscard]] auto path_of(const std::string& generation) const -> fs::path;
     /// Published generations, oldest first.
     [[nodiscard]] auto generations() const -> std::vector<std::string>;
 
-    /// The name the next build will publish under.
+    /// The name the next build will publish under (a CURRENT that names no
+    /// generation is left for the build to replace).
     [[nodiscard]] auto next_generation() const -> std::string;
     /// A fresh staging directory for `generation`, removing leftovers of
     /// builds that died (safe: we hold the lock, so nobody else is building).
@@ -54,8 +56,5 @@ private:
     fs::path m_root;
     int m_lock_fd = -1;
 };
-
-/// fsyncs a file or directory; throws on failure.
-void sync_path(const fs::path& path);
 
 }  // namespace broadsheet::indexer

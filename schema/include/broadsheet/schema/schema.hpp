@@ -123,6 +123,10 @@ private:
 /// processor leaks memory in Xapian 1.4's parser.)
 inline constexpr std::string_view unreadable_filter_term = "\x7f" "unreadable filter: ";
 
+/// What Xapian's TermGenerator and QueryParser put before a stemmed term
+/// (STEM_SOME): "Zrate" stands for "rates", "rated" and "rate".
+inline constexpr std::string_view stemmed_term_prefix = "Z";
+
 auto default_schema_json() -> std::string_view;
 auto default_synonyms_text() -> std::string_view;
 

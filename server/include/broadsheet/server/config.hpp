@@ -51,8 +51,9 @@ struct ServerConfig {
 };
 
 /// Reads flags and BROADSHEET_* environment variables (flags win) over the
-/// defaults. Returns nullopt-like exit codes through CLI11: on --help or a
-/// parse error, prints and sets `exit_code`.
+/// defaults and validates the result. Sets `exit_code` to -1 to go on, or to
+/// the code to exit with after --help or a bad command line (printed), as
+/// schema::parse_command_line does for every Broadsheet binary.
 [[nodiscard]] auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerConfig;
 
 }  // namespace broadsheet::server

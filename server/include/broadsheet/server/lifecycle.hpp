@@ -1,0 +1,44 @@
+#pragma once
+// The server process around what it serves: how it logs, the process limits
+// it adjusts at start, and stopping on SIGTERM or SIGINT with the requests in
+// flight answered.
+
+#include <csignal>
+#include <cstddef>
+#include <string>
+
+#include "broadsheet/server/http_server.hpp"
+
+namespace broadsheet::server {
+
+/// SIGTERM and SIGINT, blocked in every thread and taken by one thread with
+/// sigwait, so that no worker is ever interrupted. Construct it before any
+/// thread starts (threads inherit the mask, spdlog's included); a signal that
+/// arrives during start-up then waits, pending, for serve_until_stopped().
+class StopSignals {
+public:
+    StopSignals();
+    StopSignals(const StopSignals&) = delete;
+    auto operator=(const StopSignals&) -> StopSignals& = delete;
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and drains; returns
+    /// whether every request in flight finished within the drain timeout.
+    [[nodiscard]] auto serve_until_stopped(HttpServer& server) -> bool;
+
+private:
+    sigset_t m_signals{};
+};
+
+/// Logs to standard output from `level` up, written by a background thread so
+/// that a worker never waits on a write; a full queue drops its oldest lines.
+void start_logging(const std::string& level);
+
+/// Keeps large freed buffers in the process instead of returning each to the
+/// kernel, which cost a fifth of the CPU on long articles.
+void keep_large_buffers();
+
+/// Raises the soft descriptor limit to the hard one, so that `max_connections`
+/// is reachable, and warns when it still is not.
+void raise_descriptor_limit(std::size_t max_connections);
+
+}  // namespace broadsheet::server
