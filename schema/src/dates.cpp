@@ -1,6 +1,7 @@
 #include "broadsheet/schema/dates.hpp"
 #include "broadsheet/schema/strings.hpp"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -21,15 +22,15 @@ auto digits(std::string_view text, std::size_t pos, std::size_t width) -> std::o
 }
 
 auto days_in_month(int year, int month) -> int {
-    static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static constexpr std::array<int, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
+    return month == 2 && leap ? 29 : days[static_cast<std::size_t>(month - 1)];  // month: 1..12, checked by parse_date
 }
 
 auto pad(int value, int width) -> std::string {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%0*d", width, value);
-    return buffer;
+    std::array<char, 16> buffer{};
+    std::snprintf(buffer.data(), buffer.size(), "%0*d", width, value);
+    return buffer.data();
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ auto analyse(std::string_view member) -> std::vector<std::string> {
     for (auto term = doc.termlist_begin(); term != doc.termlist_end(); ++term)
         for (auto pos = term.positionlist_begin(); pos != term.positionlist_end(); ++pos) by_position[*pos] = *term;
     std::vector<std::string> words;
+    words.reserve(by_position.size());
     for (auto& [pos, word] : by_position) words.push_back(std::move(word));
     return words;
 }

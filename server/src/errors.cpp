@@ -1,5 +1,7 @@
 #include "broadsheet/server/errors.hpp"
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <xapian.h>
@@ -8,7 +10,7 @@ namespace broadsheet::server {
 
 auto to_api_error(std::exception_ptr error) -> ApiError {
     try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(std::move(error));
     } catch (const ApiError& e) {
         return e;
     } catch (const Xapian::QueryParserError& e) {
