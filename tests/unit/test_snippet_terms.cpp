@@ -175,3 +175,66 @@ TEST_CASE("a phrase marks only its adjacent words, a looser window each word") {
     CHECK(idx.matches("\"interest rates\"", text) == Words{"interest rates"});
     CHECK(idx.matches("interest ADJ/3 rates", text) == Words{"interest", "rates", "rates", "interest"});
 }
+
+namespace {
+
+// The words inside <mark> in `html`, in order (a mark holding a phrase gives each of its words).
+auto marked_words(const std::string& html) -> Words {
+    Words words;
+    for (auto open = html.find("<mark>"); open != std::string::npos; open = html.find("<mark>", open + 1)) {
+        const auto close = html.find("</mark>", open);
+        REQUIRE(close != std::string::npos);
+        const auto span = html.substr(open + 6, close - open - 6);
+        for (std::size_t start = 0; start < span.size();) {
+            const auto space = std::min(span.find(' ', start), span.size());
+            if (space > start) words.push_back(span.substr(start, space - start));
+            start = space + 1;
+        }
+    }
+    return words;
+}
+
+// The words SnippetTerms marks in `text`, split the same way.
+auto our_marked_words(const SnippetTerms& terms, const std::string& text) -> Words {
+    std::string html;
+    for (const auto& match : terms.find(text)) html += "<mark>" + text.substr(match.begin, match.end - match.begin) + "</mark>";
+    return marked_words(html);
+}
+
+}  // namespace
+
+TEST_CASE("the words marked are those Xapian's MSet::snippet marks, the reference") {
+    auto& idx = index();
+    const auto the_schema = schema::Schema::default_schema();
+    const std::string english = "Interest rates rose as the bank raised its rate; bankers expect rising rates and "
+                                "inflationary pressure. Rates of interest, the Bank said, rose again.";
+    const std::vector<std::pair<std::string, Words>> cases = {
+        {english, {"rates", "bank", "interest rates", "\"interest rates\"", "infla*", "rise bank*",
+                   "\"rates rose\" pressure"}},
+        {chinese, {beijing, guangzhou + " " + beijing}},
+        {japanese, {tokyo, kyoto}},
+    };
+    for (const auto& [text, queries] : cases) {
+        Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+        Xapian::TermGenerator generator;
+        the_schema.configure(generator);
+        Xapian::Document doc;
+        generator.set_document(doc);
+        generator.index_text(text);
+        db.add_document(doc);
+        for (const auto& q : queries) {
+            INFO("query: ", q);
+            Xapian::Enquire enquire(db);
+            enquire.set_query(idx.query(q));
+            const auto found = enquire.get_mset(0, 1);
+            REQUIRE(found.size() == 1);
+            const auto reference = marked_words(found.snippet(text, text.size() * 2, the_schema.stemmer(),
+                                                              Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", ""));
+            CHECK_FALSE(reference.empty());
+            for (const auto reading : {QueryReading::serialisation_if_known, QueryReading::public_api_only}) {
+                const SnippetTerms terms(idx.query(q), the_schema, *the_schema.snippet_field(), reading);
+                CHECK(our_marked_words(terms, text) == reference);
+            }
+        }
+    }
+}
