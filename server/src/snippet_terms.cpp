@@ -116,15 +116,32 @@ private:
 
 }  // namespace
 
-// The query terms each word of one text satisfies, with what is worth
-// remembering between its words: stems, and wildcards Xapian expanded.
-class SnippetTerms::Lookup {
+// One pass over a text: the words read, in order, make the matches. Keeps
+// what is worth remembering between words: stems, wildcards Xapian expanded,
+// how far each phrase has got.
+class SnippetTerms::TextScan {
 public:
-    Lookup(const SnippetTerms& terms, std::string_view text) : m_terms(terms) {
-        if (!terms.m_unread_wildcards.empty()) expand_wildcards(text);
+    TextScan(const SnippetTerms& terms, std::string_view text)
+        : m_terms(terms), m_text(text), m_phrases(terms.m_sequences) {
+        if (!terms.m_unread_wildcards.empty()) expand_wildcards();
     }
 
-    auto operator()(const std::string& word) -> Hit {
+    /// The next word of the text and its term (empty when not worth building).
+    void read(const Word& word, const std::string& term) {
+        // (A word not looked at has no term: its own length is near enough.)
+        if ((term.empty() ? word.end - word.begin : term.size()) > max_word_bytes) return;
+        const auto hit = lookup(term);
+        if (m_phrases.in_progress() && has_indexed_word(m_text, m_last_end, word.begin)) m_phrases.reset();
+        m_last_end = word.end;
+        if (hit.term >= 0) m_runs.add({word.begin, word.end, 0, 0, static_cast<std::uint32_t>(hit.term)});
+        m_phrases.advance(word, hit.elements, m_runs);
+    }
+
+    [[nodiscard]] auto take() -> std::vector<TextMatch> { return m_runs.take(m_text); }
+
+private:
+    // The query terms a word satisfies.
+    auto lookup(const std::string& word) -> Hit {
         const auto& terms = m_terms;
         Hit hit;
         if (word.empty() || !terms.m_first_bytes[static_cast<unsigned char>(word.front())]) return hit;
@@ -156,11 +173,11 @@ private:
     // Each wildcard whose pattern is unknown is run by Xapian over a database
     // of this text's words, one document each, under this field's prefix and
     // (for a field of the default search) without one.
-    void expand_wildcards(std::string_view text) {
+    void expand_wildcards() {
         std::vector<std::string> words;
         {
             std::unordered_map<std::string, bool> seen;
-            WordReader reader(text, nullptr);
+            WordReader reader(m_text, nullptr);
             Word word;
             std::string term;
             while (reader.next(word, term))
@@ -188,8 +205,12 @@ private:
     }
 
     const SnippetTerms& m_terms;
+    std::string_view m_text;
     std::unordered_map<std::string, Hit> m_stem_cache;
     std::unordered_map<std::string, Hit> m_expanded;
+    MatchRuns m_runs;
+    PhraseTracker m_phrases;
+    std::size_t m_last_end = 0;  // of the last word read
 };
 
 void SnippetTerms::Hit::add(const Hit& other) {
@@ -393,20 +414,7 @@ void SnippetTerms::add_sequence(const std::vector<std::vector<WordPattern>>& wor
 
 auto SnippetTerms::find(std::string_view text) const -> std::vector<TextMatch> {
     if (empty() || text.empty()) return {};
-    Lookup lookup(*this, text);
-    MatchRuns runs;
-    PhraseTracker phrases(m_sequences);
-    std::size_t last_end = 0;
-    auto read = [&](const Word& word, const std::string& term) {
-        // (A word not looked at has no term: its own length is near enough.)
-        if ((term.empty() ? word.end - word.begin : term.size()) > max_word_bytes) return;
-        const auto hit = lookup(term);
-        if (phrases.in_progress() && has_indexed_word(text, last_end, word.begin)) phrases.reset();
-        last_end = word.end;
-        if (hit.term >= 0) runs.add({word.begin, word.end, 0, 0, static_cast<std::uint32_t>(hit.term)});
-        phrases.advance(word, hit.elements, runs);
-    };
-
+    TextScan scan(*this, text);
     // Only the text from the ASCII space before each place a matching word can
     // start is split into words; a word never spans such a space.
     const WordStartFinder starts(m_first_bytes);
@@ -422,14 +430,14 @@ auto SnippetTerms::find(std::string_view text) const -> std::vector<TextMatch> {
         reader.seek(from);
         done = n;
         while (reader.next(word, term)) {
-            read(word, term);
+            scan.read(word, term);
             if (word.end > at) {
                 done = word.end;
                 break;
             }
         }
     }
-    return runs.take(text);
+    return scan.take();
 }
 
 }  // namespace broadsheet::server

@@ -85,7 +85,7 @@ private:
         std::string text;
         Xapian::Query wildcard{};
     };
-    class Lookup;
+    class TextScan;
 
     void collect(const Xapian::Query& query);
     auto collect_phrase(const Xapian::Query& phrase) -> bool;
