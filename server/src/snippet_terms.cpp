@@ -293,8 +293,9 @@ void SnippetTerms::collect(const Xapian::Query& query) {
     for (std::size_t i = 0; i < query.get_num_subqueries(); ++i) collect(query.get_subquery(i));
 }
 
-// A tight phrase of words (each a term, a wildcard, or a synonym or OR of
-// them) as a sequence; false when it is anything else.
+// A tight phrase of words as a sequence; false when it is anything else.
+// Xapian 1.4 only builds phrases of terms; a word may also be a wildcard, or
+// a synonym or OR of terms and wildcards, where a release allows them.
 auto SnippetTerms::collect_phrase(const Xapian::Query& phrase) -> bool {
     if (!is_tight_phrase(phrase)) return false;
     std::vector<std::vector<WordPattern>> words;
