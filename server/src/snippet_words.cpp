@@ -60,6 +60,24 @@ auto load8(std::string_view text, std::size_t at) -> std::uint64_t {
     return word;
 }
 
+// Rule 3: capital letters separated by dots ("U.S.", "P.T.O") from `at`, one
+// word without the dots: sets its end and term. (Defined here, used once, so
+// that it is inlined into the reading of every word.)
+auto read_initials(std::string_view text, std::size_t at, Word& word, std::string& term) -> bool {
+    const auto n = text.size();
+    if (!is_ascii_upper(byte_at(text, at))) return false;
+    do {
+        append_lower(term, byte_at(text, at));
+        ++at;
+    } while (at < n && text[at] == '.' && ++at < n && is_ascii_upper(byte_at(text, at)));
+    if (term.size() > 1 && (at == n || !is_wordchar(decode_char(text, at).code))) {
+        word.end = at;
+        return true;
+    }
+    term.clear();
+    return false;
+}
+
 }  // namespace
 
 auto WordReader::next(Word& word, std::string& term) -> bool {
@@ -78,7 +96,10 @@ auto WordReader::next(Word& word, std::string& term) -> bool {
     if (m_at >= n) return false;
     term.clear();
     word.begin = m_at;
-    if (read_initials(word, term)) return true;
+    if (read_initials(m_text, m_at, word, term)) {
+        m_at = word.end;
+        return true;
+    }
 
     auto at = m_at;
     unsigned last = 0;
@@ -138,24 +159,6 @@ auto WordReader::next(Word& word, std::string& term) -> bool {
     }
     m_at = word.end;
     return true;
-}
-
-// Rule 3: capital letters separated by dots ("U.S.", "P.T.O"), one word without the dots.
-auto WordReader::read_initials(Word& word, std::string& term) -> bool {
-    const auto n = m_text.size();
-    if (!is_ascii_upper(byte_at(m_text, m_at))) return false;
-    auto at = m_at;
-    do {
-        append_lower(term, byte_at(m_text, at));
-        ++at;
-    } while (at < n && m_text[at] == '.' && ++at < n && is_ascii_upper(byte_at(m_text, at)));
-    if (term.size() > 1 && (at == n || !is_wordchar(decode_char(m_text, at).code))) {
-        word.end = at;
-        m_at = at;
-        return true;
-    }
-    term.clear();
-    return false;
 }
 
 auto has_indexed_word(std::string_view text, std::size_t from, std::size_t to) -> bool {

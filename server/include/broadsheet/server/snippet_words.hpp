@@ -43,14 +43,17 @@ inline constexpr auto ascii_word_chars = [] {
     return table;
 }();
 
+/// Whether a character can be part of a word (rule 1).
 [[nodiscard]] inline auto is_wordchar(unsigned c) -> bool {
     return c < 128 ? ascii_word_chars[c] : Xapian::Unicode::is_wordchar(c);
 }
 
+/// Space, tab, new line, carriage return, form feed, vertical tab.
 [[nodiscard]] inline auto is_ascii_space(unsigned c) -> bool {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/// Any Unicode white space (Xapian::Unicode::is_whitespace).
 [[nodiscard]] inline auto is_space(unsigned c) -> bool {
     return c < 128 ? is_ascii_space(c) : Xapian::Unicode::is_whitespace(c);
 }
@@ -75,8 +78,6 @@ public:
     auto next(Word& word, std::string& term) -> bool;
 
 private:
-    auto read_initials(Word& word, std::string& term) -> bool;
-
     std::string_view m_text;
     const std::array<bool, 256>* m_wanted;
     std::size_t m_at = 0;
