@@ -4,7 +4,9 @@
 //
 // Properties: matches are in order, inside the text and do not overlap; a
 // highlight shows exactly the text; a snippet shows pieces of the text in
-// order, at most `length` characters of it, well-formed UTF-8 when the text was.
+// order, at most `length` characters of it, well-formed UTF-8 when the text was;
+// wildcards are marked alike whether read from the query's serialisation or
+// expanded by Xapian.
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/query_builder.hpp"
@@ -53,6 +56,13 @@ void check_matches(const server::SnippetTerms& terms, std::string_view text, std
             fail("a match's character offsets disagree with its byte offsets", input);
         previous_end = match.end;
     }
+}
+
+auto same_matches(const std::vector<server::TextMatch>& a, const std::vector<server::TextMatch>& b) -> bool {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        // (Term numbers may differ: a wildcard of another field still takes one.)
+        return x.begin == y.begin && x.end == y.end;
+    });
 }
 
 void check_snippet(const std::string& html, std::string_view text, int length, std::string_view input) {
@@ -103,6 +113,11 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
         if (fuzz::shown_text(server::highlight_all(terms, text), input) != text)
             fail("the highlighted text is not the text", input);
         check_snippet(server::make_snippet(terms, text, length), text, length, input);
+        if (query.find('*') != std::string::npos &&
+            !same_matches(terms.find(text),
+                          server::SnippetTerms(built.query, schema, *field, server::QueryReading::public_api_only)
+                              .find(text)))
+            fail("wildcards expanded by Xapian mark other words than their patterns", input);
     }
     return 0;
 }
