@@ -183,10 +183,32 @@ public:
         m_words.clear();
     }
 
+    /// Commits what was written; the spelling data counted so far goes in
+    /// with the last commit, or sooner once it holds many words. Xapian
+    /// rewrites the spelling table's entries for the words added at each
+    /// commit, so adding them rarely saves most of that work.
+    void commit(bool last) {
+        if (last || m_words.size() >= max_pending_words) add_spelling();
+        // Explicitly commit so that we get to see any errors (a full disk, say).
+        m_db.commit();
+        m_text_bytes = 0;
+    }
+
+    /// Bytes of article text written since the last commit().
+    [[nodiscard]] auto text_bytes() const -> std::uint64_t { return m_text_bytes; }
+
     [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
 
 private:
+    // About 40 MB of counted words.
+    static constexpr std::size_t max_pending_words = std::size_t{1} << 19;
+
     void add_or_replace(const std::string& id, const nlohmann::json& article) {
+        for (const auto& field : m_schema.fields()) {
+            if (!field.is_text()) continue;
+            if (auto text = article.find(field.name); text != article.end() && text->is_string())
+                m_text_bytes += text->get_ref<const std::string&>().size();
+        }
         auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
         if (m_fresh && m_ids.insert(id).second) {
@@ -203,6 +225,7 @@ private:
     bool m_spelling;
     Xapian::TermGenerator m_generator;
     schema::WordCounts m_words;
+    std::uint64_t m_text_bytes = 0;
     std::unordered_set<std::string> m_ids;
 };
 
@@ -211,7 +234,8 @@ private:
 // shard by a hash of their id, so a repeated id replaces within one shard.
 class ShardedBuild {
 public:
-    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards) {
+    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards)
+        : m_flush_bytes(std::max<std::uint64_t>(options.flush_bytes, 1)) {
         for (unsigned i = 0; i < shards; ++i) {
             auto shard = std::make_unique<Shard>();
             shard->path = scratch / ("shard-" + std::to_string(i));
@@ -298,7 +322,12 @@ private:
                 shard.changed.notify_all();
             }
             try {
-                for (const auto& pending : batch) shard.writer->write(pending.id, pending.article, pending.origin);
+                for (const auto& pending : batch) {
+                    shard.writer->write(pending.id, pending.article, pending.origin);
+                    // Small commits are cheaper as well as smaller: Xapian's
+                    // inverter slows down as its maps grow.
+                    if (shard.writer->text_bytes() >= m_flush_bytes) shard.writer->commit(false);
+                }
             } catch (...) {
                 std::lock_guard lock(shard.mutex);
                 shard.error = std::current_exception();
@@ -310,9 +339,7 @@ private:
         if (!m_committing) return;  // abandoned: the scratch shards are removed
         try {
             // Each worker commits its own shard, so the final flushes run side by side.
-            shard.writer->add_spelling();
-            // Explicitly commit so that we get to see any errors (a full disk, say).
-            shard.db.commit();
+            shard.writer->commit(true);
         } catch (...) {
             std::lock_guard lock(shard.mutex);
             shard.error = std::current_exception();
@@ -331,6 +358,7 @@ private:
             if (shard->thread.joinable()) shard->thread.join();
     }
 
+    std::uint64_t m_flush_bytes;
     std::vector<std::unique_ptr<Shard>> m_shards;
     std::atomic<bool> m_committing = false;  ///< set by finish(): workers commit their shard on closing
     std::uint64_t m_distinct = 0;
