@@ -184,9 +184,8 @@ public:
     }
 
     /// Commits what was written; the spelling data counted so far goes in
-    /// with the last commit, or sooner once it holds many words. Xapian
-    /// rewrites the spelling table's entries for the words added at each
-    /// commit, so adding them rarely saves most of that work.
+    /// with the last commit, or sooner once it holds many words, so a
+    /// common word's spelling entries are not rewritten at every commit.
     void commit(bool last) {
         if (last || m_words.size() >= max_pending_words) add_spelling();
         // Explicitly commit so that we get to see any errors (a full disk, say).
