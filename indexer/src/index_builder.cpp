@@ -1,6 +1,7 @@
 #include "broadsheet/indexer/index_builder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -8,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -125,18 +127,41 @@ private:
     const schema::Schema& m_schema;
 };
 
+// The schema's stemmer with a memory: an article repeats its words, and a
+// corpus its vocabulary, so most words are stemmed once per writer rather
+// than once per occurrence (the stemmer was a sixth of the indexing work).
+class CachedStem final : public Xapian::StemImplementation {
+public:
+    explicit CachedStem(Xapian::Stem stemmer) : m_stemmer(std::move(stemmer)) {}
+
+    auto operator()(const std::string& word) -> std::string override {
+        if (auto found = m_stems.find(word); found != m_stems.end()) return found->second;
+        // Bounded: a corpus of rare words (ids, numbers) starts afresh.
+        if (m_stems.size() >= max_words) m_stems.clear();
+        return m_stems.emplace(word, m_stemmer(word)).first->second;
+    }
+
+    [[nodiscard]] auto get_description() const -> std::string override {
+        return "CachedStem(" + m_stemmer.get_description() + ")";
+    }
+
+private:
+    static constexpr std::size_t max_words = 1U << 18;
+    Xapian::Stem m_stemmer;
+    std::unordered_map<std::string, std::string> m_stems;
+};
+
 // Turns articles into documents in one database.
 class DocumentWriter {
 public:
     /// `fresh`: the database started empty, so an id not yet written here cannot be in it.
     DocumentWriter(const BuildOptions& options, const schema::Schema& schema, Xapian::WritableDatabase& db,
                    bool fresh)
-        : m_schema(schema), m_db(db), m_fresh(fresh) {
+        : m_schema(schema), m_db(db), m_fresh(fresh), m_spelling(options.spelling) {
         schema.configure(m_generator);
-        if (options.spelling) {
-            m_generator.set_database(db);
-            m_generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
-        }
+        // "none" stays the no-op stemmer Xapian recognises (no stemmed terms at all).
+        if (auto stemmer = schema.stemmer(); !stemmer.is_none())
+            m_generator.set_stemmer(Xapian::Stem(new CachedStem(std::move(stemmer))));
     }
 
     /// Throws BuildError naming `origin` if Xapian refuses the record's document.
@@ -150,11 +175,40 @@ public:
         }
     }
 
+    /// Adds the spelling data counted since the last call: once per word,
+    /// where the TermGenerator's FLAG_SPELLING adds it once per occurrence.
+    /// Call it before each commit.
+    void add_spelling() {
+        for (const auto& [word, count] : m_words) m_db.add_spelling(word, count);
+        m_words.clear();
+    }
+
+    /// Commits what was written; the spelling data counted so far goes in
+    /// with the last commit, or sooner once it holds many words, so a
+    /// common word's spelling entries are not rewritten at every commit.
+    void commit(bool last) {
+        if (last || m_words.size() >= max_pending_words) add_spelling();
+        // Explicitly commit so that we get to see any errors (a full disk, say).
+        m_db.commit();
+        m_text_bytes = 0;
+    }
+
+    /// Bytes of article text written since the last commit().
+    [[nodiscard]] auto text_bytes() const -> std::uint64_t { return m_text_bytes; }
+
     [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
 
 private:
+    // About 40 MB of counted words.
+    static constexpr std::size_t max_pending_words = std::size_t{1} << 19;
+
     void add_or_replace(const std::string& id, const nlohmann::json& article) {
-        auto doc = schema::make_document(m_schema, article, m_generator);
+        for (const auto& field : m_schema.fields()) {
+            if (!field.is_text()) continue;
+            if (auto text = article.find(field.name); text != article.end() && text->is_string())
+                m_text_bytes += text->get_ref<const std::string&>().size();
+        }
+        auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
         if (m_fresh && m_ids.insert(id).second) {
             m_db.add_document(doc);
@@ -167,7 +221,10 @@ private:
     const schema::Schema& m_schema;
     Xapian::WritableDatabase& m_db;
     bool m_fresh;
+    bool m_spelling;
     Xapian::TermGenerator m_generator;
+    schema::WordCounts m_words;
+    std::uint64_t m_text_bytes = 0;
     std::unordered_set<std::string> m_ids;
 };
 
@@ -176,7 +233,8 @@ private:
 // shard by a hash of their id, so a repeated id replaces within one shard.
 class ShardedBuild {
 public:
-    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards) {
+    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards)
+        : m_flush_bytes(std::max<std::uint64_t>(options.flush_bytes, 1)) {
         for (unsigned i = 0; i < shards; ++i) {
             auto shard = std::make_unique<Shard>();
             shard->path = scratch / ("shard-" + std::to_string(i));
@@ -201,16 +259,15 @@ public:
         if (shard.pending.size() >= batch_size) hand_over(shard);
     }
 
-    /// Waits for the workers, commits every shard and returns their paths.
+    /// Waits for the workers to commit every shard and returns their paths.
     auto finish() -> std::vector<fs::path> {
         for (auto& shard : m_shards) hand_over(*shard);
+        m_committing = true;
         stop();
         std::vector<fs::path> paths;
         for (auto& shard : m_shards) {
             if (shard->error) std::rethrow_exception(shard->error);
             m_distinct += shard->writer->distinct_ids();
-            // Explicitly commit so that we get to see any errors (a full disk, say).
-            shard->db.commit();
             shard->db.close();
             paths.push_back(shard->path);
         }
@@ -258,13 +315,18 @@ private:
             {
                 std::unique_lock lock(shard.mutex);
                 shard.changed.wait(lock, [&] { return !shard.queue.empty() || shard.closing; });
-                if (shard.queue.empty()) return;
+                if (shard.queue.empty()) break;
                 batch = std::move(shard.queue.front());
                 shard.queue.pop_front();
                 shard.changed.notify_all();
             }
             try {
-                for (const auto& pending : batch) shard.writer->write(pending.id, pending.article, pending.origin);
+                for (const auto& pending : batch) {
+                    shard.writer->write(pending.id, pending.article, pending.origin);
+                    // Small commits are cheaper as well as smaller: Xapian's
+                    // inverter slows down as its maps grow.
+                    if (shard.writer->text_bytes() >= m_flush_bytes) shard.writer->commit(false);
+                }
             } catch (...) {
                 std::lock_guard lock(shard.mutex);
                 shard.error = std::current_exception();
@@ -272,6 +334,14 @@ private:
                 shard.changed.notify_all();
                 return;
             }
+        }
+        if (!m_committing) return;  // abandoned: the scratch shards are removed
+        try {
+            // Each worker commits its own shard, so the final flushes run side by side.
+            shard.writer->commit(true);
+        } catch (...) {
+            std::lock_guard lock(shard.mutex);
+            shard.error = std::current_exception();
         }
     }
 
@@ -287,7 +357,9 @@ private:
             if (shard->thread.joinable()) shard->thread.join();
     }
 
+    std::uint64_t m_flush_bytes;
     std::vector<std::unique_ptr<Shard>> m_shards;
+    std::atomic<bool> m_committing = false;  ///< set by finish(): workers commit their shard on closing
     std::uint64_t m_distinct = 0;
 };
 
@@ -407,12 +479,14 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
             .run(summary, [&](const std::string& id, const nlohmann::json& article, const std::string& origin) {
                 writer.write(id, article, origin);
                 if (++in_batch < batch_size) return;
+                writer.add_spelling();
                 in_transaction = false;  // a failed commit ends the transaction too
                 db.commit_transaction();
                 db.begin_transaction();
                 in_transaction = true;
                 in_batch = 0;
             });
+        writer.add_spelling();
         in_transaction = false;
         db.commit_transaction();
     } catch (...) {

@@ -93,6 +93,23 @@ auto normalize_date(const FieldSpec& field, const json& value) -> json {
     return date->iso();
 }
 
+// What FLAG_SPELLING adds: one count per occurrence of each unprefixed word.
+// Every unprefixed term is a word with a position per occurrence; the terms
+// starting with a capital are prefixed (field, stemmed, filter and id terms).
+void count_words(const Xapian::Document& doc, WordCounts& counts) {
+    auto term = doc.termlist_begin();
+    const auto end = doc.termlist_end();
+    while (term != end) {
+        auto name = *term;
+        if (name.front() >= 'A' && name.front() <= 'Z') {
+            term.skip_to("[");  // the byte after 'Z'
+            continue;
+        }
+        counts[name] += term.positionlist_count();
+        ++term;
+    }
+}
+
 }  // namespace
 
 auto normalize_record(const Schema& schema, const json& raw) -> json {
@@ -120,8 +137,8 @@ auto normalize_record(const Schema& schema, const json& raw) -> json {
     return article;
 }
 
-auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator)
-    -> Xapian::Document {
+auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator,
+                   WordCounts* spelling) -> Xapian::Document {
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
@@ -172,6 +189,8 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
             }
         }
     }
+    // Before the phrase terms: those are not words the speller may suggest.
+    if (spelling) count_words(doc, *spelling);
     schema.synonyms().add_phrase_terms(doc, searchable);
     // Layout: JSON of the stored fields but the body, NUL, the body as is.
     // A JSON dump escapes NUL, so the first NUL is always the separator.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -118,6 +119,7 @@ auto Synonyms::from_json(const nlohmann::json& groups) -> Synonyms {
 
 void Synonyms::split_phrases() {
     std::set<std::string> seen;
+    std::set<std::string> words_of_phrases;
     for (const auto& group : m_groups) {
         for (const auto& member : group) {
             if (member.find(' ') == std::string::npos || !seen.insert(member).second) continue;
@@ -127,9 +129,11 @@ void Synonyms::split_phrases() {
                 words.push_back(member.substr(start, space - start));
                 start = space + 1;
             }
+            words_of_phrases.insert(words.begin(), words.end());
             m_phrases.push_back(std::move(words));
         }
     }
+    m_phrase_words.assign(words_of_phrases.begin(), words_of_phrases.end());
 }
 
 auto Synonyms::to_json() const -> nlohmann::json { return m_groups; }
@@ -154,25 +158,33 @@ void Synonyms::write_to(Xapian::WritableDatabase& db, const Xapian::Stem& stemme
 
 void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const {
     if (m_phrases.empty()) return;
-    std::unordered_map<std::string, std::vector<Xapian::termpos>> positions;
-    for (const auto& words : m_phrases)
-        for (const auto& word : words) positions.emplace(word, std::vector<Xapian::termpos>{});
-    // One pass over the document's terms collects where each phrase word occurs.
-    for (auto term = doc.termlist_begin(); term != doc.termlist_end(); ++term) {
-        auto found = positions.find(*term);
-        if (found != positions.end()) found->second.assign(term.positionlist_begin(), term.positionlist_end());
+    // Where each phrase word occurs: the words are sorted, so one forward walk
+    // of the document's sorted term list finds them all without reading the
+    // terms in between.
+    std::unordered_map<std::string_view, std::vector<Xapian::termpos>> positions;
+    auto term = doc.termlist_begin();
+    for (const auto& word : m_phrase_words) {
+        term.skip_to(word);
+        if (term == doc.termlist_end()) break;
+        if (*term == word) positions[word].assign(term.positionlist_begin(), term.positionlist_end());
     }
+    if (positions.empty()) return;
     auto weight_at = [&](Xapian::termpos pos) -> Xapian::termcount {
         for (const auto& span : spans)
             if (pos >= span.first && pos <= span.last) return span.weight;
         return 0;
     };
+    static const std::vector<Xapian::termpos> nowhere;
+    auto where = [&](const std::string& word) -> const std::vector<Xapian::termpos>& {
+        auto found = positions.find(word);
+        return found == positions.end() ? nowhere : found->second;
+    };
     for (const auto& words : m_phrases) {
         Xapian::termcount wdf = 0;
-        for (auto pos : positions[words.front()]) {
+        for (auto pos : where(words.front())) {
             bool whole = true;
             for (std::size_t i = 1; i < words.size() && whole; ++i) {
-                const auto& next = positions[words[i]];
+                const auto& next = where(words[i]);
                 whole = std::binary_search(next.begin(), next.end(), static_cast<Xapian::termpos>(pos + i));
             }
             if (whole) wdf += weight_at(pos);

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "broadsheet/schema/document.hpp"
+#include "test_support.hpp"
 
 using namespace broadsheet::schema;
 using nlohmann::json;
@@ -118,4 +120,36 @@ TEST_CASE("the body is stored apart from the other fields and read back intact")
     auto no_body = make_document(schema, normalize_record(schema, json{{"id", "b2"}}), generator);
     CHECK(read_stored(schema, no_body).body.empty());
     CHECK(stored_fields(schema, no_body)["body"].is_null());
+}
+
+TEST_CASE("spelling words counted in memory are what the generator's spelling flag adds") {
+    auto schema = Schema::default_schema();
+    broadsheet::testing::TempDir dir;
+    Xapian::WritableDatabase db((dir / "db").string(), Xapian::DB_CREATE);
+    Xapian::TermGenerator flagged;
+    schema.configure(flagged);
+    flagged.set_database(db);
+    flagged.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+    Xapian::TermGenerator counting;
+    schema.configure(counting);
+    WordCounts counts;
+    for (const auto& raw : {json{{"id", "1"},
+                                 {"title", "The United States economy"},
+                                 {"subtitle", "Economy, economy"},
+                                 {"body", "The economy of the U.S. grew 3.5% in 2014; caf\u00e9 prices, C++ and x"}},
+                            json{{"id", "2"}, {"title", "Economy"}, {"tags", {"economy", "Solo"}}}}) {
+        auto article = normalize_record(schema, raw);
+        (void)make_document(schema, article, flagged);
+        (void)make_document(schema, article, counting, &counts);
+    }
+    db.commit();
+    std::map<std::string, Xapian::termcount> from_flag;
+    for (auto word = db.spellings_begin(); word != db.spellings_end(); ++word) from_flag[*word] = word.get_termfreq();
+    std::map<std::string, Xapian::termcount> counted;
+    for (const auto& [word, count] : counts)
+        if (word.size() > 1) counted[word] = count;  // the spelling table keeps no one-byte words
+    CHECK(counted == from_flag);
+    CHECK(counts["x"] == 1);
+    CHECK(counts["economy"] == 5);      // title, subtitle twice, body, the second title; not the tag
+    CHECK(counts.count("united states") == 0);  // a synonym phrase term is no word to suggest
 }

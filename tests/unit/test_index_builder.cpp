@@ -27,6 +27,17 @@ auto open_live(const TempDir& dir) -> Xapian::Database {
     return Xapian::Database((dir / "index" / *live).string());
 }
 
+// Every term with its frequencies, the document lengths and the spelling
+// table: what ranking and suggestions read.
+auto fingerprint(const Xapian::Database& db) -> std::string {
+    std::string text = std::to_string(db.get_doccount()) + " " + std::to_string(db.get_total_length()) + "\n";
+    for (auto term = db.allterms_begin(); term != db.allterms_end(); ++term)
+        text += *term + " " + std::to_string(term.get_termfreq()) + " " + std::to_string(db.get_collection_freq(*term)) + "\n";
+    for (auto word = db.spellings_begin(); word != db.spellings_end(); ++word)
+        text += "spelling " + *word + " " + std::to_string(word.get_termfreq()) + "\n";
+    return text;
+}
+
 }  // namespace
 
 TEST_CASE("a build publishes a verified generation with its schema and spelling data") {
@@ -237,4 +248,20 @@ TEST_CASE("a record over the record limit fails the build with file and line") {
                          BuildError);
     options.skip_bad = true;
     CHECK(build_index(options).bad_records == 1);
+}
+
+TEST_CASE("the index is the same whatever the number of writers and however often they commit") {
+    TempDir one_writer;
+    auto options = options_for(one_writer, {fixture("articles.jsonl").string()});
+    options.jobs = 1;
+    options.flush_bytes = std::uint64_t{1} << 30;
+    (void)build_index(options);
+    TempDir many_commits;
+    options = options_for(many_commits, {fixture("articles.jsonl").string()});
+    options.jobs = 3;
+    options.flush_bytes = 1;  // a commit after every document
+    (void)build_index(options);
+    auto expected = fingerprint(open_live(one_writer));
+    CHECK(expected.find("spelling government ") != std::string::npos);
+    CHECK(fingerprint(open_live(many_commits)) == expected);
 }

@@ -32,6 +32,10 @@ struct BuildOptions {
     bool spelling = true;       ///< keep spelling data for "did you mean"
     bool progress = false;      ///< draw a progress bar on standard error
     unsigned jobs = 0;          ///< build: writer threads (shards); 0 = one per core
+    /// build: article text (bytes) a writer takes in between commits of its
+    /// shard (about 1,000 news articles); bounds the memory Xapian's inverter
+    /// holds whatever the corpus size, and small commits cost less CPU too.
+    std::uint64_t flush_bytes = std::uint64_t{1} << 20;
     std::uint64_t commit_every = 10000;  ///< add: documents per committed batch
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
 };

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <xapian.h>
@@ -23,13 +24,20 @@ struct RecordError : std::runtime_error {
 [[nodiscard]] auto normalize_record(const Schema& schema, const nlohmann::json& raw)
     -> nlohmann::json;
 
+/// Each searchable word of some documents and how often it occurs: the
+/// spelling data TermGenerator's FLAG_SPELLING would add one occurrence at a
+/// time, to be added to the database once per word (add_spelling(word, count)).
+using WordCounts = std::unordered_map<std::string, Xapian::termcount>;
+
 /// Turns a normalised article into a Xapian document: prefixed and
 /// weighted unprefixed terms with positions, keyword filter terms, the id
 /// term, value slots, and the stored fields as document data.
-/// The generator must already be configured by the schema (and given the
-/// database if spelling data is wanted).
+/// The generator must already be configured by the schema. Spelling data
+/// comes either from the generator (given the database and FLAG_SPELLING)
+/// or, far cheaper, counted into `spelling` when that is not null.
 [[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article,
-                                 Xapian::TermGenerator& generator) -> Xapian::Document;
+                                 Xapian::TermGenerator& generator, WordCounts* spelling = nullptr)
+    -> Xapian::Document;
 
 /// A document's stored data, with the snippet field (the body) kept apart:
 /// it is stored after the JSON of the other fields, unescaped, so reading a

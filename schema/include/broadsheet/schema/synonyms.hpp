@@ -51,6 +51,8 @@ private:
     /// The distinct multi-word members, split into words once (indexing checks
     /// each document for them).
     std::vector<std::vector<std::string>> m_phrases;
+    /// Every word of those members, sorted and distinct.
+    std::vector<std::string> m_phrase_words;
 };
 
 /// A query of nothing but stopwords ("the who") keeps them, and the parser
