@@ -38,7 +38,8 @@ int main(int argc, char** argv) try {
     if (!watcher.refresh()) throw std::runtime_error("no index at " + index);
     bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
     bs::SearchService service(config, watcher, pool);
-    auto schema = service.schema();
+    auto live = service.live();
+    const auto& schema = live->schema;
 
     std::ifstream queries(queries_path);
     if (!queries) throw std::runtime_error("cannot read " + queries_path);

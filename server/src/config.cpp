@@ -28,6 +28,8 @@ void ServerConfig::validate() const {
     if (max_phrase_terms < 2) throw std::invalid_argument("--max-phrase-terms must be at least 2");
     if (max_filters < 1) throw std::invalid_argument("--max-filters must be at least 1");
     if (max_facet_documents < 1) throw std::invalid_argument("--max-facet-documents must be at least 1");
+    if (site_name.empty() || site_name.size() > 200)
+        throw std::invalid_argument("--site-name must be 1 to 200 bytes");
     for (const auto& origin : cors_origins) {
         bool scheme = origin.starts_with("http://") || origin.starts_with("https://");
         if (!scheme || origin.ends_with("/") || origin.find_first_of(" \t\r\n,*") != std::string::npos)
@@ -122,6 +124,8 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerCo
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");
     app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
         ->envname("BROADSHEET_LOG_LEVEL");
+    app.add_option("--site-name", config.site_name, "the collection's name, shown on the pages")
+        ->envname("BROADSHEET_SITE_NAME");
     exit_code = -1;
     try {
         app.parse(argc, argv);
