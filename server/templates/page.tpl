@@ -13,12 +13,13 @@
 <title>{{TITLE}}</title>
 <style>{{STYLE:none}}</style>
 </head><body>
+{{! The search box comes first in the page (the first Tab reaches it); the name is drawn before it. }}
 <header role="banner" class="masthead"><div class="bar">
-<a class="site" href="/search">{{SITE}}</a>
 <form action="/search" method="get" role="search">
 <label for="q" class="visually-hidden">Search articles</label>
 <input type="search" id="q" name="q" list="suggestions" autocomplete="off" value="{{QUERY}}"><datalist id="suggestions"></datalist><button type="submit">Search</button>
 </form>
+<a class="site" href="/search">{{SITE}}</a>
 </div></header>
 {{>CONTENT}}
 <script>{{SCRIPT:none}}</script>
