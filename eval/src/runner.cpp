@@ -21,7 +21,8 @@ auto run_queries(std::istream& queries, const RunOptions& options) -> RunResult 
     if (!watcher.refresh()) throw std::runtime_error("no index at " + options.index);
     bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
     bs::SearchService service(config, watcher, pool);
-    const auto schema = service.schema();
+    const auto live = service.live();
+    const auto& schema = live->schema;
 
     RunResult result;
     std::string line;

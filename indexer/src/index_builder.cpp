@@ -88,8 +88,11 @@ public:
         ProgressBar progress(summary.input_bytes, m_options.progress);
         std::uint64_t bytes_seen = 0;
         const auto& id_name = m_schema.id_field().name;
+        // Text files' parts go to the fields the schema gives those roles.
+        auto source = m_options.source;
+        source.text_fields = text_fields(m_schema);
         read_inputs(
-            m_options.inputs, m_options.source,
+            m_options.inputs, source,
             [&](RawRecord&& record) {
                 try {
                     auto article = schema::normalize_record(m_schema, record.value);

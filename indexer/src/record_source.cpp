@@ -376,7 +376,7 @@ void read_jsonl(ByteSource& source, const std::string& name, std::size_t max_rec
         });
 }
 
-void read_text(ByteSource& source, const InputFile& input, std::size_t max_record_bytes,
+void read_text(ByteSource& source, const InputFile& input, std::size_t max_record_bytes, const TextFields& fields,
                const RecordSink& on_record, const BadRecordSink& on_bad) {
     auto origin = input.path.string();
     std::string content;
@@ -406,13 +406,7 @@ void read_text(ByteSource& source, const InputFile& input, std::size_t max_recor
         on_bad(BadRecord{std::move(origin), e.what()});
         return;
     }
-    nlohmann::json value = {
-        {"id", input.id},
-        {"title", std::move(article.title)},
-        {"subtitle", std::move(article.subtitle)},
-        {"body", std::move(article.body)},
-    };
-    on_record(RawRecord{std::move(value), std::move(origin)});
+    on_record(RawRecord{text_record(std::move(article), input.id, fields), std::move(origin)});
 }
 
 }  // namespace
@@ -445,7 +439,7 @@ void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& op
     for (const auto& file : files) {
         auto source = open_source(file, progress);
         if (file.format == Format::text) {
-            read_text(*source, file, options.max_record_bytes, on_record, on_bad);
+            read_text(*source, file, options.max_record_bytes, options.text_fields, on_record, on_bad);
         } else {
             read_jsonl(*source, file.path.empty() ? std::string("-") : file.path.string(),
                        options.max_record_bytes, on_record, on_bad);

@@ -150,4 +150,19 @@ auto parse_text_article(std::string_view content) -> TextArticle {
     return article;
 }
 
+auto text_fields(const schema::Schema& schema) -> TextFields {
+    auto name = [](const schema::FieldSpec* field) { return field ? field->name : std::string(); };
+    return {schema.id_field().name, name(schema.title_field()), name(schema.role_field(schema::Role::standfirst)),
+            name(schema.snippet_field())};
+}
+
+auto text_record(TextArticle article, std::string id, const TextFields& fields) -> nlohmann::json {
+    nlohmann::json record = nlohmann::json::object();
+    record[fields.id] = std::move(id);
+    if (!fields.title.empty()) record[fields.title] = std::move(article.title);
+    if (!fields.standfirst.empty()) record[fields.standfirst] = std::move(article.subtitle);
+    if (!fields.body.empty()) record[fields.body] = std::move(article.body);
+    return record;
+}
+
 }  // namespace broadsheet::indexer

@@ -55,6 +55,54 @@ auto get_or(const json& object, const char* key, T fallback, const std::string& 
     }
 }
 
+struct RoleName {
+    Role role;
+    const char* name;
+};
+constexpr RoleName role_names[] = {{Role::title, "title"}, {Role::standfirst, "standfirst"}, {Role::link, "link"},
+                                   {Role::topics, "topics"}, {Role::date, "date"}};
+
+auto role_from_string(const std::string& field, const std::string& name) -> Role {
+    if (name.empty()) return Role::none;
+    for (const auto& entry : role_names)
+        if (name == entry.name) return entry.role;
+    throw SchemaError("field '" + field + "': unknown role '" + name +
+                      "' (title, standfirst, link, topics or date; the body is the snippet field)");
+}
+
+auto role_to_string(Role role) -> const char* {
+    for (const auto& entry : role_names)
+        if (role == entry.role) return entry.name;
+    return "";
+}
+
+// A role is shown on the pages, so its field must be stored and of a kind
+// the page can show that way.
+void check_role(const FieldSpec& field) {
+    if (field.role == Role::none) return;
+    auto fail = [&](const std::string& why) {
+        throw SchemaError("field '" + field.name + "': the role '" + role_to_string(field.role) + "' " + why);
+    };
+    if (!field.stored) fail("needs a stored field");
+    switch (field.role) {
+        case Role::title:
+        case Role::standfirst:
+            if (field.type != FieldType::text) fail("needs a text field");
+            break;
+        case Role::link:
+            if (field.type != FieldType::keyword || field.multi) fail("needs a single-valued keyword field");
+            break;
+        case Role::topics:
+            if (field.type != FieldType::keyword || field.facet.empty()) fail("needs a keyword field that is a facet");
+            break;
+        case Role::date:
+            if (field.type != FieldType::date) fail("needs a date field");
+            break;
+        case Role::none:
+            break;
+    }
+}
+
 auto parse_field(const json& object) -> FieldSpec {
     if (!object.is_object()) throw SchemaError("every entry of 'fields' must be an object");
     FieldSpec field;
@@ -70,7 +118,7 @@ auto parse_field(const json& object) -> FieldSpec {
     static const std::set<std::string> known{"name",   "type",      "prefix", "query_name",
                                              "aliases", "weight",   "stored", "multi",
                                              "sortable", "snippet", "slot",   "year_slot",
-                                             "facet"};
+                                             "facet",  "role"};
     for (const auto& [key, value] : object.items()) {
         if (!known.contains(key))
             throw SchemaError("field '" + field.name + "': unknown key '" + key + "'");
@@ -88,6 +136,7 @@ auto parse_field(const json& object) -> FieldSpec {
     field.sortable = get_or<bool>(object, "sortable", false, field.name);
     field.snippet = get_or<bool>(object, "snippet", false, field.name);
     field.facet = get_or<std::string>(object, "facet", "", field.name);
+    field.role = role_from_string(field.name, get_or<std::string>(object, "role", "", field.name));
     auto slot = get_or<int>(object, "slot", -1, field.name);
     if (slot >= 0) field.slot = static_cast<Xapian::valueno>(slot);
     auto year_slot = get_or<int>(object, "year_slot", -1, field.name);
@@ -114,6 +163,7 @@ auto parse_field(const json& object) -> FieldSpec {
         throw SchemaError("field '" + field.name + "': a date facet needs a year_slot");
     if (!field.facet.empty() && (field.type == FieldType::text || field.type == FieldType::id))
         throw SchemaError("field '" + field.name + "': only keyword and date fields can be facets");
+    check_role(field);
     return field;
 }
 
@@ -243,6 +293,10 @@ auto Schema::from_json(const json& doc) -> Schema {
         throw SchemaError("a schema needs exactly one field of type 'id'");
     if (count([](const FieldSpec& f) { return f.snippet; }) > 1)
         throw SchemaError("only one field can be the snippet field");
+    for (const auto& entry : role_names) {
+        if (count([&](const FieldSpec& f) { return f.role == entry.role; }) > 1)
+            throw SchemaError(std::string("only one field can have the role '") + entry.name + "'");
+    }
     if (count([](const FieldSpec& f) { return f.type == FieldType::date; }) > 1)
         throw SchemaError("at most one date field is supported");
     if (count([](const FieldSpec& f) { return f.is_text() && f.weight > 0; }) == 0)
@@ -311,6 +365,7 @@ auto Schema::to_json() const -> json {
         if (f.slot) entry["slot"] = *f.slot;
         if (f.year_slot) entry["year_slot"] = *f.year_slot;
         if (!f.facet.empty()) entry["facet"] = f.facet;
+        if (f.role != Role::none) entry["role"] = role_to_string(f.role);
         fields.push_back(std::move(entry));
     }
     return json{{"name", m_name},
@@ -342,12 +397,11 @@ auto Schema::date_field() const -> const FieldSpec* {
     return nullptr;
 }
 
-auto Schema::title_field() const -> const FieldSpec* {
-    // The title is the most heavily weighted text field.
-    const FieldSpec* best = nullptr;
+auto Schema::role_field(Role role) const -> const FieldSpec* {
+    if (role == Role::none) return nullptr;
     for (const auto& f : m_fields)
-        if (f.is_text() && (!best || f.weight > best->weight)) best = &f;
-    return best;
+        if (f.role == role) return &f;
+    return nullptr;
 }
 
 auto Schema::find(std::string_view name) const -> const FieldSpec* {

@@ -29,6 +29,8 @@ void ServerConfig::validate() const {
     if (max_phrase_terms < 2) throw std::invalid_argument("--max-phrase-terms must be at least 2");
     if (max_filters < 1) throw std::invalid_argument("--max-filters must be at least 1");
     if (max_facet_documents < 1) throw std::invalid_argument("--max-facet-documents must be at least 1");
+    if (site_name.empty() || site_name.size() > 200)
+        throw std::invalid_argument("--site-name must be 1 to 200 bytes");
     for (const auto& origin : cors_origins) {
         bool scheme = origin.starts_with("http://") || origin.starts_with("https://");
         if (!scheme || origin.ends_with("/") || origin.find_first_of(" \t\r\n,*") != std::string::npos)
@@ -120,6 +122,8 @@ void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--exact-total-limit", config.exact_total_limit,
                    "count totals exactly up to this many matches (estimate beyond)")
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");
+    app.add_option("--site-name", config.site_name, "the collection's name, shown on the pages")
+        ->envname("BROADSHEET_SITE_NAME");
     schema::add_log_level_option(app, config.log_level);
 }
 

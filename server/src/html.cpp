@@ -3,87 +3,74 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <sstream>
+#include <span>
+#include <stdexcept>
 #include <utility>
 
-namespace broadsheet::server {
+#include <ctemplate/template.h>
 
-using nlohmann::json;
+#include "broadsheet/server/page_files.hpp"
+
+namespace broadsheet::server {
 
 namespace {
 
 // Result links stop where the server's result window does (page * size).
 constexpr unsigned long long max_linked_results = 10000;
 
-constexpr const char* page_style = R"css(
-body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:46rem;padding:1rem;color:#222}
-header form{display:flex;gap:.5rem}header input[type=search]{flex:1;font-size:1.1rem;padding:.4rem}
-button{font-size:1rem;padding:.4rem .8rem}.meta{color:#555;font-size:.9rem}
-ol.hits{list-style:none;padding:0}ol.hits li{margin:1.2rem 0}ol.hits h2{font-size:1.15rem;margin:0}
-mark{background:#ffe58a;padding:0 .1em}.error{color:#a00;border:1px solid #a00;padding:.6rem}
-nav.pages a,nav.pages strong,nav.pages span{margin-right:.8rem}nav.sort{font-size:.9rem;margin:.4rem 0}
-main.with-facets{display:flex;gap:2rem;flex-wrap:wrap}main.with-facets .results{flex:1 1 28rem;min-width:0}
-aside.facets{flex:0 0 11rem;font-size:.9rem}aside.facets h2{font-size:1rem;margin:.6rem 0 .2rem}
-aside.facets ul,section.browse ul{list-style:none;padding:0;margin:0}
-section.browse ul{display:flex;flex-wrap:wrap;gap:.3rem 1rem}section.browse h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
-.facet-year ul{display:flex;flex-wrap:wrap;gap:0 .8rem}.count{color:#777}a.active{font-weight:bold}
-.visually-hidden{position:absolute;left:-9999px}article.full p{margin:.8rem 0}
-a:focus,input:focus,button:focus{outline:3px solid #1a73e8;outline-offset:2px}
-.notice{background:#fff6d6;border-left:4px solid #e0b000;padding:.4rem .6rem}
-@media (pointer:coarse),(max-width:40rem){aside.facets li{padding:.3rem 0}nav.pages a,nav.pages strong{display:inline-block;padding:.4rem .5rem;margin-right:.2rem}}
-)css";
-
-// Autocomplete, as an enhancement: without JavaScript the form works as is.
-constexpr const char* autocomplete_script = R"js(<script>
-(function () {
-  var box = document.getElementById('q'), list = document.getElementById('suggestions'), timer;
-  if (!box || !list || !window.fetch) return;
-  box.addEventListener('input', function () {
-    clearTimeout(timer);
-    timer = setTimeout(function () {
-      if (!box.value.trim()) return;
-      fetch('/suggest?size=8&q=' + encodeURIComponent(box.value)).then(function (r) { return r.json(); })
-        .then(function (data) {
-          list.textContent = '';
-          (data.suggestions || []).forEach(function (s) {
-            var option = document.createElement('option');
-            option.value = s.text;
-            list.appendChild(option);
-          });
-        }).catch(function () {});
-    }, 120);
-  });
-})();
-</script>)js";
-
-auto page_head(std::string_view title) -> std::string {
-    std::string html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                       "<title>";
-    html += html_escape(title);
-    html += "</title><style>";
-    html += page_style;
-    html += "</style></head><body>";
-    return html;
+// The templates, loaded into ctemplate's cache once, on first use.
+void load_templates() {
+    static const bool loaded = [] {
+        for (const auto& file : page_files()) {
+            if (!file.name.starts_with("templates/")) continue;
+            auto name = file.name.substr(std::string_view("templates/").size());
+            if (!ctemplate::StringToTemplateCache(ctemplate::TemplateString(name.data(), name.size()),
+                                                  ctemplate::TemplateString(file.text.data(), file.text.size()),
+                                                  ctemplate::STRIP_WHITESPACE))
+                throw std::logic_error("the page template " + std::string(file.name) + " does not parse");
+        }
+        return true;
+    }();
+    (void)loaded;
 }
 
-auto page_end() -> std::string {
-    return std::string(autocomplete_script) + "</body></html>\n";
+auto asset(std::string_view name) -> std::string_view {
+    for (const auto& file : page_files())
+        if (file.name == name) return file.text;
+    throw std::logic_error("no page file " + std::string(name));
 }
 
-auto search_form(std::string_view query) -> std::string {
-    std::string html = "<header role=\"banner\"><form action=\"/search\" method=\"get\" role=\"search\">"
-                       "<label for=\"q\" class=\"visually-hidden\">Search articles</label>"
-                       "<input type=\"search\" id=\"q\" name=\"q\" list=\"suggestions\" autocomplete=\"off\" value=\"";
-    html += html_escape(query);
-    html += "\"><datalist id=\"suggestions\"></datalist><button type=\"submit\">Search</button></form></header>";
-    return html;
+auto set(ctemplate::TemplateDictionary& dict, const char* name, std::string_view value) {
+    dict.SetValue(name, ctemplate::TemplateString(value.data(), value.size()));
 }
 
-auto text_of(const json& value) -> std::string {
-    if (value.is_string()) return value.get<std::string>();
-    return {};
-}
+// A page: the frame (page.tpl) around `content`, whose dictionary the caller fills.
+class Page {
+public:
+    Page(const Site& site, std::string_view title, std::string_view query, const char* content)
+        : m_dict("page") {
+        load_templates();
+        set(m_dict, "TITLE", title);
+        set(m_dict, "SITE", site.name);
+        set(m_dict, "QUERY", query);
+        set(m_dict, "STYLE", asset("assets/site.css"));
+        set(m_dict, "SCRIPT", asset("assets/site.js"));
+        m_content = m_dict.AddIncludeDictionary("CONTENT");
+        m_content->SetFilename(content);
+    }
+    [[nodiscard]] auto content() -> ctemplate::TemplateDictionary& { return *m_content; }
+    [[nodiscard]] auto render() const -> std::string {
+        std::string html;
+        if (!ctemplate::ExpandTemplate("page.tpl", ctemplate::STRIP_WHITESPACE, &m_dict, &html))
+            throw std::logic_error("a page template could not be expanded");
+        html += '\n';
+        return html;
+    }
+
+private:
+    ctemplate::TemplateDictionary m_dict;
+    ctemplate::TemplateDictionary* m_content = nullptr;
+};
 
 // The URL of a search: every setting of the request, so links built from a
 // modified copy (another page, sort or filter) keep the rest.
@@ -123,72 +110,133 @@ auto toggle_filter_link(const SearchRequest& request, const std::string& name, c
     return search_link(other);
 }
 
-auto sort_links(const SearchRequest& request) -> std::string {
+void fill_sort(ctemplate::TemplateDictionary& dict, const SearchRequest& request) {
     static const std::pair<SortOrder, const char*> orders[] = {
         {SortOrder::relevance, "Relevance"}, {SortOrder::date_descending, "Newest"}, {SortOrder::date_ascending, "Oldest"}};
-    std::string html = "<nav class=\"sort\" aria-label=\"Sort\">Sort: ";
     for (const auto& [order, label] : orders) {
+        auto* entry = dict.AddSectionDictionary("SORT");
         auto other = request;
         other.sort = order;
         other.page = 1;
-        if (order == request.sort) {
-            html += std::string("<strong aria-current=\"true\">") + label + "</strong> ";
-        } else {
-            html += "<a href=\"" + html_escape(search_link(other)) + "\">" + label + "</a> ";
-        }
+        auto* kind = entry->AddSectionDictionary(order == request.sort ? "CURRENT" : "OTHER");
+        set(*kind, "LABEL", label);
+        set(*kind, "URL", search_link(other));
     }
-    return html + "</nav>";
 }
 
-// What a facet is called on the pages: "tag" is a topic, "year" a year.
-auto facet_noun(const std::string& name) -> std::string {
-    return name == "tag" ? "topic" : name;
+// What a facet is called on the pages: the topics role's facet is a topic, others by their name.
+auto facet_noun(const std::string& name, const std::string& topic_filter) -> std::string {
+    return name == topic_filter ? "topic" : name;
 }
 
-auto facet_sidebar(const json& facets, const SearchRequest& request) -> std::string {
-    if (!facets.is_object() || facets.empty()) return {};
-    std::string html = "<aside class=\"facets\" aria-label=\"Refine results\">";
-    for (const auto& [name, values] : facets.items()) {
-        auto heading = facet_noun(name) + "s";
+// A decade's worth of years ("1962" -> "1960s"), or "" for a value that is not a year.
+auto decade_of(const std::string& year) -> std::string {
+    if (year.size() != 4 || !std::all_of(year.begin(), year.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return {};
+    return year.substr(0, 3) + "0s";
+}
+
+// More distinct years than this are shown by decade.
+constexpr std::size_t max_flat_years = 12;
+
+// Calls visit(label, count, years) for each run of years (newest first) in
+// one decade; a value that is not a year is a run of its own, labelled as itself.
+template <typename Visit>
+void for_each_decade(std::span<const FacetValue> years, Visit&& visit) {
+    for (auto it = years.begin(); it != years.end();) {
+        auto decade = decade_of(it->value);
+        auto end = decade.empty() ? it + 1 : std::find_if(it, years.end(), [&](const FacetValue& v) {
+            return decade_of(v.value) != decade;
+        });
+        Xapian::doccount count = 0;
+        for (auto year = it; year != end; ++year) count += year->count;
+        visit(decade.empty() ? it->value : decade, count, std::span(it, end));
+        it = end;
+    }
+}
+
+void fill_facets(ctemplate::TemplateDictionary& dict, const std::vector<Facet>& facets, const SearchRequest& request,
+                 const std::string& topic_filter) {
+    if (facets.empty()) return;
+    auto* sidebar = dict.AddSectionDictionary("FACETS");
+    for (const auto& facet : facets) {
+        auto* section = sidebar->AddSectionDictionary("FACET");
+        auto heading = facet_noun(facet.name, topic_filter) + "s";
         heading[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(heading[0])));
-        html += "<section class=\"facet-" + html_escape(name) + "\"><h2>" + html_escape(heading) + "</h2><ul>";
+        set(*section, "NAME", facet.name);
+        set(*section, "HEADING", heading);
         // Filters in force stay listed (to remove them) even when the page's counts omit them.
         for (const auto& [filter, value] : request.filters) {
-            if (filter != name) continue;
-            html += "<li><a class=\"active\" href=\"" + html_escape(toggle_filter_link(request, name, value)) +
-                    "\" aria-label=\"Remove filter " + html_escape(value) + "\">✕ " + html_escape(value) + "</a></li>";
+            if (filter != facet.name) continue;
+            auto* active = section->AddSectionDictionary("ACTIVE");
+            set(*active, "URL", toggle_filter_link(request, facet.name, value));
+            set(*active, "TEXT", value);
         }
-        for (const auto& entry : values) {
-            auto value = entry.value("value", std::string());
-            if (has_filter(request, name, value)) continue;
-            html += "<li><a href=\"" + html_escape(toggle_filter_link(request, name, value)) + "\">" +
-                    html_escape(value) + "</a> <span class=\"count\">" +
-                    std::to_string(entry.value("count", 0)) + "</span></li>";
+        auto add_value = [&](ctemplate::TemplateDictionary& list, const FacetValue& entry) {
+            auto* value = list.AddSectionDictionary("VALUE");
+            set(*value, "URL", toggle_filter_link(request, facet.name, entry.value));
+            set(*value, "TEXT", entry.value);
+            set(*value, "COUNT", std::to_string(entry.count));
+        };
+        std::vector<FacetValue> offered;
+        for (const auto& entry : facet.values)
+            if (!has_filter(request, facet.name, entry.value)) offered.push_back(entry);
+        if (!facet.by_year || offered.size() <= max_flat_years) {
+            for (const auto& entry : offered) add_value(*section, entry);
+            continue;
         }
-        html += "</ul></section>";
+        // A long run of years: grouped by decade, each opened to show its years.
+        for_each_decade(offered, [&](const std::string& label, Xapian::doccount count, std::span<const FacetValue> years) {
+            auto* decade = section->AddSectionDictionary("DECADE");
+            set(*decade, "LABEL", label);
+            set(*decade, "COUNT", std::to_string(count));
+            for (const auto& entry : years) add_value(*decade, entry);
+        });
     }
-    return html + "</aside>";
 }
 
-auto page_numbers(const SearchRequest& request, unsigned long long pages) -> std::string {
-    if (pages <= 1) return {};
-    std::string html = "<nav class=\"pages\" aria-label=\"Pages\">";
+void fill_pages(ctemplate::TemplateDictionary& dict, const SearchRequest& request, unsigned long long pages) {
+    if (pages <= 1) return;
+    auto* nav = dict.AddSectionDictionary("PAGES");
     auto current = static_cast<unsigned long long>(request.page);
-    if (current > 1)
-        html += "<a rel=\"prev\" href=\"" + html_escape(page_link(request, request.page - 1)) + "\">← Previous</a>";
+    if (current > 1) set(*nav->AddSectionDictionary("PREV"), "URL", page_link(request, request.page - 1));
+    auto add = [&](unsigned long long page) {
+        auto* kind = nav->AddSectionDictionary("PAGE")->AddSectionDictionary(page == current ? "CURRENT" : "LINK");
+        set(*kind, "N", std::to_string(page));
+        set(*kind, "URL", page_link(request, static_cast<int>(page)));
+    };
     auto first = current > 3 ? current - 3 : 1;
     auto last = std::min(pages, current + 3);
-    if (first > 1) html += "<a href=\"" + html_escape(page_link(request, 1)) + "\">1</a>" + (first > 2 ? "<span>…</span>" : "");
-    for (auto page = first; page <= last; ++page) {
-        if (page == current) {
-            html += "<strong aria-current=\"page\">" + std::to_string(page) + "</strong>";
-        } else {
-            html += "<a href=\"" + html_escape(page_link(request, static_cast<int>(page))) + "\">" + std::to_string(page) + "</a>";
-        }
+    if (first > 1) {
+        add(1);
+        if (first > 2) nav->AddSectionDictionary("PAGE")->ShowSection("GAP");
     }
-    if (current < pages)
-        html += "<a rel=\"next\" href=\"" + html_escape(page_link(request, request.page + 1)) + "\">Next →</a>";
-    return html + "</nav>";
+    for (auto page = first; page <= last; ++page) add(page);
+    if (current < pages) set(*nav->AddSectionDictionary("NEXT"), "URL", page_link(request, request.page + 1));
+}
+
+// The date and topics under a title; `topic_link` makes a topic's link.
+template <typename TopicLink>
+void fill_meta(ctemplate::TemplateDictionary& meta, const Shown& shown, TopicLink&& topic_link) {
+    if (!shown.date.empty()) set(*meta.AddSectionDictionary("DATE"), "TEXT", shown.date);
+    for (const auto& topic : shown.topics) {
+        auto* entry = meta.AddSectionDictionary("TOPIC");
+        set(*entry, "TEXT", topic);
+        set(*entry, "URL", topic_link(topic));
+    }
+}
+
+auto article_link(const std::string& id) -> std::string { return "/articles/" + url_encode(id); }
+
+auto browse_link(const std::string& query) -> std::string { return "/search?q=" + url_encode(query) + "&sort=-date"; }
+
+void fill_browse_values(ctemplate::TemplateDictionary& dict, std::span<const FacetValue> values) {
+    for (const auto& entry : values) {
+        auto* value = dict.AddSectionDictionary("VALUE");
+        set(*value, "URL", browse_link(entry.query));
+        set(*value, "TEXT", entry.value);
+        set(*value, "COUNT", std::to_string(entry.count));
+    }
 }
 
 }  // namespace
@@ -228,144 +276,127 @@ auto url_encode(std::string_view text) -> std::string {
     return out;
 }
 
-auto render_search_page(const json& result, const SearchRequest& request) -> std::string {
-    std::string html = page_head(request.query + " – Broadsheet search");
-    html += search_form(request.query);
-    html += "<main role=\"main\" class=\"with-facets\"><div class=\"results\">";
-    // Every page has one h1, for navigating by headings; the search box already shows the query.
-    html += "<h1 class=\"visually-hidden\">Results for " + html_escape(request.query) + "</h1>";
-    auto total = result.value("total", 0ULL);
+auto render_search_page(const SearchResult& result, const SearchRequest& request, const Site& site) -> std::string {
+    Page page(site, request.query + " – " + site.name, request.query, "results.tpl");
+    auto& dict = page.content();
+    set(dict, "QUERY", request.query);
     char took[64];
-    std::snprintf(took, sizeof took, "%.2f", result.value("took_ms", 0.0));
-    html += "<p class=\"meta\" role=\"status\">" + std::string(result.value("total_exact", true) ? "" : "about ") +
-            std::to_string(total) + (total == 1 ? " result" : " results") + " (" + took + " ms)</p>";
-    html += sort_links(request);
-    if (const auto& notice = result.value("notice", json()); notice.is_object()) {
-        html += "<p class=\"notice\" role=\"note\">Your query could not be read as written (" +
-                html_escape(text_of(notice["reason"])) + "). Showing articles with the words <strong>" +
-                html_escape(text_of(notice["words"])) + "</strong>.</p>";
+    std::snprintf(took, sizeof took, "%.2f", result.took_ms);
+    set(dict, "TOOK", took);
+    set(dict, "COUNT_TEXT", std::string(result.total_exact ? "" : "about ") + std::to_string(result.total) +
+                                (result.total == 1 ? " result" : " results"));
+    fill_sort(dict, request);
+    if (result.notice) {
+        auto* notice = dict.AddSectionDictionary("NOTICE");
+        set(*notice, "REASON", result.notice->reason);
+        set(*notice, "WORDS", result.notice->words);
     }
-    if (!result["suggestion"].is_null()) {
-        auto suggestion = text_of(result["suggestion"]);
-        html += "<p>Did you mean <a href=\"/search?q=" + html_escape(url_encode(suggestion)) + "\">" +
-                html_escape(suggestion) + "</a>?</p>";
+    if (result.suggestion) {
+        auto* suggestion = dict.AddSectionDictionary("SUGGESTION");
+        set(*suggestion, "URL", "/search?q=" + url_encode(*result.suggestion));
+        set(*suggestion, "TEXT", *result.suggestion);
     }
-    if (result["hits"].empty()) {
-        html += "<p>No articles match <strong>" + html_escape(request.query) +
-                "</strong>. Try fewer or different words, or <a href=\"" +
-                html_escape("/search?op=or&q=" + url_encode(request.query)) + "\">match any word</a>.</p>";
+    if (result.hits.empty()) {
+        set(*dict.AddSectionDictionary("NONE"), "ANY_URL", "/search?op=or&q=" + url_encode(request.query));
     } else {
-        html += "<ol class=\"hits\" start=\"" + std::to_string(result["hits"][0].value("rank", 1)) + "\">";
-        for (const auto& hit : result["hits"]) {
-            auto id = text_of(hit["id"]);
-            auto title_html = text_of(hit.value("title_html", json()));
-            if (title_html.empty()) title_html = html_escape(id);
-            html += "<li><article><h2><a href=\"/articles/" + html_escape(url_encode(id)) + "?q=" +
-                    html_escape(url_encode(request.query)) + "\">" + title_html + "</a></h2>";
-            std::string meta;
-            if (hit.contains("date") && hit["date"].is_string()) meta += "<time>" + html_escape(text_of(hit["date"])) + "</time>";
-            if (hit.contains("tags") && hit["tags"].is_array()) {
-                for (const auto& tag : hit["tags"]) {
-                    auto value = text_of(tag);
-                    meta += " · <a class=\"tag\" href=\"" + html_escape(toggle_filter_link(request, "tag", value)) + "\">" +
-                            html_escape(value) + "</a>";
-                }
-            }
-            if (!meta.empty()) html += "<p class=\"meta\">" + meta + "</p>";
-            html += "<p>" + text_of(hit.value("snippet_html", json())) + "</p></article></li>";
+        auto* list = dict.AddSectionDictionary("HITS");
+        set(*list, "START", std::to_string(result.hits.front().rank));
+        auto topic_link = [&](const std::string& topic) {
+            return toggle_filter_link(request, result.topic_filter, topic);
+        };
+        for (const auto& hit : result.hits) {
+            auto* entry = list->AddSectionDictionary("HIT");
+            set(*entry, "URL", article_link(hit.id) + "?q=" + url_encode(request.query));
+            set(*entry, "TITLE_HTML",
+                hit.title_html && !hit.title_html->empty() ? *hit.title_html : html_escape(hit.id));
+            if (!hit.shown.date.empty() || !hit.shown.topics.empty())
+                fill_meta(*entry->AddSectionDictionary("META"), hit.shown, topic_link);
+            if (hit.snippet_html) set(*entry->AddSectionDictionary("SNIPPET"), "HTML", *hit.snippet_html);
         }
-        html += "</ol>";
     }
     // Pages beyond the result window cannot be asked for, so none are offered.
-    auto reachable = std::min<unsigned long long>(total, max_linked_results);
-    html += page_numbers(request, (reachable + static_cast<unsigned long long>(request.size) - 1) /
-                                      static_cast<unsigned long long>(request.size));
-    html += "</div>";
-    html += facet_sidebar(result.value("facets", json::object()), request);
-    html += "</main>" + page_end();
-    return html;
+    auto reachable = std::min<unsigned long long>(result.total, max_linked_results);
+    auto size = static_cast<unsigned long long>(request.size);
+    fill_pages(dict, request, (reachable + size - 1) / size);
+    fill_facets(dict, result.facets, request, result.topic_filter);
+    return page.render();
 }
 
-auto render_article_page(const json& view, std::string_view query) -> std::string {
-    auto title_html = view.value("title_html", std::string());
-    auto title = view.contains("title") && view["title"].is_string() ? view["title"].get<std::string>() : "Article";
-    std::string html = page_head(title + " – Broadsheet");
-    html += search_form(query);
-    html += "<main role=\"main\"><article class=\"full\"><h1>" + title_html + "</h1>";
-    if (view.contains("subtitle") && view["subtitle"].is_string())
-        html += "<p class=\"standfirst\"><strong>" + html_escape(view["subtitle"].get<std::string>()) + "</strong></p>";
-    std::string meta;
-    if (view.contains("date") && view["date"].is_string()) meta += "<time>" + html_escape(view["date"].get<std::string>()) + "</time>";
-    if (view.contains("tags") && view["tags"].is_array()) {
-        for (const auto& tag : view["tags"]) {
-            auto value = text_of(tag);
-            meta += " · <a class=\"tag\" href=\"" + html_escape("/search?q=" + url_encode(value) + "&tag=" + url_encode(value)) +
-                    "\">" + html_escape(value) + "</a>";
-        }
+auto render_article_page(const ArticleView& view, std::string_view query, const Site& site) -> std::string {
+    const auto& title = view.shown.title.empty() ? std::string("Article") : view.shown.title;
+    Page page(site, title + " – " + site.name, query, "article.tpl");
+    auto& dict = page.content();
+    set(dict, "TITLE_HTML", view.title_html);
+    if (!view.shown.standfirst.empty()) set(*dict.AddSectionDictionary("STANDFIRST"), "TEXT", view.shown.standfirst);
+    // Only web links become links; anything else is left out.
+    const auto& link = view.shown.link;
+    bool source = link.starts_with("http://") || link.starts_with("https://");
+    if (!view.shown.date.empty() || !view.shown.topics.empty() || source) {
+        auto* meta = dict.AddSectionDictionary("META");
+        fill_meta(*meta, view.shown, [&](const std::string& topic) {
+            return "/search?q=" + url_encode(topic) + "&" + url_encode(view.topic_filter) + "=" + url_encode(topic);
+        });
+        if (source) set(*meta->AddSectionDictionary("SOURCE"), "URL", link);
     }
-    if (view.contains("url") && view["url"].is_string()) {
-        auto url = view["url"].get<std::string>();
-        // Only web links become links; anything else stays text.
-        if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)
-            meta += " · <a href=\"" + html_escape(url) + "\" rel=\"noopener nofollow\">source</a>";
-    }
-    if (!meta.empty()) html += "<p class=\"meta\">" + meta + "</p>";
     // body_html is escaped text with <mark>; paragraphs are separated by newlines.
-    auto body = view.value("body_html", std::string());
-    std::size_t start = 0;
-    while (start < body.size()) {
-        auto end = body.find('\n', start);
-        if (end == std::string::npos) end = body.size();
-        if (end > start) html += "<p>" + body.substr(start, end - start) + "</p>";
-        start = end + 1;
+    std::string_view body = view.body_html;
+    while (!body.empty()) {
+        auto end = std::min(body.find('\n'), body.size());
+        if (end > 0) set(*dict.AddSectionDictionary("PARAGRAPH"), "HTML", body.substr(0, end));
+        body.remove_prefix(std::min(end + 1, body.size()));
     }
-    html += "</article>";
-    if (view.contains("related") && view["related"].is_array() && !view["related"].empty()) {
-        html += "<section aria-labelledby=\"related\"><h2 id=\"related\">Related articles</h2><ul class=\"related\">";
-        for (const auto& hit : view["related"]) {
-            auto id = text_of(hit["id"]);
-            auto hit_title = hit.contains("title") && hit["title"].is_string() ? hit["title"].get<std::string>() : id;
-            html += "<li><a href=\"/articles/" + html_escape(url_encode(id)) + "\">" + html_escape(hit_title) + "</a>";
-            if (hit.contains("date") && hit["date"].is_string())
-                html += " <span class=\"meta\">" + html_escape(hit["date"].get<std::string>()) + "</span>";
-            html += "</li>";
+    if (!view.related.empty()) {
+        auto* related = dict.AddSectionDictionary("RELATED");
+        for (const auto& hit : view.related) {
+            auto* entry = related->AddSectionDictionary("HIT");
+            set(*entry, "URL", article_link(hit.id));
+            set(*entry, "TITLE", hit.shown.title.empty() ? hit.id : hit.shown.title);
+            if (!hit.shown.date.empty()) set(*entry->AddSectionDictionary("DATE"), "TEXT", hit.shown.date);
         }
-        html += "</ul></section>";
     }
-    html += "</main>" + page_end();
-    return html;
+    return page.render();
 }
 
-auto render_error_page(std::string_view query, int status, std::string_view message) -> std::string {
-    std::string html = page_head("Search error – Broadsheet");
-    html += search_form(query);
-    html += "<main role=\"main\"><h1 class=\"visually-hidden\">Search error</h1><p class=\"error\" role=\"alert\">";
-    html += status >= 500 ? "The search is not available right now: " : "That search could not be run: ";
-    html += html_escape(message);
-    html += "</p></main>" + page_end();
-    return html;
+auto render_error_page(std::string_view query, int status, std::string_view message, const Site& site)
+    -> std::string {
+    Page page(site, "Search error – " + site.name, query, "error.tpl");
+    set(page.content(), "LEAD", status >= 500 ? "The search is not available right now: " : "That search could not be run: ");
+    set(page.content(), "MESSAGE", message);
+    return page.render();
 }
 
-auto render_home_page(const json& overview) -> std::string {
-    std::string html = page_head("Broadsheet search") + search_form("") +
-                       "<main role=\"main\"><h1 class=\"visually-hidden\">Broadsheet search</h1><p class=\"meta\">Search " +
-                       std::to_string(overview.value("documents", 0ULL)) +
-                       " articles: words, \"exact phrases\", AND / OR / NOT, title:word, tag:name, date:2014, prefix*.</p>";
-    // Browsing needs no query: each value links to the filter that finds it.
-    const auto facets = overview.value("facets", json::object());
-    for (const auto& [name, values] : facets.items()) {
-        if (values.empty()) continue;
-        auto heading = "Browse by " + facet_noun(name);
-        html += "<section class=\"browse facet-" + html_escape(name) + "\" aria-labelledby=\"browse-" + html_escape(name) +
-                "\"><h2 id=\"browse-" + html_escape(name) + "\">" + html_escape(heading) + "</h2><ul>";
-        for (const auto& entry : values) {
-            html += "<li><a href=\"" + html_escape("/search?q=" + url_encode(text_of(entry["query"])) + "&sort=-date") + "\">" +
-                    html_escape(text_of(entry["value"])) + "</a> <span class=\"count\">" +
-                    std::to_string(entry.value("count", 0)) + "</span></li>";
+auto render_home_page(const Overview& overview, const Site& site) -> std::string {
+    Page page(site, site.name, "", "home.tpl");
+    auto& dict = page.content();
+    set(dict, "SITE", site.name);
+    set(dict, "DOCUMENTS", std::to_string(overview.documents));
+    // Browsing needs no query: each value links to the query that finds it.
+    for (const auto& facet : overview.facets) {
+        if (facet.values.empty()) continue;
+        auto* section = dict.AddSectionDictionary("FACET");
+        set(*section, "NAME", facet.name);
+        set(*section, "NOUN", facet_noun(facet.name, overview.topic_filter));
+        if (!facet.by_year || facet.values.size() <= max_flat_years) {
+            fill_browse_values(*section->AddSectionDictionary("FLAT"), facet.values);
+            continue;
         }
-        html += "</ul></section>";
+        // A long run of years: one entry per decade, opened to show its years.
+        auto* decades = section->AddSectionDictionary("DECADES");
+        const auto& year_query = facet.values.front().query;
+        auto query_name = year_query.substr(0, year_query.find(':') + 1);  // "date:"
+        for_each_decade(facet.values, [&](const std::string& label, Xapian::doccount count,
+                                          std::span<const FacetValue> years) {
+            auto* entry = decades->AddSectionDictionary("DECADE");
+            set(*entry, "LABEL", label);
+            set(*entry, "COUNT", std::to_string(count));
+            // 1960s: date:1960..1969 (a value that is not a year stands for itself).
+            bool decade = label.size() == 5 && label.ends_with("0s") && decade_of(label.substr(0, 4)) == label;
+            auto range = decade ? label.substr(0, 4) + ".." + label.substr(0, 3) + "9" : label;
+            set(*entry, "URL", browse_link(query_name + range));
+            fill_browse_values(*entry, years);
+        });
     }
-    return html + "</main>" + page_end();
+    return page.render();
 }
 
 auto prefers_html(std::string_view accept) -> bool {

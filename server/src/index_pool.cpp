@@ -148,7 +148,7 @@ void SearcherPool::Lease::reopen() {
 }
 
 void SearcherPool::open(Searcher& searcher, std::shared_ptr<const IndexInfo> info) {
-    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+    if (!info) throw index_unavailable();
     bool same_generation = searcher.info && searcher.info->generation == info->generation;
     if (same_generation) {
         searcher.db.reopen();  // a new revision of the same database: cheap

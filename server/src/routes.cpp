@@ -29,12 +29,15 @@ void send_json(httplib::Response& res, const json& body, int status = 200) {
     res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), json_type);
 }
 
+auto site(const SearchService& service) -> Site { return Site{service.config().site_name}; }
+
 /// How a route answers: JSON always, or JSON and HTML by negotiation.
 enum class Answers { json_only, json_or_html };
 
 /// The one place an error becomes an answer: the JSON error, or for a page
 /// the error page with the message as text.
-void send_error(const httplib::Request& req, httplib::Response& res, const ApiError& error, bool html) {
+void send_error(const httplib::Request& req, httplib::Response& res, const ApiError& error, bool html,
+                const Site& site) {
     res.status = error.status;
     if (!html) {
         res.set_content(error_body(error), json_type);
@@ -42,7 +45,7 @@ void send_error(const httplib::Request& req, httplib::Response& res, const ApiEr
     }
     auto q = req.get_param_value("q");
     if (!schema::is_text(q)) q.clear();
-    res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what()), html_type);
+    res.set_content(render_error_page(q.substr(0, 2048), error.status, error.what(), site), html_type);
 }
 
 // Whether a request for a route that can answer both wants the page:
@@ -56,15 +59,16 @@ using RouteHandler = std::function<void(const httplib::Request&, httplib::Respon
 
 // Times the handler (Server-Timing, read by the access log; the metrics),
 // and turns whatever it throws into the answer for it.
-auto route(Metrics& metrics, std::string name, Answers answers, RouteHandler handler) -> httplib::Server::Handler {
-    return [&metrics, name = std::move(name), answers, handler = std::move(handler)](const httplib::Request& req,
-                                                                                    httplib::Response& res) {
+auto route(Metrics& metrics, const Site& site, std::string name, Answers answers, RouteHandler handler)
+    -> httplib::Server::Handler {
+    return [&metrics, site, name = std::move(name), answers, handler = std::move(handler)](const httplib::Request& req,
+                                                                                          httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
         bool html = answers == Answers::json_or_html && wants_html(req);
         try {
             handler(req, res, html);
         } catch (...) {
-            send_error(req, res, to_api_error(std::current_exception()), html);
+            send_error(req, res, to_api_error(std::current_exception()), html, site);
         }
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         char timing[48];
@@ -127,15 +131,16 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     if (html && !req.has_param("q")) {
         // The empty search box, with topics and years to browse when an index is open.
         ParamReader params(req, {"format"});
-        res.set_content(render_home_page(service.index_info() ? service.overview() : json::object()), html_type);
+        auto overview = service.index_info() ? service.overview() : Overview{};
+        res.set_content(render_home_page(overview, site(service)), html_type);
         return;
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
     if (html)
-        res.set_content(render_search_page(outcome.result, outcome.request), html_type);
+        res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
     else
-        send_json(res, outcome.result);
+        send_json(res, to_json(std::move(outcome.result)));
 }
 
 void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res, bool html) {
@@ -147,12 +152,12 @@ void get_article(SearchService& service, const httplib::Request& req, httplib::R
         return;
     }
     auto q = params.text("q").substr(0, service.config().max_query_bytes);
-    res.set_content(render_article_page(service.article_view(id, q), q), html_type);
+    res.set_content(render_article_page(service.article_view(id, q), q, site(service)), html_type);
 }
 
 void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
     ParamReader params(req, {"size"});
-    send_json(res, service.related(article_id(req), params.integer("size", 5, 1, service.config().max_page_size)));
+    send_json(res, to_json(service.related(article_id(req), params.integer("size", 5, 1, service.config().max_page_size))));
 }
 
 void get_suggest(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
@@ -160,7 +165,7 @@ void get_suggest(SearchService& service, const httplib::Request& req, httplib::R
     auto q = params.text("q");
     if (q.empty()) throw bad_request("missing_query", "'q' is required: the text typed so far");
     if (q.size() > service.config().max_query_bytes) throw bad_request("query_too_long", "the text is too long");
-    send_json(res, service.suggest(q, params.integer("size", 8, 1, 20)));
+    send_json(res, to_json(service.suggest(q, params.integer("size", 8, 1, 20))));
 }
 
 // Control characters from a request (a path such as /x%0D%0A...) would forge
@@ -201,30 +206,31 @@ void add_security_headers(const httplib::Request& req, httplib::Response& res) {
 void register_routes(httplib::Server& server, SearchService& service, Metrics& metrics,
                      std::function<ServingFigures()> serving_figures) {
     auto& config = service.config();
-    server.Get("/search", route(metrics, "search", Answers::json_or_html, [&service](const auto& req, auto& res, bool html) {
+    const Site site{config.site_name};
+    server.Get("/search", route(metrics, site, "search", Answers::json_or_html, [&service](const auto& req, auto& res, bool html) {
                    get_search(service, req, res, html);
                }));
-    server.Get(R"(/articles/(.+)/related)", route(metrics, "related", Answers::json_only,
+    server.Get(R"(/articles/(.+)/related)", route(metrics, site, "related", Answers::json_only,
                                                   [&service](const auto& req, auto& res, bool html) {
                                                       get_related(service, req, res, html);
                                                   }));
-    server.Get("/suggest", route(metrics, "suggest", Answers::json_only, [&service](const auto& req, auto& res, bool html) {
+    server.Get("/suggest", route(metrics, site, "suggest", Answers::json_only, [&service](const auto& req, auto& res, bool html) {
                    get_suggest(service, req, res, html);
                }));
-    server.Get(R"(/articles/(.+))", route(metrics, "article", Answers::json_or_html,
+    server.Get(R"(/articles/(.+))", route(metrics, site, "article", Answers::json_or_html,
                                           [&service](const auto& req, auto& res, bool html) {
                                               get_article(service, req, res, html);
                                           }));
-    server.Get("/healthz", route(metrics, "healthz", Answers::json_only, [](const auto&, auto& res, bool) {
+    server.Get("/healthz", route(metrics, site, "healthz", Answers::json_only, [](const auto&, auto& res, bool) {
                    send_json(res, json{{"status", "ok"}});
                }));
-    server.Get("/readyz", route(metrics, "readyz", Answers::json_only, [&service](const auto&, auto& res, bool) {
+    server.Get("/readyz", route(metrics, site, "readyz", Answers::json_only, [&service](const auto&, auto& res, bool) {
                    auto [ready, body] = service.readiness();
                    send_json(res, body, ready ? 200 : 503);
                }));
-    server.Get("/stats", route(metrics, "stats", Answers::json_only,
-                               [&service](const auto&, auto& res, bool) { send_json(res, service.stats()); }));
-    server.Get("/metrics", route(metrics, "metrics", Answers::json_only,
+    server.Get("/stats", route(metrics, site, "stats", Answers::json_only,
+                               [&service](const auto&, auto& res, bool) { send_json(res, to_json(service.stats())); }));
+    server.Get("/metrics", route(metrics, site, "metrics", Answers::json_only,
                                  [&service, &metrics, serving_figures](const auto&, auto& res, bool) {
                                      auto info = service.index_info();
                                      auto figures = serving_figures ? serving_figures() : ServingFigures{};
@@ -233,10 +239,10 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                                      res.set_content(metrics.render(info.get()) + render_serving_figures(figures),
                                                      "text/plain; version=0.0.4; charset=utf-8");
                                  }));
-    server.Get("/openapi.json", route(metrics, "openapi", Answers::json_only, [](const auto&, auto& res, bool) {
+    server.Get("/openapi.json", route(metrics, site, "openapi", Answers::json_only, [](const auto&, auto& res, bool) {
                    res.set_content(std::string(openapi_json()), json_type);
                }));
-    server.Get("/", route(metrics, "home", Answers::json_only,
+    server.Get("/", route(metrics, site, "home", Answers::json_only,
                           [](const auto&, auto& res, bool) { res.set_redirect("/search", 302); }));
 
     // Before routing: only the methods the API uses, no request bodies, and

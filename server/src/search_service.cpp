@@ -36,15 +36,16 @@ private:
 
 // The `limit` most frequent values; listed by frequency, or for a time facet
 // (years) newest first, which is how people scan them.
-auto facet_json(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit, bool by_time)
-    -> json {
+auto top_values(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit, bool by_time)
+    -> std::vector<FacetValue> {
     std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
     if (counts.size() > limit) counts.resize(limit);
     if (by_time) std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    json out = json::array();
-    for (const auto& [value, count] : counts) out.push_back({{"value", value}, {"count", count}});
+    std::vector<FacetValue> out;
+    out.reserve(counts.size());
+    for (auto& [value, count] : counts) out.push_back({std::move(value), count, {}});
     return out;
 }
 
@@ -76,9 +77,9 @@ public:
 
     [[nodiscard]] auto empty() const -> bool { return m_spies.empty(); }
 
-    /// {"tag": [{"value", "count"}...], "year": [...]}, after get_mset.
-    [[nodiscard]] auto counts(std::size_t limit) const -> json {
-        json facets = json::object();
+    /// Each facet's most frequent values, after get_mset; facets by name.
+    [[nodiscard]] auto counts(std::size_t limit) const -> std::vector<Facet> {
+        std::vector<Facet> facets;
         for (const auto& spy : m_spies) {
             std::vector<std::pair<std::string, Xapian::doccount>> counts;
             if (spy.single) {
@@ -89,8 +90,10 @@ public:
             }
             // Every year with a match: there are few, and a reader looks for one.
             bool by_time = m_schema.find_facet(spy.name)->type == schema::FieldType::date;
-            facets[spy.name] = facet_json(std::move(counts), by_time ? max_time_facet_values : limit, by_time);
+            facets.push_back(
+                {spy.name, by_time, top_values(std::move(counts), by_time ? max_time_facet_values : limit, by_time)});
         }
+        std::sort(facets.begin(), facets.end(), [](const Facet& a, const Facet& b) { return a.name < b.name; });
         return facets;
     }
 
@@ -106,12 +109,46 @@ private:
 
 auto round3(double value) -> double { return std::round(value * 1000.0) / 1000.0; }
 
-// A hit as the API shows it: id, rank and score first, then the stored fields.
-auto hit_json(const schema::Schema& schema, json fields, Xapian::doccount rank, double score) -> json {
+auto text_of(const json& fields, const schema::FieldSpec* field) -> std::string {
+    if (!field) return {};
+    auto it = fields.find(field->name);
+    return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// What a page shows of an article, found through the schema's roles.
+auto shown_of(const schema::Schema& schema, const json& fields) -> Shown {
+    Shown shown{text_of(fields, schema.role_field(schema::Role::title)),
+                text_of(fields, schema.role_field(schema::Role::standfirst)),
+                text_of(fields, schema.role_field(schema::Role::date)),
+                text_of(fields, schema.role_field(schema::Role::link)),
+                {}};
+    if (const auto* topics = schema.role_field(schema::Role::topics)) {
+        auto it = fields.find(topics->name);
+        if (it != fields.end() && it->is_array())
+            for (const auto& value : *it)
+                if (value.is_string()) shown.topics.push_back(value.get<std::string>());
+    }
+    return shown;
+}
+
+// The URL filter that narrows to one topic (?tag=), or "" when the schema has no topics.
+auto topic_filter(const schema::Schema& schema) -> std::string {
+    const auto* topics = schema.role_field(schema::Role::topics);
+    return topics ? topics->facet : std::string();
+}
+
+// A hit: id, rank and score, and the stored fields but the id.
+auto make_hit(const schema::Schema& schema, json fields, Xapian::doccount rank, double score, bool for_page) -> Hit {
+    Hit hit;
     const auto& id_name = schema.id_field().name;
-    json hit{{"id", fields[id_name]}, {"rank", rank}, {"score", round3(score)}};
-    for (auto& [name, value] : fields.items())
-        if (name != id_name) hit[name] = std::move(value);
+    if (auto id = fields.find(id_name); id != fields.end()) {
+        if (id->is_string()) hit.id = std::move(id->get_ref<std::string&>());
+        fields.erase(id);
+    }
+    hit.rank = rank;
+    hit.score = round3(score);
+    if (for_page) hit.shown = shown_of(schema, fields);
+    hit.fields = std::move(fields);
     return hit;
 }
 
@@ -136,8 +173,8 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     return enquire;
 }
 
-auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config,
-                const std::function<bool()>& client_gone, BuiltQuery built = {}) -> json {
+auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, bool for_page,
+                const std::function<bool()>& client_gone, BuiltQuery built = {}) -> SearchResult {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
     auto enquire = make_enquire(searcher, request, config, built);
@@ -163,26 +200,26 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // What to mark, worked out once for all the hits.
     const auto title_terms = title_field ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
-    json hits = json::array();
+    SearchResult result;
+    result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         auto doc = it.get_document();
         auto stored = schema::read_stored(schema, doc);
-        auto hit = hit_json(schema, std::move(stored.fields), ++rank, it.get_weight());
+        auto hit = make_hit(schema, std::move(stored.fields), ++rank, it.get_weight(), for_page);
         if (title_field) {
-            auto title = hit.value(title_field->name, json());
-            hit[title_field->name + "_html"] =
-                title.is_string() ? highlight_all(title_terms, title.get<std::string>()) : "";
+            auto title = hit.fields.find(title_field->name);
+            hit.title_html = title != hit.fields.end() && title->is_string()
+                                 ? highlight_all(title_terms, title->get_ref<const std::string&>())
+                                 : std::string();
         }
-        if (snippet_field) hit["snippet_html"] = make_snippet(body_terms, stored.body, request.snippet_length);
-        hits.push_back(std::move(hit));
+        if (snippet_field) hit.snippet_html = make_snippet(body_terms, stored.body, request.snippet_length);
+        result.hits.push_back(std::move(hit));
     }
-
-    auto facets = facet_counter.counts(max_facet_values);
+    result.facets = facet_counter.counts(max_facet_values);
 
     // Spelling correction costs a scan of the spelling table per word, so it
     // is only worked out when the query found nothing.
-    json suggestion = nullptr;
     // A long query of words that match nothing would cost a look-up per word.
     constexpr std::size_t max_words_to_correct = 16;
     if (mset.get_matches_estimated() == 0 && request.page == 1 &&
@@ -192,30 +229,28 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
         else
             searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         auto corrected = searcher.parser.get_corrected_query_string();
-        if (!corrected.empty() && corrected != request.query && corrected != built.words) suggestion = corrected;
+        if (!corrected.empty() && corrected != request.query && corrected != built.words)
+            result.suggestion = std::move(corrected);
     }
-    json notice = nullptr;
     if (built.lenient_reason) {
-        notice = {{"code", "read_as_plain_words"},
-                  {"reason", *built.lenient_reason},
-                  {"message", "the query could not be read as written (" + *built.lenient_reason +
-                                  "), so its words were searched for instead"},
-                  {"words", built.words}};
+        result.notice = Notice{"read_as_plain_words", *built.lenient_reason,
+                               "the query could not be read as written (" + *built.lenient_reason +
+                                   "), so its words were searched for instead",
+                               built.words};
     }
 
     double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    return json{{"query", request.query},
-                {"total", mset.get_matches_estimated()},
-                {"total_exact", mset.get_matches_lower_bound() == mset.get_matches_upper_bound()},
-                {"page", request.page},
-                {"size", request.size},
-                {"took_ms", round3(took_ms)},
-                {"timed_out", timed_out},
-                {"generation", searcher.info->generation},
-                {"hits", std::move(hits)},
-                {"facets", std::move(facets)},
-                {"suggestion", suggestion},
-                {"notice", notice}};
+    result.query = request.query;
+    result.total = mset.get_matches_estimated();
+    result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    result.page = request.page;
+    result.size = request.size;
+    result.took_ms = round3(took_ms);
+    result.timed_out = timed_out;
+    result.generation = searcher.info->generation;
+    if (title_field) result.title_html_key = title_field->name + "_html";
+    result.topic_filter = topic_filter(schema);
+    return result;
 }
 
 // Runs `work` on a leased searcher, retrying on a new revision if a
@@ -286,10 +321,10 @@ auto SearchService::admit() -> FifoGate::Pass {
     return pass;
 }
 
-auto SearchService::schema() const -> schema::Schema {
+auto SearchService::live() const -> std::shared_ptr<const IndexInfo> {
     auto info = m_watcher.info();
-    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
-    return info->schema;
+    if (!info) throw index_unavailable();
+    return info;
 }
 
 auto SearchService::search(const Params& params, bool for_page, const std::function<bool()>& client_gone)
@@ -312,14 +347,15 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     auto pass = admit();
     if (client_gone && client_gone()) throw client_closed();
     outcome.result = on_lease(lease, [&](Searcher& searcher) {
-        return run_search(searcher, outcome.request, m_config, client_gone, built);
+        return run_search(searcher, outcome.request, m_config, for_page, client_gone, built);
     });
     return outcome;
 }
 
-auto SearchService::search(const SearchRequest& request) -> json {
+auto SearchService::search(const SearchRequest& request) -> SearchResult {
     auto pass = admit();
-    return with_searcher(m_pool, [&](Searcher& searcher) { return run_search(searcher, request, m_config, {}); });
+    return with_searcher(m_pool,
+                         [&](Searcher& searcher) { return run_search(searcher, request, m_config, false, {}); });
 }
 
 auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {
@@ -344,46 +380,48 @@ auto SearchService::article(std::string_view id) -> json {
     });
 }
 
-auto SearchService::article_view(std::string_view id, const std::string& query) -> json {
-    json view;
+auto SearchService::article_view(std::string_view id, const std::string& query) -> ArticleView {
+    ArticleView view;
     {
         // Released before related() takes a place of its own.
         auto pass = admit();
-        view = with_searcher(m_pool, [&](Searcher& searcher) -> json {
-        const auto& schema = searcher.info->schema;
-        auto docid = find_document(searcher, id);
-        auto doc = searcher.db.get_document(docid);
-        auto stored = schema::read_stored(schema, doc);
-        const auto* title_field = schema.title_field();
-        auto title = title_field ? stored.fields.value(title_field->name, json()) : json();
-        std::string title_text = title.is_string() ? title.get<std::string>() : std::string(id);
-        json page = stored.fields;
-        page["title_html"] = html_escape(title_text);
-        page["body_html"] = html_escape(stored.body);
-        // Mark the words of the query that led here, read as /search reads it.
-        if (!query.empty()) {
-            SearchRequest request;
-            request.query = query;
-            request.op = DefaultOperator::or_;
-            request.syntax_problem = find_syntax_problem(query).value_or("");
-            auto built = build_query(request, schema, searcher.parser);
-            // The marks come from the query alone: no match needs to run.
-            if (title_field)
-                page["title_html"] = highlight_all(SnippetTerms(built.query, schema, *title_field), title_text);
-            const auto* body_field = schema.snippet_field();
-            if (body_field && !stored.body.empty())
-                page["body_html"] = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);
-        }
-        return page;
-    });
+        view = with_searcher(m_pool, [&](Searcher& searcher) {
+            const auto& schema = searcher.info->schema;
+            auto doc = searcher.db.get_document(find_document(searcher, id));
+            auto stored = schema::read_stored(schema, doc);
+            ArticleView page;
+            page.id = std::string(id);
+            page.shown = shown_of(schema, stored.fields);
+            page.topic_filter = topic_filter(schema);
+            const std::string& title = page.shown.title.empty() ? page.id : page.shown.title;
+            page.title_html = html_escape(title);
+            page.body_html = html_escape(stored.body);
+            // Mark the words of the query that led here, read as /search reads it.
+            if (!query.empty()) {
+                SearchRequest request;
+                request.query = query;
+                request.op = DefaultOperator::or_;
+                request.syntax_problem = find_syntax_problem(query).value_or("");
+                auto built = build_query(request, schema, searcher.parser);
+                // The marks come from the query alone: no match needs to run.
+                if (const auto* title_field = schema.title_field())
+                    page.title_html = highlight_all(SnippetTerms(built.query, schema, *title_field), title);
+                const auto* body_field = schema.snippet_field();
+                if (body_field && !stored.body.empty())
+                    page.body_html = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);
+            }
+            if (const auto* body_field = schema.snippet_field()) stored.fields[body_field->name] = std::move(stored.body);
+            page.fields = std::move(stored.fields);
+            return page;
+        });
     }
-    view["related"] = related(id, 5)["hits"];
+    view.related = related(id, 5, true).hits;
     return view;
 }
 
-auto SearchService::related(std::string_view id, int size) -> json {
+auto SearchService::related(std::string_view id, int size, bool for_page) -> Related {
     auto pass = admit();
-    return with_searcher(m_pool, [&](Searcher& searcher) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) {
         const auto& schema = searcher.info->schema;
         auto docid = find_document(searcher, id);
         Xapian::RSet rset;
@@ -401,7 +439,7 @@ auto SearchService::related(std::string_view id, int size) -> json {
         } decider(schema, searcher.db);
         constexpr Xapian::termcount expansion_terms = 20;
         auto eset = enquire.get_eset(expansion_terms, rset, &decider);
-        json hits = json::array();
+        Related found{std::string(id), {}};
         if (!eset.empty()) {
             std::vector<Xapian::Query> terms;
             for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
@@ -412,22 +450,22 @@ auto SearchService::related(std::string_view id, int size) -> json {
             Xapian::doccount rank = 0;
             for (auto it = mset.begin(); it != mset.end(); ++it) {
                 auto stored = schema::read_stored(schema, it.get_document());
-                hits.push_back(hit_json(schema, std::move(stored.fields), ++rank, it.get_weight()));
+                found.hits.push_back(make_hit(schema, std::move(stored.fields), ++rank, it.get_weight(), for_page));
             }
         }
-        return json{{"id", std::string(id)}, {"hits", std::move(hits)}};
+        return found;
     });
 }
 
-auto SearchService::suggest(std::string_view text, int size) -> json {
+auto SearchService::suggest(std::string_view text, int size) -> Suggestions {
     auto pass = admit();
-    return with_searcher(m_pool, [&](Searcher& searcher) -> json {
+    return with_searcher(m_pool, [&](Searcher& searcher) {
         // Complete the last word; the words before it are kept as typed.
         auto cut = text.find_last_of(" \t");
         auto head = cut == std::string_view::npos ? std::string_view{} : text.substr(0, cut + 1);
         auto prefix = Xapian::Unicode::tolower(std::string(cut == std::string_view::npos ? text : text.substr(cut + 1)));
-        json suggestions = json::array();
-        if (prefix.empty()) return json{{"query", std::string(text)}, {"suggestions", suggestions}};
+        Suggestions answer{std::string(text), {}};
+        if (prefix.empty()) return answer;
         PlainWordDecider decider(searcher.info->schema);
         // Looking at a bounded number of words keeps a one-letter prefix as
         // fast as a long one; the most frequent words are rarely beyond it.
@@ -442,30 +480,22 @@ auto SearchService::suggest(std::string_view text, int size) -> json {
         std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
                           [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
         for (std::size_t i = 0; i < keep; ++i) {
-            suggestions.push_back({{"text", std::string(head) + found[i].second},
-                                   {"word", found[i].second},
-                                   {"documents", found[i].first}});
+            answer.suggestions.push_back({std::string(head) + found[i].second, found[i].second, found[i].first});
         }
-        return json{{"query", std::string(text)}, {"suggestions", std::move(suggestions)}};
+        return answer;
     });
 }
 
-auto SearchService::stats() const -> json {
-    auto info = m_watcher.info();
-    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+auto SearchService::stats() const -> IndexStats {
+    auto info = live();
     auto schema_json = info->schema.to_json();
-    json fields = schema_json["fields"];
-    return json{{"documents", info->documents},
-                {"generation", info->generation},
-                {"revision", info->revision},
-                {"built_at", info->built_at},
-                {"language", info->schema.language()},
-                {"fields", fields}};
+    return IndexStats{info->documents,     info->generation,
+                      info->revision,      info->built_at,
+                      info->schema.language(), std::move(schema_json["fields"])};
 }
 
-auto SearchService::overview() -> json {
-    auto info = m_watcher.info();
-    if (!info) throw ApiError(503, "index_unavailable", "no index has been published yet");
+auto SearchService::overview() -> Overview {
+    auto info = live();
     {
         std::lock_guard lock(m_overview_mutex);
         if (m_overview_of == std::pair(info->generation, info->revision)) return m_overview;
@@ -473,7 +503,7 @@ auto SearchService::overview() -> json {
     // Counting facets over every document costs a pass over the index, so it
     // is done once per revision.
     auto pass = admit();
-    auto overview = with_searcher(m_pool, [&](Searcher& searcher) -> json {
+    auto overview = with_searcher(m_pool, [&](Searcher& searcher) {
         const auto& schema = searcher.info->schema;
         Xapian::Enquire enquire(searcher.db);
         enquire.set_query(Xapian::Query::MatchAll);
@@ -481,17 +511,19 @@ auto SearchService::overview() -> json {
         (void)enquire.get_mset(0, 0, searcher.db.get_doccount());
         auto facets = facet_counter.counts(max_facet_values);
         // Each value with the query that finds its articles: tag:"de Gaulle", date:1962.
-        for (auto& [name, values] : facets.items()) {
-            const auto* field = schema.find_facet(name);
-            for (auto& entry : values) {
-                auto value = entry["value"].get<std::string>();
-                std::string quoted = "\"";
-                for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-                quoted += '"';
-                entry["query"] = field->query_name + ":" + (field->type == schema::FieldType::date ? value : quoted);
+        for (auto& facet : facets) {
+            const auto* field = schema.find_facet(facet.name);
+            for (auto& entry : facet.values) {
+                if (field->type == schema::FieldType::date) {
+                    entry.query = field->query_name + ":" + entry.value;
+                    continue;
+                }
+                entry.query = field->query_name + ":\"";
+                for (char c : entry.value) entry.query += c == '"' ? std::string("\"\"") : std::string(1, c);
+                entry.query += '"';
             }
         }
-        return json{{"documents", searcher.db.get_doccount()}, {"facets", std::move(facets)}};
+        return Overview{searcher.db.get_doccount(), std::move(facets), topic_filter(schema)};
     });
     std::lock_guard lock(m_overview_mutex);
     m_overview_of = {info->generation, info->revision};
@@ -501,7 +533,7 @@ auto SearchService::overview() -> json {
 
 auto SearchService::readiness() const -> std::pair<bool, json> {
     auto info = m_watcher.info();
-    if (!info) return {false, json{{"status", "unavailable"}, {"reason", "no index has been published yet"}}};
+    if (!info) return {false, json{{"status", "unavailable"}, {"reason", index_unavailable().what()}}};
     if (auto problem = m_watcher.problem())
         return {false, json{{"status", "unavailable"}, {"reason", *problem}, {"generation", info->generation}}};
     return {true, json{{"status", "ready"}, {"generation", info->generation}, {"documents", info->documents}}};

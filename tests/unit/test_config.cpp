@@ -22,7 +22,7 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_KEEP_ALIVE_REQUESTS", "BROADSHEET_MAX_QUERY_BYTES", "BROADSHEET_MAX_PAGE_SIZE",
     "BROADSHEET_MAX_RESULT_WINDOW",   "BROADSHEET_SNIPPET_LENGTH",  "BROADSHEET_MAX_SNIPPET_LENGTH",
     "BROADSHEET_MAX_WILDCARD_EXPANSION", "BROADSHEET_LOG_LEVEL", "BROADSHEET_EXACT_TOTAL_LIMIT",
-    "BROADSHEET_MAX_CONCURRENT_SEARCHES",
+    "BROADSHEET_MAX_CONCURRENT_SEARCHES", "BROADSHEET_SITE_NAME",
 };
 
 // Sets environment variables for one test and restores the previous values.
@@ -208,6 +208,17 @@ TEST_CASE("concurrent searches default to one per core and must not be negative"
     CHECK(parse({"--index", "/i"}).config.max_concurrent_searches == 0);
     CHECK(parse({"--index", "/i", "--max-concurrent-searches", "4"}).config.max_concurrent_searches == 4);
     CHECK(parse({"--index", "/i", "--max-concurrent-searches", "-1"}).exit_code >= 0);
+}
+
+TEST_CASE("the site name is Broadsheet unless a flag or the environment names the collection") {
+    {
+        ScopedEnv env(std::map<std::string, std::string>{{"BROADSHEET_SITE_NAME", "The Daily Archive"}});
+        CHECK(parse({"--index", "/i"}).config.site_name == "The Daily Archive");
+        CHECK(parse({"--index", "/i", "--site-name", "Reuters 1987"}).config.site_name == "Reuters 1987");
+    }
+    ScopedEnv env;
+    CHECK(parse({"--index", "/i"}).config.site_name == "Broadsheet");
+    CHECK(parse({"--index", "/i", "--site-name", ""}).exit_code >= 0);
 }
 
 TEST_CASE("--help exits with code 0") {

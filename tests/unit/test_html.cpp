@@ -3,15 +3,13 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "broadsheet/schema/dates.hpp"
 #include "broadsheet/server/html.hpp"
 #include "broadsheet/server/query_builder.hpp"
+#include "broadsheet/server/results.hpp"
 
 using namespace broadsheet::server;
 namespace schema = broadsheet::schema;
-using nlohmann::json;
 
 namespace {
 
@@ -38,33 +36,43 @@ auto request_for(const std::string& query) -> SearchRequest {
     return request;
 }
 
-// A result as SearchService::search returns it, with `hits` hits of which
-// the first carries hostile plain-text fields.
-auto result_json(unsigned long long total, int hits, int first_rank = 1) -> json {
-    json list = json::array();
+// A result as SearchService::search returns it for a page, with `hits`
+// hits of which the first carries hostile plain-text fields.
+auto result_json(unsigned long long total, int hits, int first_rank = 1) -> SearchResult {
+    SearchResult result;
+    result.query = "q";
+    result.total = static_cast<Xapian::doccount>(total);
+    result.took_ms = 0.42;
+    result.generation = "1";
+    result.topic_filter = "tag";
     for (int i = 0; i < hits; ++i) {
-        json hit{{"id", "story/" + std::to_string(first_rank + i) + " a&b"},
-                 {"rank", first_rank + i},
-                 {"score", 1.5},
-                 {"title", "Plain title " + std::to_string(i)},
-                 {"title_html", "Plain title " + std::to_string(i)},
-                 {"subtitle", nullptr},
-                 {"date", "2014-08-06"},
-                 {"url", nullptr},
-                 {"tags", json::array({"economy"})},
-                 {"snippet_html", "a <mark>plain</mark> snippet"}};
+        Hit hit;
+        hit.id = "story/" + std::to_string(first_rank + i) + " a&b";
+        hit.rank = static_cast<Xapian::doccount>(first_rank + i);
+        hit.score = 1.5;
+        hit.shown.title = "Plain title " + std::to_string(i);
+        hit.title_html = "Plain title " + std::to_string(i);
+        hit.shown.date = "2014-08-06";
+        hit.shown.topics = {"economy"};
+        hit.snippet_html = "a <mark>plain</mark> snippet";
         if (i == 0) {
-            hit["title"] = "Interest <rates> & \"more\"";
-            hit["title_html"] = "<mark>Interest</mark> &lt;rates&gt; &amp; &quot;more&quot;";
-            hit["date"] = "2014-08-06<b>bold date</b>";
-            hit["tags"] = json::array({"<b>economy</b>", "R&D"});
-            hit["snippet_html"] = "\xE2\x80\xA6<mark>interest</mark> rates rose &lt;b&gt;\xE2\x80\xA6";
+            hit.shown.title = "Interest <rates> & \"more\"";
+            hit.title_html = "<mark>Interest</mark> &lt;rates&gt; &amp; &quot;more&quot;";
+            hit.shown.date = "2014-08-06<b>bold date</b>";
+            hit.shown.topics = {"<b>economy</b>", "R&D"};
+            hit.snippet_html = "\xE2\x80\xA6<mark>interest</mark> rates rose &lt;b&gt;\xE2\x80\xA6";
         }
-        list.push_back(std::move(hit));
+        result.hits.push_back(std::move(hit));
     }
-    return json{{"query", "q"},       {"total", total},        {"total_exact", true}, {"page", 1},
-                {"size", 10},         {"took_ms", 0.42},      {"generation", 1},     {"hits", std::move(list)},
-                {"facets", json::object()}, {"suggestion", nullptr}};
+    return result;
+}
+
+auto overview_of(std::vector<Facet> facets) -> Overview {
+    Overview overview;
+    overview.documents = 42;
+    overview.facets = std::move(facets);
+    overview.topic_filter = "tag";
+    return overview;
 }
 
 }  // namespace
@@ -138,7 +146,7 @@ TEST_CASE("the result count is shown") {
     CHECK(contains(render_search_page(result_json(3, 3), request_for("a")), "3 results"));
     CHECK(contains(render_search_page(result_json(1, 1), request_for("a")), "1 result ("));
     auto estimate = result_json(1234, 10);
-    estimate["total_exact"] = false;
+    estimate.total_exact = false;
     CHECK(contains(render_search_page(estimate, request_for("a")), "about 1234 results"));
 }
 
@@ -185,7 +193,7 @@ TEST_CASE("no pagination when every hit fits on one page") {
 TEST_CASE("a spelling suggestion is offered as Did you mean") {
     auto result = result_json(0, 0);
     CHECK_FALSE(contains(render_search_page(result, request_for("intrest")), "Did you mean"));
-    result["suggestion"] = "interest <rates>";
+    result.suggestion = "interest <rates>";
     const auto html = render_search_page(result, request_for("intrest"));
     CHECK(contains(html, "Did you mean"));
     CHECK(contains(html, "href=\"/search?q=interest%20%3Crates%3E\""));
@@ -215,7 +223,7 @@ TEST_CASE("the error page escapes its message and the query") {
 }
 
 TEST_CASE("the home page is an empty search box") {
-    const auto html = render_home_page(json::object());
+    const auto html = render_home_page(Overview{});
     CHECK(html.starts_with("<!doctype html>"));
     CHECK(contains(html, "<form action=\"/search\""));
     CHECK(contains(html, "name=\"q\" list=\"suggestions\" autocomplete=\"off\" value=\"\""));
@@ -224,10 +232,8 @@ TEST_CASE("the home page is an empty search box") {
 }
 
 TEST_CASE("the home page lists topics and years to browse, each a link to its filter") {
-    const json overview{{"documents", 42},
-                        {"facets",
-                         {{"tag", json::array({{{"value", "de <Gaulle>"}, {"count", 3}, {"query", "tag:\"de <Gaulle>\""}}})},
-                          {"year", json::array({{{"value", "1962"}, {"count", 2}, {"query", "date:1962"}}})}}}};
+    const auto overview = overview_of({{"tag", false, {{"de <Gaulle>", 3, "tag:\"de <Gaulle>\""}}},
+                                       {"year", true, {{"1962", 2, "date:1962"}}}});
     const auto html = render_home_page(overview);
     CHECK(contains(html, "Search 42 articles"));
     CHECK(contains(html, "<h2 id=\"browse-tag\">Browse by topic</h2>"));
@@ -235,11 +241,12 @@ TEST_CASE("the home page lists topics and years to browse, each a link to its fi
                          "<span class=\"count\">3</span>"));
     CHECK(contains(html, "<a href=\"/search?q=date%3A1962&amp;sort=-date\">1962</a>"));
     CHECK(count(html, "<h1") == 1);
-    CHECK_FALSE(contains(render_home_page(json::object()), "Browse by"));
+    CHECK_FALSE(contains(html, "<details"));  // a year or two need no grouping
+    CHECK_FALSE(contains(render_home_page(Overview{}), "Browse by"));
 }
 
 TEST_CASE("every page has exactly one h1") {
-    CHECK(count(render_home_page(json::object()), "<h1") == 1);
+    CHECK(count(render_home_page(Overview{}), "<h1") == 1);
     CHECK(count(render_error_page("a", 400, "bad"), "<h1") == 1);
     const auto results = render_search_page(result_json(3, 3), request_for("rates <b>"));
     CHECK(count(results, "<h1") == 1);
@@ -250,8 +257,7 @@ TEST_CASE("the facet sidebar links add and remove filters and sort links keep th
     auto request = request_for("rates");
     request.filters = {{"tag", "economy"}};
     auto result = result_json(12, 5);
-    result["facets"] = {{"tag", {{{"value", "economy"}, {"count", 12}}, {{"value", "R&D <lab>"}, {"count", 4}}}},
-                        {"year", {{{"value", "2014"}, {"count", 9}}}}};
+    result.facets = {{"tag", false, {{"economy", 12, {}}, {"R&D <lab>", 4, {}}}}, {"year", true, {{"2014", 9, {}}}}};
     const auto html = render_search_page(result, request);
     CHECK(contains(html, "aria-label=\"Refine results\""));
     // The active filter is offered for removal, the others for adding.
@@ -266,10 +272,17 @@ TEST_CASE("the facet sidebar links add and remove filters and sort links keep th
 }
 
 TEST_CASE("the article page shows the highlighted article, its tags as filters and related articles") {
-    nlohmann::json view{{"id", "a1"}, {"title", "T <i>"}, {"title_html", "<mark>T</mark> &lt;i&gt;"},
-                        {"subtitle", "Sub & co"}, {"date", "2014-01-02"}, {"url", "javascript:alert(1)"},
-                        {"tags", {"R&D"}}, {"body_html", "one <mark>para</mark>\ntwo"},
-                        {"related", {{{"id", "b 2"}, {"title", "Other <story>"}, {"date", "2015"}}}}};
+    ArticleView view;
+    view.id = "a1";
+    view.shown = {"T <i>", "Sub & co", "2014-01-02", "javascript:alert(1)", {"R&D"}};
+    view.title_html = "<mark>T</mark> &lt;i&gt;";
+    view.body_html = "one <mark>para</mark>\ntwo";
+    view.topic_filter = "tag";
+    Hit related;
+    related.id = "b 2";
+    related.shown.title = "Other <story>";
+    related.shown.date = "2015";
+    view.related.push_back(related);
     const auto html = render_article_page(view, "para");
     CHECK(contains(html, "<h1><mark>T</mark> &lt;i&gt;</h1>"));
     CHECK(contains(html, "<p>one <mark>para</mark></p><p>two</p>"));
@@ -279,4 +292,56 @@ TEST_CASE("the article page shows the highlighted article, its tags as filters a
     CHECK(contains(html, "Related articles"));
     CHECK(contains(html, "<a href=\"/articles/b%202\">Other &lt;story&gt;</a>"));
     CHECK(contains(html, "value=\"para\""));
+}
+
+TEST_CASE("the article page links a web source and leaves out parts the schema gives no role") {
+    ArticleView view;
+    view.id = "a1";
+    view.title_html = "Plain";
+    view.shown.link = "https://example.com/a?b=1&c=\"2\"";
+    auto html = render_article_page(view, "");
+    CHECK(contains(html, "<a href=\"https://example.com/a?b=1&amp;c=&quot;2&quot;\" rel=\"noopener nofollow\">source</a>"));
+    CHECK_FALSE(contains(html, "class=\"standfirst\""));
+    CHECK_FALSE(contains(html, "<time>"));
+    CHECK_FALSE(contains(html, "class=\"tag\""));
+    view.shown.link.clear();
+    CHECK_FALSE(contains(render_article_page(view, ""), "class=\"meta\""));
+}
+
+TEST_CASE("the home page groups many years by decade, each with a link to its date range") {
+    std::vector<FacetValue> years;
+    for (int year = 1999; year >= 1975; --year)
+        years.push_back({std::to_string(year), 2, "date:" + std::to_string(year)});
+    const auto html = render_home_page(overview_of({{"year", true, years}}));
+    CHECK(count(html, "<details>") == 3);  // 1990s, 1980s, 1970s
+    CHECK(contains(html, "<summary>1990s <span class=\"count\">20</span></summary>"));
+    CHECK(contains(html, "<summary>1970s <span class=\"count\">10</span></summary>"));
+    CHECK(contains(html, "<a href=\"/search?q=date%3A1980..1989&amp;sort=-date\">All of the 1980s</a>"));
+    CHECK(contains(html, "<a href=\"/search?q=date%3A1987&amp;sort=-date\">1987</a>"));
+    CHECK(html.find(">1990s ") < html.find(">1980s "));  // newest first, as the years are
+}
+
+TEST_CASE("the site name heads every page and ends its title") {
+    const Site site{"The <Daily> Archive"};
+    for (const auto& html : {render_home_page(Overview{}, site), render_error_page("a", 400, "bad", site),
+                             render_search_page(result_json(1, 1), request_for("rates"), site)}) {
+        CHECK(contains(html, "<a class=\"site\" href=\"/search\">The &lt;Daily&gt; Archive</a>"));
+        CHECK(contains(html, "The &lt;Daily&gt; Archive</title>"));
+        CHECK_FALSE(contains(html, "<Daily>"));
+    }
+}
+
+TEST_CASE("the sidebar groups many years by decade and each year stays a filter") {
+    auto request = request_for("budget");
+    request.filters = {{"year", "1987"}};
+    auto result = result_json(3, 3);
+    std::vector<FacetValue> years;
+    for (int year = 1999; year >= 1970; --year) years.push_back({std::to_string(year), 1, {}});
+    result.facets = {{"year", true, years}};
+    const auto html = render_search_page(result, request);
+    CHECK(count(html, "<details>") == 3);
+    CHECK(contains(html, "<summary>1980s <span class=\"count\">9</span></summary>"));  // 1987 is in force
+    CHECK(contains(html, "<a class=\"active\" href=\"/search?q=budget\" aria-label=\"Remove filter 1987\">"));
+    CHECK(contains(html, "href=\"/search?q=budget&amp;year=1987&amp;year=1962\"") == false);
+    CHECK(contains(html, "href=\"/search?q=budget&amp;year=1987&amp;year=1975\">1975</a>"));
 }

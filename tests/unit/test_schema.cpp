@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 using broadsheet::schema::FieldType;
+using broadsheet::schema::Role;
 using broadsheet::schema::Schema;
 using broadsheet::schema::SchemaError;
 using nlohmann::json;
@@ -45,6 +46,50 @@ TEST_CASE("the default schema declares the article fields with prefixes, slots a
     CHECK(schema.find_facet("tag")->multi);
     CHECK(schema.find("nonexistent") == nullptr);
     CHECK_FALSE(schema.stopwords().empty());
+}
+
+TEST_CASE("the default schema gives each part of an article page its field by role") {
+    auto schema = Schema::default_schema();
+    CHECK(schema.role_field(Role::title)->name == "title");
+    CHECK(schema.role_field(Role::standfirst)->name == "subtitle");
+    CHECK(schema.role_field(Role::link)->name == "url");
+    CHECK(schema.role_field(Role::topics)->name == "tags");
+    CHECK(schema.role_field(Role::date)->name == "date");
+    CHECK(schema.role_field(Role::none) == nullptr);
+    CHECK(Schema::from_string(schema.to_string()).role_field(Role::topics)->name == "tags");
+}
+
+TEST_CASE("a schema without roles has no title, standfirst, link, topics or date to show") {
+    auto schema = Schema::from_json(minimal());
+    CHECK(schema.title_field() == nullptr);
+    for (auto role : {Role::title, Role::standfirst, Role::link, Role::topics, Role::date})
+        CHECK(schema.role_field(role) == nullptr);
+    auto doc = minimal();
+    doc["fields"][1]["role"] = "title";
+    CHECK(Schema::from_json(doc).title_field()->name == "title");
+    CHECK(Schema::from_json(doc).to_json()["fields"][1]["role"] == "title");
+}
+
+TEST_CASE("roles are checked against the field's kind and given to one field each") {
+    auto with = [](json field) {
+        auto doc = minimal();
+        doc["fields"].push_back(std::move(field));
+        return doc;
+    };
+    check_rejected(with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"role", "headline"}}),
+                   "unknown role 'headline'");
+    check_rejected(with(json{{"name", "x"}, {"type", "keyword"}, {"role", "title"}}), "needs a text field");
+    check_rejected(with(json{{"name", "x"}, {"type", "keyword"}, {"multi", true}, {"role", "link"}}),
+                   "single-valued keyword");
+    check_rejected(with(json{{"name", "x"}, {"type", "keyword"}, {"prefix", "K"}, {"role", "topics"}}),
+                   "keyword field that is a facet");
+    check_rejected(with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"role", "date"}}),
+                   "needs a date field");
+    check_rejected(with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"stored", false}, {"role", "standfirst"}}),
+                   "needs a stored field");
+    auto twice = with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"role", "title"}});
+    twice["fields"][1]["role"] = "title";
+    check_rejected(twice, "only one field can have the role 'title'");
 }
 
 TEST_CASE("the schema file in the repository is the one compiled in") {

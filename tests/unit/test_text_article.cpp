@@ -245,3 +245,21 @@ TEST_CASE("a copyright line with five lines before the next heading starts the f
     CHECK(parse_text_article(top + "(c) Example News\n" + five + "Six.\nSimilar topics\nMore\n").body ==
           "First.\n(c) Example News\n" + std::string("One.\nTwo.\nThree.\nFour.\nFive.\nSix."));
 }
+
+TEST_CASE("a text file's parts go to the fields the schema gives the title, standfirst and body") {
+    using broadsheet::indexer::text_fields;
+    using broadsheet::indexer::text_record;
+    auto defaults = text_fields(broadsheet::schema::Schema::default_schema());
+    CHECK(defaults.id == "id");
+    CHECK(defaults.title == "title");
+    CHECK(defaults.standfirst == "subtitle");
+    CHECK(defaults.body == "body");
+
+    auto schema = broadsheet::schema::Schema::from_string(R"({"language": "english", "fields": [
+        {"name": "key", "type": "id", "prefix": "Q"},
+        {"name": "headline", "type": "text", "prefix": "S", "weight": 2, "role": "title"},
+        {"name": "text", "type": "text", "prefix": "XT", "weight": 1, "snippet": true}]})");
+    auto fields = text_fields(schema);
+    auto record = text_record(parse_text_article("Headline\nStandfirst\nOne.\nTwo.\n"), "f1", fields);
+    CHECK(record == nlohmann::json{{"key", "f1"}, {"headline", "Headline"}, {"text", "One.\nTwo."}});
+}

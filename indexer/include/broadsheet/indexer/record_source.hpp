@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broadsheet/indexer/text_article.hpp"
+
 namespace broadsheet::indexer {
 
 /// One record as read, before schema validation.
@@ -39,6 +41,8 @@ struct SourceOptions {
     /// A JSONL line (after decompression) or a text file longer than this is a
     /// bad record, found without holding more than this much of it in memory.
     std::size_t max_record_bytes = default_max_record_bytes;
+    /// Text files: the fields their title, standfirst and body go to.
+    TextFields text_fields;
 };
 
 /// Sum of the sizes of all regular input files (0 for stdin): the progress bar's total.

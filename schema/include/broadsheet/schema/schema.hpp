@@ -30,6 +30,17 @@ enum class FieldType {
     date,     ///< ISO 8601 dates: sortable, range-filterable value slot
 };
 
+/// What a field is to a reader, so pages show it without knowing its name.
+/// The body is the snippet field ("snippet": true), not a role.
+enum class Role {
+    none,
+    title,       ///< text: the headline
+    standfirst,  ///< text: the line under the headline (subtitle)
+    link,        ///< keyword: the article's address on the web
+    topics,      ///< keyword facet: what the article is about, each a filter
+    date,        ///< date: when it was published
+};
+
 struct FieldSpec {
     std::string name;                 ///< key in input records and API output
     FieldType type = FieldType::text;
@@ -44,6 +55,7 @@ struct FieldSpec {
     std::optional<Xapian::valueno> slot;       ///< value slot (sort, range, facet)
     std::optional<Xapian::valueno> year_slot;  ///< date: slot holding the year for facets
     std::string facet;                ///< facet name, empty if not a facet
+    Role role = Role::none;           ///< what the field is to a reader (at most one field per role)
 
     [[nodiscard]] auto is_text() const -> bool { return type == FieldType::text; }
 };
@@ -73,7 +85,9 @@ public:
     [[nodiscard]] auto snippet_field() const -> const FieldSpec*;
     /// The date field used for sorting and date ranges, or nullptr.
     [[nodiscard]] auto date_field() const -> const FieldSpec*;
-    [[nodiscard]] auto title_field() const -> const FieldSpec*;
+    /// The field with this role, or nullptr when no field has it.
+    [[nodiscard]] auto role_field(Role role) const -> const FieldSpec*;
+    [[nodiscard]] auto title_field() const -> const FieldSpec* { return role_field(Role::title); }
     /// Lookup by name or alias; nullptr if unknown.
     [[nodiscard]] auto find(std::string_view name) const -> const FieldSpec*;
     /// Lookup by query name (e.g. "tag"); nullptr if unknown.

@@ -45,6 +45,7 @@ struct ServerConfig {
     /// browser; none by default.
     std::vector<std::string> cors_origins;
     std::string log_level = "info";
+    std::string site_name = "Broadsheet";  ///< the collection's name in the pages' masthead and titles
 
     /// Throws std::invalid_argument naming the bad setting.
     void validate() const;

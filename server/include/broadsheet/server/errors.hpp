@@ -26,6 +26,11 @@ struct ApiError : std::runtime_error {
     return {499, "client_closed_request", "the client closed the connection"};
 }
 
+/// There is no index to answer from (none published yet).
+[[nodiscard]] inline auto index_unavailable() -> ApiError {
+    return {503, "index_unavailable", "no index has been published yet"};
+}
+
 /// Maps any exception to the error the client sees: ApiError as is, Xapian
 /// query errors to 400, an unavailable database to 503, anything else to 500
 /// without internals.

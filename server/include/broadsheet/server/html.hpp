@@ -1,13 +1,13 @@
 #pragma once
-// The server-rendered pages. All text is escaped here; only fields whose
-// name ends in _html (already escaped, with <mark>) are inserted as is.
+// The server-rendered pages, from the templates in server/templates. The
+// templates escape every value for where it stands; only values whose name
+// ends in _HTML (already escaped, with <mark>) are inserted as they are.
 
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "broadsheet/server/query_builder.hpp"
+#include "broadsheet/server/results.hpp"
 
 namespace broadsheet::server {
 
@@ -19,21 +19,27 @@ void append_html_escaped(std::string& out, std::string_view text);
 /// Percent-encodes a URL query component.
 [[nodiscard]] auto url_encode(std::string_view text) -> std::string;
 
-/// The /search page for a result (the JSON the API returns).
-[[nodiscard]] auto render_search_page(const nlohmann::json& result, const SearchRequest& request)
+/// What every page shows: the name of the collection, in the masthead and titles.
+struct Site {
+    std::string name = "Broadsheet";
+};
+
+/// The /search page for a result.
+[[nodiscard]] auto render_search_page(const SearchResult& result, const SearchRequest& request, const Site& site = {})
     -> std::string;
 
-/// The page of one article (from SearchService::article_view): highlighted
-/// title and body, date, tags linking to filtered searches, related articles.
-[[nodiscard]] auto render_article_page(const nlohmann::json& view, std::string_view query) -> std::string;
+/// The page of one article: highlighted title and body, standfirst, date,
+/// topics linking to filtered searches, source link, related articles.
+[[nodiscard]] auto render_article_page(const ArticleView& view, std::string_view query, const Site& site = {})
+    -> std::string;
 
 /// The /search page for a request that failed: the form, and the message as text.
-[[nodiscard]] auto render_error_page(std::string_view query, int status, std::string_view message)
-    -> std::string;
+[[nodiscard]] auto render_error_page(std::string_view query, int status, std::string_view message,
+                                     const Site& site = {}) -> std::string;
 
 /// /search opened in a browser without a query: the search box, and each
-/// facet's values (from SearchService::overview) as links to browse by.
-[[nodiscard]] auto render_home_page(const nlohmann::json& overview) -> std::string;
+/// facet's values as links to browse by; many years are grouped by decade.
+[[nodiscard]] auto render_home_page(const Overview& overview, const Site& site = {}) -> std::string;
 
 /// True when a request's Accept header prefers HTML over JSON (a browser).
 [[nodiscard]] auto prefers_html(std::string_view accept) -> bool;

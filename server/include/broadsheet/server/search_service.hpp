@@ -1,5 +1,6 @@
 #pragma once
-// The search operations behind the routes, returning the API's JSON.
+// The search operations behind the routes, returning typed results
+// (results.hpp) that the routes serialise and the pages render.
 
 #include <functional>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "broadsheet/server/config.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/query_builder.hpp"
+#include "broadsheet/server/results.hpp"
 
 namespace broadsheet::server {
 
@@ -20,15 +22,15 @@ namespace broadsheet::server {
 /// the index that answered it, and the answer.
 struct SearchOutcome {
     SearchRequest request;
-    nlohmann::json result;
+    SearchResult result;
 };
 
 class SearchService {
 public:
     SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool);
 
-    /// The schema of the live index; throws ApiError 503 while there is none.
-    [[nodiscard]] auto schema() const -> schema::Schema;
+    /// The live generation (its schema included); throws index_unavailable() while there is none.
+    [[nodiscard]] auto live() const -> std::shared_ptr<const IndexInfo>;
     [[nodiscard]] auto config() const -> const ServerConfig& { return m_config; }
 
     /// Ranked hits with highlighted titles and snippets, totals, facets, suggestion.
@@ -40,26 +42,27 @@ public:
     [[nodiscard]] auto search(const Params& params, bool for_page, const std::function<bool()>& client_gone = {})
         -> SearchOutcome;
     /// The same for an already validated request (evaluation, tests).
-    [[nodiscard]] auto search(const SearchRequest& request) -> nlohmann::json;
+    [[nodiscard]] auto search(const SearchRequest& request) -> SearchResult;
     /// Ids and scores of the first `depth` hits, ranked exactly as /search ranks
     /// them, without snippets (relevance evaluation).
     [[nodiscard]] auto rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>>;
     /// One stored article; throws ApiError 404 if absent.
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
     /// An article for its page: stored fields, title_html and body_html with the
-    /// words of `query` marked (escaped text otherwise), and "related" hits.
-    [[nodiscard]] auto article_view(std::string_view id, const std::string& query) -> nlohmann::json;
+    /// words of `query` marked (escaped text otherwise), and related hits.
+    [[nodiscard]] auto article_view(std::string_view id, const std::string& query) -> ArticleView;
     /// More like this: articles sharing the most telling words of article `id`
     /// (Xapian's relevance-feedback expansion), excluding itself. 404 if absent.
-    [[nodiscard]] auto related(std::string_view id, int size) -> nlohmann::json;
+    /// `for_page` also reads the hits' shown parts.
+    [[nodiscard]] auto related(std::string_view id, int size, bool for_page = false) -> Related;
     /// Completions of the last word of `text` from the index's vocabulary,
     /// most frequent first.
-    [[nodiscard]] auto suggest(std::string_view text, int size) -> nlohmann::json;
+    [[nodiscard]] auto suggest(std::string_view text, int size) -> Suggestions;
     /// documents, generation, built_at, fields.
-    [[nodiscard]] auto stats() const -> nlohmann::json;
+    [[nodiscard]] auto stats() const -> IndexStats;
     /// What there is to browse: document count and every facet's counts over
     /// the whole index, worked out once per index revision.
-    [[nodiscard]] auto overview() -> nlohmann::json;
+    [[nodiscard]] auto overview() -> Overview;
     /// The live generation, or nullptr while there is none.
     [[nodiscard]] auto index_info() const -> std::shared_ptr<const IndexInfo> { return m_watcher.info(); }
     /// Whether an index is open and readable, with its generation and document count.
@@ -79,7 +82,7 @@ private:
     FifoGate m_heavy_gate;  ///< at most half the places, for costly queries (taken before m_gate)
     std::mutex m_overview_mutex;
     std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
-    nlohmann::json m_overview;
+    Overview m_overview;
 };
 
 }  // namespace broadsheet::server
