@@ -55,6 +55,8 @@ auto get_or(const json& object, const char* key, T fallback, const std::string& 
     }
 }
 
+constexpr int first_version_with_roles = 2;
+
 struct RoleName {
     Role role;
     const char* name;
@@ -100,6 +102,25 @@ void check_role(const FieldSpec& field) {
             break;
         case Role::none:
             break;
+    }
+}
+
+// A version 1 schema that gives no field a role was written before roles
+// existed (the schema stored in an index built then, or an older schema file):
+// it gets the roles its field names meant to the pages then, where the field
+// can take them.
+void infer_legacy_roles(std::vector<FieldSpec>& fields) {
+    constexpr std::pair<const char*, Role> meant[] = {
+        {"title", Role::title}, {"subtitle", Role::standfirst}, {"url", Role::link}, {"tags", Role::topics}};
+    for (auto& field : fields) {
+        for (const auto& [name, role] : meant)
+            if (field.name == name) field.role = role;
+        if (field.type == FieldType::date) field.role = Role::date;
+        try {
+            check_role(field);
+        } catch (const SchemaError&) {
+            field.role = Role::none;
+        }
     }
 }
 
@@ -293,6 +314,8 @@ auto Schema::from_json(const json& doc) -> Schema {
         throw SchemaError("a schema needs exactly one field of type 'id'");
     if (count([](const FieldSpec& f) { return f.snippet; }) > 1)
         throw SchemaError("only one field can be the snippet field");
+    if (schema.m_version < first_version_with_roles && count([](const FieldSpec& f) { return f.role != Role::none; }) == 0)
+        infer_legacy_roles(schema.m_fields);
     for (const auto& entry : role_names) {
         if (count([&](const FieldSpec& f) { return f.role == entry.role; }) > 1)
             throw SchemaError(std::string("only one field can have the role '") + entry.name + "'");

@@ -9,6 +9,7 @@
 
 #include <ctemplate/template.h>
 
+#include "broadsheet/schema/strings.hpp"
 #include "broadsheet/server/page_files.hpp"
 
 namespace broadsheet::server {
@@ -408,9 +409,7 @@ auto prefers_html(std::string_view accept) -> bool {
         auto end = accept.find(',', start);
         auto part = accept.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
         auto semicolon = part.find(';');
-        auto type = part.substr(0, semicolon);
-        while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
-        while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+        const auto type = schema::trim(part.substr(0, semicolon));
         double q = 1.0;
         if (semicolon != std::string_view::npos) {
             auto qpos = part.find("q=", semicolon);

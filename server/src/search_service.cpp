@@ -533,7 +533,11 @@ auto SearchService::overview() -> Overview {
 
 auto SearchService::readiness() const -> std::pair<bool, json> {
     auto info = m_watcher.info();
-    if (!info) return {false, json{{"status", "unavailable"}, {"reason", index_unavailable().what()}}};
+    if (!info) {
+        // A CURRENT that names no generation says so, rather than "none yet".
+        const auto reason = m_watcher.problem().value_or(index_unavailable().what());
+        return {false, json{{"status", "unavailable"}, {"reason", reason}}};
+    }
     if (auto problem = m_watcher.problem())
         return {false, json{{"status", "unavailable"}, {"reason", *problem}, {"generation", info->generation}}};
     return {true, json{{"status", "ready"}, {"generation", info->generation}, {"documents", info->documents}}};

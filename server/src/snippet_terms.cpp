@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broadsheet/schema/schema.hpp"
 #include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/snippet_query_format.hpp"
 
@@ -240,8 +241,8 @@ auto SnippetTerms::could_stem_to_query(const std::string& word) const -> bool {
 // about this field (another field's prefix, a filter, an id).
 auto SnippetTerms::field_word(const std::string& term, bool& stemmed) const -> std::string {
     std::string_view rest = term;
-    if (stemmed && !rest.empty() && rest.front() == 'Z') {
-        rest.remove_prefix(1);
+    if (stemmed && rest.starts_with(schema::stemmed_term_prefix)) {
+        rest.remove_prefix(schema::stemmed_term_prefix.size());
     } else {
         stemmed = false;
     }

@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include "broadsheet/schema/strings.hpp"
 #include "broadsheet/schema/text.hpp"
 
 namespace broadsheet::server {
@@ -22,7 +23,7 @@ auto is_digit(unsigned c) -> bool {
 
 void append_lower(std::string& out, unsigned c) {
     if (c < 128)
-        out += static_cast<char>(is_ascii_upper(c) ? c + ('a' - 'A') : c);
+        out += schema::ascii_lower(static_cast<char>(c));
     else
         Xapian::Unicode::append_utf8(out, Xapian::Unicode::tolower(c));
 }
@@ -111,7 +112,7 @@ auto WordReader::next(Word& word, std::string& term) -> bool {
             const auto byte = byte_at(m_text, at);
             if (byte < 0x80) {
                 if (!ascii_word_chars[byte]) break;
-                if (build) term += static_cast<char>(is_ascii_upper(byte) ? byte + ('a' - 'A') : byte);
+                if (build) term += schema::ascii_lower(static_cast<char>(byte));
                 last = byte;
                 ++at;
             } else {

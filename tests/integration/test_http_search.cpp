@@ -135,6 +135,17 @@ TEST_CASE("readyz is 503 until an index is published, then the server picks it u
     CHECK(search(server.port(), "lenovo")["total"] == 2);
 }
 
+TEST_CASE("readyz names a CURRENT that names no generation as the reason, at start-up too") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "index");
+    std::ofstream(dir / "index" / "CURRENT") << "../elsewhere\n";
+    ServerProcess server(dir / "index");
+    const auto ready = get(server.port(), "/readyz");
+    CHECK(ready.status == 503);
+    CHECK(ready.json_body()["reason"].get<std::string>().find("CURRENT") != std::string::npos);
+    check_error(get(server.port(), "/search?q=lenovo"), 503, "index_unavailable");
+}
+
 TEST_CASE("search answers the documented JSON shape") {
     FixtureIndex index;
     ServerProcess server(index.root);

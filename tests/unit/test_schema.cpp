@@ -14,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 auto minimal() -> json {
-    return json::parse(R"({"language": "english", "fields": [
+    return json::parse(R"({"version": 2, "language": "english", "fields": [
         {"name": "id", "type": "id", "prefix": "Q"},
         {"name": "title", "type": "text", "prefix": "S", "weight": 2}]})");
 }
@@ -68,6 +68,28 @@ TEST_CASE("a schema without roles has no title, standfirst, link, topics or date
     doc["fields"][1]["role"] = "title";
     CHECK(Schema::from_json(doc).title_field()->name == "title");
     CHECK(Schema::from_json(doc).to_json()["fields"][1]["role"] == "title");
+}
+
+TEST_CASE("a version 1 schema without roles gets the roles its field names meant") {
+    auto doc = Schema::default_schema().to_json();
+    doc["version"] = 1;
+    for (auto& field : doc["fields"]) field.erase("role");
+    doc["fields"].push_back(json{{"name", "summary"}, {"type", "text"}, {"prefix", "XS"}});
+    auto legacy = Schema::from_json(doc);
+    CHECK(legacy.role_field(Role::title)->name == "title");
+    CHECK(legacy.role_field(Role::standfirst)->name == "subtitle");
+    CHECK(legacy.role_field(Role::link)->name == "url");
+    CHECK(legacy.role_field(Role::topics)->name == "tags");
+    CHECK(legacy.role_field(Role::date)->name == "date");
+    CHECK(legacy.find("summary")->role == Role::none);
+    // A field that cannot take the role its name suggests is left without one.
+    auto unstored = minimal();
+    unstored["version"] = 1;
+    unstored["fields"][1]["stored"] = false;
+    CHECK(Schema::from_json(unstored).title_field() == nullptr);
+    // From version 2 on, a schema without roles means none.
+    doc["version"] = 2;
+    CHECK(Schema::from_json(doc).title_field() == nullptr);
 }
 
 TEST_CASE("roles are checked against the field's kind and given to one field each") {
