@@ -193,4 +193,28 @@ void build_index(const fs::path& index_root, const std::vector<std::string>& inp
     REQUIRE(result.exit_code == 0);
 }
 
+ScopedEnv::ScopedEnv(const std::vector<std::string>& cleared, const std::map<std::string, std::string>& values) {
+    for (const auto& name : cleared) {
+        save(name);
+        ::unsetenv(name.c_str());
+    }
+    for (const auto& [name, value] : values) {
+        save(name);
+        ::setenv(name.c_str(), value.c_str(), 1);
+    }
+}
+
+ScopedEnv::~ScopedEnv() {
+    for (const auto& [name, value] : m_saved) {
+        if (value) ::setenv(name.c_str(), value->c_str(), 1);
+        else ::unsetenv(name.c_str());
+    }
+}
+
+void ScopedEnv::save(const std::string& name) {
+    if (m_saved.contains(name)) return;
+    const char* old = std::getenv(name.c_str());
+    m_saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
+}
+
 }  // namespace broadsheet::testing

@@ -95,4 +95,18 @@ private:
 void build_index(const fs::path& index_root, const std::vector<std::string>& inputs,
                  const std::vector<std::string>& extra_args = {});
 
+/// Environment variables for one test: every name in `cleared` is unset and
+/// `values` are set; all of them get their previous values back on destruction.
+class ScopedEnv {
+public:
+    ScopedEnv(const std::vector<std::string>& cleared, const std::map<std::string, std::string>& values);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv&) = delete;
+    auto operator=(const ScopedEnv&) -> ScopedEnv& = delete;
+
+private:
+    void save(const std::string& name);
+    std::map<std::string, std::optional<std::string>> m_saved;
+};
+
 }  // namespace broadsheet::testing

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "broadsheet/server/config.hpp"
+#include "test_support.hpp"
 
 using broadsheet::server::parse_config;
 using broadsheet::server::ServerConfig;
@@ -25,34 +26,11 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_MAX_CONCURRENT_SEARCHES", "BROADSHEET_SITE_NAME",
 };
 
-// Sets environment variables for one test and restores the previous values.
-class ScopedEnv {
+// Every test starts with none of the variables set.
+class ScopedEnv : public broadsheet::testing::ScopedEnv {
 public:
-    explicit ScopedEnv(const std::map<std::string, std::string>& values = {}) {
-        for (const auto& name : all_env_names) {
-            const char* old = std::getenv(name.c_str());
-            m_saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
-            ::unsetenv(name.c_str());
-        }
-        for (const auto& [name, value] : values) {
-            if (!m_saved.contains(name)) {
-                const char* old = std::getenv(name.c_str());
-                m_saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
-            }
-            ::setenv(name.c_str(), value.c_str(), 1);
-        }
-    }
-    ~ScopedEnv() {
-        for (const auto& [name, value] : m_saved) {
-            if (value) ::setenv(name.c_str(), value->c_str(), 1);
-            else ::unsetenv(name.c_str());
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    auto operator=(const ScopedEnv&) -> ScopedEnv& = delete;
-
-private:
-    std::map<std::string, std::optional<std::string>> m_saved;
+    explicit ScopedEnv(const std::map<std::string, std::string>& values = {})
+        : broadsheet::testing::ScopedEnv(all_env_names, values) {}
 };
 
 struct Parsed {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "broadsheet/indexer/config.hpp"
+#include "test_support.hpp"
 
 using broadsheet::indexer::Command;
 using broadsheet::indexer::IndexerConfig;
@@ -20,28 +21,11 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_PRUNE_GRACE", "BROADSHEET_COMMIT_EVERY", "BROADSHEET_LOG_LEVEL",
 };
 
-// Sets environment variables for one test and restores the previous values.
-class ScopedEnv {
+// Every test starts with none of the variables set.
+class ScopedEnv : public broadsheet::testing::ScopedEnv {
 public:
-    explicit ScopedEnv(const std::map<std::string, std::string>& values = {}) {
-        for (const auto& name : all_env_names) {
-            const char* old = std::getenv(name.c_str());
-            m_saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
-            ::unsetenv(name.c_str());
-        }
-        for (const auto& [name, value] : values) ::setenv(name.c_str(), value.c_str(), 1);
-    }
-    ~ScopedEnv() {
-        for (const auto& [name, value] : m_saved) {
-            if (value) ::setenv(name.c_str(), value->c_str(), 1);
-            else ::unsetenv(name.c_str());
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    auto operator=(const ScopedEnv&) -> ScopedEnv& = delete;
-
-private:
-    std::map<std::string, std::optional<std::string>> m_saved;
+    explicit ScopedEnv(const std::map<std::string, std::string>& values = {})
+        : broadsheet::testing::ScopedEnv(all_env_names, values) {}
 };
 
 struct Parsed {
