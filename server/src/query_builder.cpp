@@ -43,6 +43,44 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
     return names;
 }
 
+// What fields= may name for the snippet of the body (hits never carry the whole body).
+constexpr std::string_view snippet_name = "snippet";
+
+// fields=a,b,c: stored fields of the schema, and `snippet`; id, rank and score
+// are accepted and always come back. Repeated names count once.
+auto parse_fields(std::string_view value, const schema::Schema& schema) -> std::vector<std::string> {
+    const auto* body = schema.snippet_field();
+    const auto& id_name = schema.id_field().name;
+    std::vector<std::string> fields;
+    bool named = false;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto name = std::string(schema::trim(rest.substr(0, comma)));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        if (name.empty()) continue;
+        named = true;
+        if (name == id_name || name == "rank" || name == "score") continue;
+        if (body && name == body->name)
+            throw bad_request("invalid_parameter",
+                              "hits carry '" + name + "' as a snippet: ask for 'snippet' in 'fields'");
+        auto field = std::find_if(schema.fields().begin(), schema.fields().end(),
+                                  [&](const schema::FieldSpec& f) { return f.name == name; });
+        if (name != snippet_name && (field == schema.fields().end() || !field->stored)) {
+            std::string known = id_name + ", rank, score";
+            for (const auto& f : schema.fields())
+                if (f.stored && f.name != id_name && (!body || f.name != body->name)) known += ", " + f.name;
+            if (body) known += ", " + std::string(snippet_name);
+            throw bad_request("invalid_parameter", "'fields' names '" + name.substr(0, 40) +
+                                                       "', which is not a stored field (known: " + known + ")");
+        }
+        if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
+    }
+    if (!named)
+        throw bad_request("invalid_parameter", "'fields' is empty: name at least one field, such as id");
+    return fields;
+}
+
 enum class Token { operand, binary_op, not_op, open, close };
 
 // Xapian's parser reads an operator as a run of word characters, so a
@@ -241,7 +279,8 @@ void check_query_syntax(std::string_view query) {
 auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
     -> SearchRequest {
     static const std::set<std::string> single{"q", "page", "size", "sort", "op", "from", "to",
-                                              "facets", "snippet_length", "format", "boost", "syntax"};
+                                              "facets", "snippet_length", "format", "boost", "syntax",
+                                              "fields", "highlight"};
     const auto filters = filter_names(schema);
     SearchRequest request;
     request.snippet_length = limits.snippet_length;
@@ -316,6 +355,15 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             if (value != "strict" && value != "lenient")
                 throw bad_request("invalid_parameter", "'syntax' must be strict or lenient");
             request.strict_syntax = value == "strict";
+        } else if (name == "fields") {
+            request.fields = parse_fields(value, schema);
+            request.snippet = std::find(request.fields->begin(), request.fields->end(), snippet_name) !=
+                              request.fields->end();
+            std::erase(*request.fields, snippet_name);
+        } else if (name == "highlight") {
+            if (value != "true" && value != "false")
+                throw bad_request("invalid_parameter", "'highlight' must be true or false");
+            request.highlight = value == "true";
         } else if (name == "format") {
             if (value != "json" && value != "html")
                 throw bad_request("invalid_parameter", "'format' must be json or html");

@@ -195,19 +195,32 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
                      std::chrono::milliseconds(config.search_time_limit_ms);
     if (client_gone && client_gone()) throw client_closed();
 
-    const auto* snippet_field = schema.snippet_field();
+    // The page always shows every field, its title and its snippet; the API
+    // returns what fields= and highlight= ask for.
+    const auto* fields = for_page ? nullptr : request.fields ? &*request.fields : nullptr;
+    const bool highlight = for_page || request.highlight;
+    const auto* snippet_field = highlight && (for_page || request.snippet) ? schema.snippet_field() : nullptr;
     const auto* title_field = schema.title_field();
+    const bool title_wanted = highlight && title_field &&
+                              (!fields || std::find(fields->begin(), fields->end(), title_field->name) != fields->end());
     // What to mark, worked out once for all the hits.
-    const auto title_terms = title_field ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
+    const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
+    const auto& id_name = schema.id_field().name;
     SearchResult result;
     result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         auto doc = it.get_document();
         auto stored = schema::read_stored(schema, doc);
+        if (fields) {
+            json kept = json::object();
+            kept[id_name] = std::move(stored.fields[id_name]);
+            for (const auto& name : *fields) kept[name] = std::move(stored.fields[name]);
+            stored.fields = std::move(kept);
+        }
         auto hit = make_hit(schema, std::move(stored.fields), ++rank, it.get_weight(), for_page);
-        if (title_field) {
+        if (title_wanted) {
             auto title = hit.fields.find(title_field->name);
             hit.title_html = title != hit.fields.end() && title->is_string()
                                  ? highlight_all(title_terms, title->get_ref<const std::string&>())

@@ -2,6 +2,7 @@
 // the real broadsheet-server on a loopback port, queried over HTTP.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -290,6 +291,57 @@ TEST_CASE("snippets and titles mark the matched terms and escape the article's H
         CHECK(html.find("AT&amp;T") != std::string::npos);
     }
     CHECK(hit["title"].get<std::string>().find("<script>") != std::string::npos);  // plain text stays plain
+}
+
+TEST_CASE("fields= returns only the named stored fields and highlight=false marks nothing") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto keys_of = [](const json& hit) {
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : hit.items()) keys.push_back(key);
+        std::sort(keys.begin(), keys.end());
+        return keys;
+    };
+    auto all = search(server.port(), "government", "&op=or&size=3");
+    REQUIRE(all["hits"].size() == 3);
+
+    auto ids = search(server.port(), "government", "&op=or&size=3&fields=id");
+    REQUIRE(ids["hits"].size() == 3);
+    CHECK(ids_of(ids) == ids_of(all));
+    for (const auto& hit : ids["hits"]) CHECK(keys_of(hit) == std::vector<std::string>{"id", "rank", "score"});
+
+    auto some = search(server.port(), "government", "&op=or&size=3&fields=title,date,title");
+    for (const auto& hit : some["hits"])
+        CHECK(keys_of(hit) == std::vector<std::string>{"date", "id", "rank", "score", "title", "title_html"});
+    auto snippet = search(server.port(), "lenovo", "&fields=snippet");
+    REQUIRE(snippet["hits"].size() >= 1);
+    CHECK(keys_of(snippet["hits"][0]) == std::vector<std::string>{"id", "rank", "score", "snippet_html"});
+    CHECK(snippet["hits"][0]["snippet_html"].get<std::string>().find("<mark>") != std::string::npos);
+
+    auto plain = get(server.port(), "/search?q=lenovo&highlight=false");
+    REQUIRE(plain.status == 200);
+    CHECK(plain.body.find("<mark>") == std::string::npos);
+    auto plain_hit = plain.json_body()["hits"][0];
+    CHECK_FALSE(plain_hit.contains("title_html"));
+    CHECK_FALSE(plain_hit.contains("snippet_html"));
+    CHECK(plain_hit["title"].get<std::string>().find("Lenovo") != std::string::npos);
+
+    // With paging and facets: the same pages and counts as without fields=.
+    auto second = search(server.port(), "government", "&op=or&size=2&page=2&facets=tag,year");
+    auto second_ids = search(server.port(), "government", "&op=or&size=2&page=2&facets=tag,year&fields=id&highlight=false");
+    CHECK(ids_of(second_ids) == ids_of(second));
+    CHECK(second_ids["facets"] == second["facets"]);
+    CHECK(second_ids["total"] == second["total"]);
+    for (const auto& hit : second_ids["hits"]) CHECK(keys_of(hit) == std::vector<std::string>{"id", "rank", "score"});
+
+    check_error(get(server.port(), "/search?q=lenovo&fields=headline"), 400, "invalid_parameter");
+    check_error(get(server.port(), "/search?q=lenovo&fields="), 400, "invalid_parameter");
+    check_error(get(server.port(), "/search?q=lenovo&highlight=no"), 400, "invalid_parameter");
+
+    // The HTML page shows what it always shows.
+    auto page = get(server.port(), "/search?q=lenovo&fields=id&highlight=false&format=html");
+    CHECK(page.status == 200);
+    CHECK(page.body.find("<mark>Lenovo</mark>") != std::string::npos);
 }
 
 TEST_CASE("stemming matches other forms of a word") {

@@ -356,7 +356,7 @@ TEST_CASE("the validator rejects a wrong document and names the JSON path of eac
     bad["hits"][0]["rank"] = "1";
     bad["hits"][0]["date"] = 2014;
     bad["hits"][0]["tags"] = nullptr;
-    bad["hits"][0].erase("snippet_html");
+    bad["hits"][0].erase("id");
     bad["facets"]["tag"][0].erase("count");
     bad["facets"]["colour"] = json::array();
     bad["extra"] = true;
@@ -368,7 +368,7 @@ TEST_CASE("the validator rejects a wrong document and names the JSON path of eac
     CHECK(contains_path(problems, "$.hits[0].rank: expected integer"));
     CHECK(contains_path(problems, "$.hits[0].date: expected string or null"));
     CHECK(contains_path(problems, "$.hits[0].tags: expected array, got null"));
-    CHECK(contains_path(problems, "$.hits[0]: missing required property 'snippet_html'"));
+    CHECK(contains_path(problems, "$.hits[0]: missing required property 'id'"));
     CHECK(contains_path(problems, "$.facets.tag[0]: missing required property 'count'"));
     CHECK(contains_path(problems, "$.facets.colour: property not declared"));
     CHECK(contains_path(problems, "$.extra: property not declared"));

@@ -336,6 +336,61 @@ TEST_CASE("format accepts json or html only") {
     }
 }
 
+TEST_CASE("fields names stored fields, snippet asks for the snippet, and id, rank and score always come back") {
+    CHECK_FALSE(parse(make_params({{"q", "a"}})).fields.has_value());
+    CHECK(parse(make_params({{"q", "a"}})).snippet);
+
+    auto ids_only = parse(make_params({{"q", "a"}, {"fields", "id"}}));
+    REQUIRE(ids_only.fields.has_value());
+    CHECK(ids_only.fields->empty());
+    CHECK_FALSE(ids_only.snippet);
+
+    auto some = parse(make_params({{"q", "a"}, {"fields", " title, date,title ,score,snippet"}}));
+    REQUIRE(some.fields.has_value());
+    CHECK(*some.fields == Ids{"title", "date"});
+    CHECK(some.snippet);
+
+    CHECK_FALSE(parse(make_params({{"q", "a"}, {"fields", "tags,url,subtitle"}})).snippet);
+}
+
+TEST_CASE("fields that names an unknown field, an unstored field, the body or nothing is invalid_parameter") {
+    for (const std::string bad : {"", ",", " , ", "headline", "title,nope", "Title", "body"}) {
+        INFO("fields=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"fields", bad}})) == "400 invalid_parameter");
+    }
+    try {
+        (void)parse(make_params({{"q", "a"}, {"fields", "title,headline"}}));
+        FAIL("expected an ApiError");
+    } catch (const ApiError& e) {
+        const std::string message = e.what();
+        CHECK(message.find("'headline'") != std::string::npos);
+        CHECK(message.find("snippet") != std::string::npos);
+    }
+    auto with_unstored = schema::Schema::from_json(json::parse(R"({"version": 2, "language": "english", "fields": [
+        {"name": "id", "type": "id", "prefix": "Q"},
+        {"name": "title", "type": "text", "prefix": "S", "weight": 1},
+        {"name": "notes", "type": "text", "prefix": "XN", "stored": false}]})"));
+    CHECK(parse_search_request(make_params({{"q", "a"}, {"fields", "title"}}), ServerConfig{}, with_unstored).fields ==
+          Ids{"title"});
+    try {
+        (void)parse_search_request(make_params({{"q", "a"}, {"fields", "notes"}}), ServerConfig{}, with_unstored);
+        FAIL("expected an ApiError");
+    } catch (const ApiError& e) {
+        CHECK(e.code == "invalid_parameter");
+        CHECK(std::string(e.what()).find("'notes'") != std::string::npos);
+    }
+}
+
+TEST_CASE("highlight accepts true or false only") {
+    CHECK(parse(make_params({{"q", "a"}})).highlight);
+    CHECK(parse(make_params({{"q", "a"}, {"highlight", "true"}})).highlight);
+    CHECK_FALSE(parse(make_params({{"q", "a"}, {"highlight", "false"}})).highlight);
+    for (const std::string bad : {"", "0", "1", "no", "False", "TRUE"}) {
+        INFO("highlight=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"highlight", bad}})) == "400 invalid_parameter");
+    }
+}
+
 TEST_CASE("an unknown parameter is unknown_parameter and names the known ones") {
     for (const std::string name : {"query", "Q", "tags", "url", "id", "sort_by", ""}) {
         INFO("parameter: ", name);
@@ -354,7 +409,7 @@ TEST_CASE("an unknown parameter is unknown_parameter and names the known ones") 
 
 TEST_CASE("a single-valued parameter given twice is rejected") {
     for (const std::string name : {"q", "page", "size", "sort", "op", "from", "to", "facets",
-                                   "snippet_length", "format"}) {
+                                   "snippet_length", "format", "fields", "highlight"}) {
         INFO("parameter: ", name);
         Params params{{"q", "a"}};
         const std::string value = name == "q"        ? "b"
@@ -364,6 +419,8 @@ TEST_CASE("a single-valued parameter given twice is rejected") {
                                   : name == "to"     ? "2015"
                                   : name == "facets" ? "tag"
                                   : name == "format" ? "json"
+                                  : name == "fields" ? "title"
+                                  : name == "highlight" ? "false"
                                                      : "10";
         if (name != "q") params.emplace(name, value);
         params.emplace(name, value);

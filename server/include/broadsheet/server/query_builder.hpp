@@ -39,6 +39,14 @@ struct SearchRequest {
     /// Why the query cannot be read as written (empty when it can); it is then
     /// searched as plain words.
     std::string syntax_problem;
+    /// fields=: the stored fields hits carry besides id, rank and score, as
+    /// the schema names them (nothing given: all of them).
+    std::optional<std::vector<std::string>> fields;
+    /// Whether hits carry snippet_html: fields is not given or names `snippet`.
+    bool snippet = true;
+    /// highlight=false: hits carry no snippet_html and no <title>_html, so no
+    /// passage is chosen and nothing is marked.
+    bool highlight = true;
 };
 
 /// What build_query made of a request.
