@@ -22,13 +22,16 @@ int main(int argc, char** argv) try {
     app.add_option("--qrels", qrels_path, "TREC qrels to score the run against");
     app.add_option("--run", run_path, "write the TREC run here");
     app.add_option("--op", options.op, "default operator: or (natural-language queries) or and")
-        ->capture_default_str()->check(CLI::IsMember({"and", "or"}));
+        ->capture_default_str()
+        ->check(CLI::IsMember({"and", "or"}));
     app.add_option("--depth", options.depth, "documents retrieved per query")
-        ->capture_default_str()->check(CLI::Range(1, 10000));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
     app.add_flag("--complete", complete, "count queries with no results as zeros (trec_eval -c)");
     broadsheet::schema::add_log_level_option(app, log_level);
-    const int exit_code = broadsheet::schema::parse_command_line(
-        app, argc, argv, [&log_level] { broadsheet::schema::validate_log_level(log_level); });
+    const int exit_code = broadsheet::schema::parse_command_line(app, argc, argv, [&log_level] {
+        broadsheet::schema::validate_log_level(log_level);
+    });
     if (exit_code >= 0) return exit_code;
     broadsheet::schema::log_to_stderr("eval", log_level);
 

@@ -26,26 +26,21 @@ int main(int argc, char** argv) try {
     if (!config.schema_path.empty()) options.schema = broadsheet::schema::Schema::load_file(config.schema_path);
 
     switch (config.command) {
-    case bi::Command::build:
-        std::cout << bi::format_summary(bi::build_index(options)) << std::endl;
-        return 0;
-    case bi::Command::add:
-        std::cout << bi::format_summary(bi::add_documents(options)) << std::endl;
-        return 0;
-    case bi::Command::remove: {
-        auto summary = bi::delete_documents(options.index_root, config.ids);
-        for (const auto& id : summary.not_found) spdlog::warn("not found: {}", id);
-        std::cout << "deleted " << summary.deleted.size() << " documents, " << summary.not_found.size()
-                  << " not found (" << summary.generation << ")" << std::endl;
-        return summary.deleted.empty() && !summary.not_found.empty() ? 1 : 0;
-    }
+        case bi::Command::build: std::cout << bi::format_summary(bi::build_index(options)) << std::endl; return 0;
+        case bi::Command::add: std::cout << bi::format_summary(bi::add_documents(options)) << std::endl; return 0;
+        case bi::Command::remove: {
+            auto summary = bi::delete_documents(options.index_root, config.ids);
+            for (const auto& id : summary.not_found) spdlog::warn("not found: {}", id);
+            std::cout << "deleted " << summary.deleted.size() << " documents, " << summary.not_found.size()
+                      << " not found (" << summary.generation << ")" << std::endl;
+            return summary.deleted.empty() && !summary.not_found.empty() ? 1 : 0;
+        }
     }
     return 0;
 } catch (const Xapian::DatabaseLockError& e) {
     // The one place errors become messages: a line that says what failed and
     // exit status 1, never an abort (Xapian's errors are not std::exceptions).
-    spdlog::error("the index is locked by another writer; retry when it has finished ({})",
-                  e.get_description());
+    spdlog::error("the index is locked by another writer; retry when it has finished ({})", e.get_description());
     return 1;
 } catch (const Xapian::Error& e) {
     spdlog::error("index error: {}", e.get_description());

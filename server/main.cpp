@@ -25,7 +25,8 @@ int main(int argc, char** argv) try {
     bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
     watcher.on_change([&pool] { pool.drop_stale(); });
     watcher.start();
-    if (!watcher.info()) spdlog::warn("no index under {} yet: /readyz answers 503 until one is built", config.index_dir);
+    if (!watcher.info())
+        spdlog::warn("no index under {} yet: /readyz answers 503 until one is built", config.index_dir);
     bs::SearchService service(config, watcher, pool);
     bs::HttpServer server(bs::http_limits(config));
     bs::Metrics metrics;

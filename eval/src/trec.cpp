@@ -41,7 +41,8 @@ auto read_run(std::istream& in) -> Run {
 void write_run(std::ostream& out, const Run& run, const std::string& tag) {
     for (const auto& [qid, docs] : run) {
         int rank = 0;
-        for (const auto& doc : docs) out << qid << " Q0 " << doc.docid << ' ' << ++rank << ' ' << doc.score << ' ' << tag << '\n';
+        for (const auto& doc : docs)
+            out << qid << " Q0 " << doc.docid << ' ' << ++rank << ' ' << doc.score << ' ' << tag << '\n';
     }
 }
 

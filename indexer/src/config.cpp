@@ -33,8 +33,9 @@ struct InputFlags {
         command.add_option("--input", inputs, "JSONL file (.gz ok), - for stdin, article .txt file, or a directory")
             ->required();
         command.add_flag("--skip-bad", skip_bad, "skip and count bad records instead of failing");
-        command.add_option("--max-record-bytes", max_record_bytes,
-                           "a JSONL line (after gunzip) or a text file longer than this is a bad record")
+        command
+            .add_option("--max-record-bytes", max_record_bytes,
+                        "a JSONL line (after gunzip) or a text file longer than this is a bad record")
             ->envname("BROADSHEET_MAX_RECORD_BYTES")
             ->capture_default_str()
             ->check(CLI::PositiveNumber);
@@ -73,10 +74,13 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> IndexerC
     build->add_option("--schema", config.schema_path, "schema file (default: the built-in articles schema)")
         ->envname("BROADSHEET_SCHEMA");
     build->add_option("--jobs", options.jobs, "writer threads (default: one per core)")
-        ->envname("BROADSHEET_JOBS")->check(CLI::Range(0, 64));
+        ->envname("BROADSHEET_JOBS")
+        ->check(CLI::Range(0, 64));
     build->add_flag("--allow-empty", options.allow_empty, "publish even if no document was read");
     build->add_option("--prune-grace", prune_grace, "seconds a retired generation is kept")
-        ->envname("BROADSHEET_PRUNE_GRACE")->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->envname("BROADSHEET_PRUNE_GRACE")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
 
     auto* add = app.add_subcommand("add", "upsert records by id into the live generation");
     add_inputs.add_to(*add);

@@ -18,9 +18,7 @@ namespace {
 
 constexpr std::string_view staging_prefix = ".staging-";
 
-auto errno_error(const std::string& what) -> std::system_error {
-    return {errno, std::generic_category(), what};
-}
+auto errno_error(const std::string& what) -> std::system_error { return {errno, std::generic_category(), what}; }
 
 }  // namespace
 

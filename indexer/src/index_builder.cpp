@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -34,10 +34,9 @@ constexpr std::size_t max_term_bytes = 245;
 
 void check_term_length(const std::string& term, const schema::FieldSpec& field) {
     if (term.size() <= max_term_bytes) return;
-    throw schema::RecordError("field '" + field.name + "': a value of " +
-                              std::to_string(term.size() - field.prefix.size()) +
-                              " bytes is too long to index (at most " +
-                              std::to_string(max_term_bytes - field.prefix.size()) + " bytes)");
+    throw schema::RecordError(
+        "field '" + field.name + "': a value of " + std::to_string(term.size() - field.prefix.size()) +
+        " bytes is too long to index (at most " + std::to_string(max_term_bytes - field.prefix.size()) + " bytes)");
 }
 
 // The exact-value terms an article makes (ids, tags): the only ones whose
@@ -78,8 +77,7 @@ auto load_stored_schema(const Xapian::Database& db, const fs::path& path) -> sch
 // articles on; bad records fail the build or, with skip_bad, are counted.
 class ArticleReader {
 public:
-    ArticleReader(const BuildOptions& options, const schema::Schema& schema)
-        : m_options(options), m_schema(schema) {}
+    ArticleReader(const BuildOptions& options, const schema::Schema& schema) : m_options(options), m_schema(schema) {}
 
     /// Calls sink(id, article, origin) for each good record, in input order.
     template <typename Sink>
@@ -116,8 +114,7 @@ public:
 
 private:
     void bad(BuildSummary& summary, const std::string& origin, const std::string& reason) {
-        if (!m_options.skip_bad)
-            throw BuildError(origin + ": " + reason + " (--skip-bad skips bad records)");
+        if (!m_options.skip_bad) throw BuildError(origin + ": " + reason + " (--skip-bad skips bad records)");
         ++summary.bad_records;
         if (summary.bad_records <= max_bad_records_logged) {
             spdlog::warn("skipping bad record {}: {}", origin, reason);
@@ -158,8 +155,7 @@ private:
 class DocumentWriter {
 public:
     /// `fresh`: the database started empty, so an id not yet written here cannot be in it.
-    DocumentWriter(const BuildOptions& options, const schema::Schema& schema, Xapian::WritableDatabase& db,
-                   bool fresh)
+    DocumentWriter(const BuildOptions& options, const schema::Schema& schema, Xapian::WritableDatabase& db, bool fresh)
         : m_schema(schema), m_db(db), m_fresh(fresh), m_spelling(options.spelling) {
         schema.configure(m_generator);
         // "none" stays the no-op stemmer Xapian recognises (no stemmed terms at all).
@@ -242,7 +238,8 @@ public:
             auto shard = std::make_unique<Shard>();
             shard->path = scratch / ("shard-" + std::to_string(i));
             // No fsync per commit: the compacted generation is synced once, before publishing.
-            shard->db = Xapian::WritableDatabase(shard->path.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+            shard->db = Xapian::WritableDatabase(shard->path.string(),
+                                                 Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
             shard->writer = std::make_unique<DocumentWriter>(options, schema, shard->db, true);
             m_shards.push_back(std::move(shard));
         }
@@ -450,8 +447,7 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
     }
     summary.path = root.path_of(summary.generation);
     summary.index_bytes = directory_bytes(summary.path);
-    for (const auto& removed : root.prune(options.prune_grace))
-        spdlog::info("pruned retired generation {}", removed);
+    for (const auto& removed : root.prune(options.prune_grace)) spdlog::info("pruned retired generation {}", removed);
     summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary;
 }

@@ -86,20 +86,18 @@ struct Classified {
 }
 
 /// A file found by name or in a directory walk; `relative` is its path below the input.
-[[nodiscard]] auto make_input(const fs::path& path, const fs::path& relative,
-                              const Classified& kind, const SourceOptions& options) -> InputFile {
+[[nodiscard]] auto make_input(const fs::path& path, const fs::path& relative, const Classified& kind,
+                              const SourceOptions& options) -> InputFile {
     InputFile input{path, kind.format, kind.gzip, {}};
     if (kind.format == Format::text) {
-        input.id = options.id_from_file_name
-                       ? strip_suffix(path.filename().string(), kind.suffix_bytes)
-                       : strip_suffix(relative.generic_string(), kind.suffix_bytes);
+        input.id = options.id_from_file_name ? strip_suffix(path.filename().string(), kind.suffix_bytes)
+                                             : strip_suffix(relative.generic_string(), kind.suffix_bytes);
     }
     return input;
 }
 
 /// The files an input names, in reading order; an empty path means stdin.
-[[nodiscard]] auto resolve(const std::string& input, const SourceOptions& options)
-    -> std::vector<InputFile> {
+[[nodiscard]] auto resolve(const std::string& input, const SourceOptions& options) -> std::vector<InputFile> {
     if (input == "-") return {InputFile{}};
     const fs::path path(input);
     std::error_code ec;
@@ -116,8 +114,7 @@ struct Classified {
         }
         // Directory iteration order is unspecified; ids and bad-record
         // reports must not depend on it.
-        std::sort(found.begin(), found.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         std::vector<InputFile> files;
         files.reserve(found.size());
         for (const auto& [file, kind] : found) {
@@ -182,10 +179,7 @@ public:
     explicit FdSource(Progress& progress) : m_fd(STDIN_FILENO), m_name("-"), m_progress(progress) {}
 
     FdSource(const fs::path& path, Progress& progress)
-        : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)),
-          m_name(path.string()),
-          m_owned(true),
-          m_progress(progress) {
+        : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), m_name(path.string()), m_owned(true), m_progress(progress) {
         if (m_fd < 0) throw std::runtime_error(errno_message("cannot open", m_name));
     }
     ~FdSource() override {
@@ -231,8 +225,7 @@ public:
             // A truncated stream ends like a complete one; only gzerror tells.
             int code = Z_OK;
             ::gzerror(m_file, &code);
-            if (code != Z_OK)
-                throw std::runtime_error("cannot read " + m_name + ": " + error_text());
+            if (code != Z_OK) throw std::runtime_error("cannot read " + m_name + ": " + error_text());
         }
         // Progress counts compressed bytes, the unit of the progress total.
         const auto offset = ::gzoffset(m_file);
@@ -257,8 +250,7 @@ private:
     z_off_t m_offset = 0;
 };
 
-[[nodiscard]] auto open_source(const InputFile& input, Progress& progress)
-    -> std::unique_ptr<ByteSource> {
+[[nodiscard]] auto open_source(const InputFile& input, Progress& progress) -> std::unique_ptr<ByteSource> {
     if (input.path.empty()) return std::make_unique<FdSource>(progress);
     if (input.gzip) return std::make_unique<GzSource>(input.path, progress);
     return std::make_unique<FdSource>(input.path, progress);
@@ -269,8 +261,7 @@ private:
 /// (a huge line, or a gzip bomb, never grows memory). Copies only lines that
 /// straddle two chunks.
 template <typename OnLine, typename OnTooLong>
-void for_each_line(ByteSource& source, std::size_t max_line_bytes, OnLine&& on_line,
-                   OnTooLong&& on_too_long) {
+void for_each_line(ByteSource& source, std::size_t max_line_bytes, OnLine&& on_line, OnTooLong&& on_too_long) {
     std::vector<char> chunk(chunk_bytes);
     std::string carry;
     bool skipping = false;  // inside a line already reported as too long
@@ -315,8 +306,7 @@ void for_each_line(ByteSource& source, std::size_t max_line_bytes, OnLine&& on_l
 /// excerpt may hold the very bytes that were not UTF-8).
 [[nodiscard]] auto shorten_parse_error(std::string message) -> std::string {
     if (message.starts_with("[json.exception.")) {
-        if (const auto close = message.find("] "); close != std::string::npos)
-            message.erase(0, close + 2);
+        if (const auto close = message.find("] "); close != std::string::npos) message.erase(0, close + 2);
     }
     constexpr std::string_view at_line_1 = "parse error at line 1, ";
     if (message.starts_with(at_line_1)) message.erase(0, at_line_1.size());
@@ -341,12 +331,11 @@ void for_each_line(ByteSource& source, std::size_t max_line_bytes, OnLine&& on_l
 }
 
 [[nodiscard]] auto too_long_reason(std::string_view what, std::size_t max_bytes) -> std::string {
-    return std::string(what) + " longer than " + std::to_string(max_bytes) +
-           " bytes (--max-record-bytes)";
+    return std::string(what) + " longer than " + std::to_string(max_bytes) + " bytes (--max-record-bytes)";
 }
 
-void read_jsonl(ByteSource& source, const std::string& name, std::size_t max_record_bytes,
-                const RecordSink& on_record, const BadRecordSink& on_bad) {
+void read_jsonl(ByteSource& source, const std::string& name, std::size_t max_record_bytes, const RecordSink& on_record,
+                const BadRecordSink& on_bad) {
     std::uint64_t line_number = 0;
     auto origin_of_line = [&] { return name + ":" + std::to_string(line_number); };
     for_each_line(
@@ -359,13 +348,11 @@ void read_jsonl(ByteSource& source, const std::string& name, std::size_t max_rec
             try {
                 value = nlohmann::json::parse(line.begin(), line.end());
             } catch (const nlohmann::json::parse_error& e) {
-                on_bad(BadRecord{std::move(origin),
-                                 "invalid JSON: " + shorten_parse_error(e.what())});
+                on_bad(BadRecord{std::move(origin), "invalid JSON: " + shorten_parse_error(e.what())});
                 return;
             }
             if (!value.is_object()) {
-                on_bad(BadRecord{std::move(origin),
-                                 std::string("not a JSON object (a ") + value.type_name() + ")"});
+                on_bad(BadRecord{std::move(origin), std::string("not a JSON object (a ") + value.type_name() + ")"});
                 return;
             }
             on_record(RawRecord{std::move(value), std::move(origin)});
@@ -424,15 +411,13 @@ auto total_input_bytes(const std::vector<std::string>& inputs) -> std::uint64_t 
     return total;
 }
 
-void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& options,
-                 const RecordSink& on_record, const BadRecordSink& on_bad,
-                 const ProgressSink& on_progress) {
+void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& options, const RecordSink& on_record,
+                 const BadRecordSink& on_bad, const ProgressSink& on_progress) {
     // Resolve everything first so a mistyped path fails before any work is done.
     std::vector<InputFile> files;
     for (const auto& input : inputs) {
         auto resolved = resolve(input, options);
-        files.insert(files.end(), std::make_move_iterator(resolved.begin()),
-                     std::make_move_iterator(resolved.end()));
+        files.insert(files.end(), std::make_move_iterator(resolved.begin()), std::make_move_iterator(resolved.end()));
     }
 
     Progress progress(on_progress);
@@ -441,8 +426,8 @@ void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& op
         if (file.format == Format::text) {
             read_text(*source, file, options.max_record_bytes, options.text_fields, on_record, on_bad);
         } else {
-            read_jsonl(*source, file.path.empty() ? std::string("-") : file.path.string(),
-                       options.max_record_bytes, on_record, on_bad);
+            read_jsonl(*source, file.path.empty() ? std::string("-") : file.path.string(), options.max_record_bytes,
+                       on_record, on_bad);
         }
     }
     progress.finish();

@@ -36,8 +36,7 @@ void check_text(std::string_view content) {
     if (content[bad] == '\0') {
         throw std::invalid_argument("not text (NUL byte at offset " + std::to_string(bad) + ")");
     }
-    throw std::invalid_argument("not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
-                                ")");
+    throw std::invalid_argument("not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")");
 }
 
 // Scraped pages pad lines with no-break and zero-width spaces as well as ASCII ones.
@@ -95,8 +94,7 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
 [[nodiscard]] auto looks_like_copyright(std::string_view line) -> bool {
     if (line.size() >= max_footer_bytes) return false;
     return line.find("\xC2\xA9") != std::string_view::npos  // ©
-           || starts_with_ignoring_case(line, "copyright") ||
-           starts_with_ignoring_case(line, "(c)");
+           || starts_with_ignoring_case(line, "copyright") || starts_with_ignoring_case(line, "(c)");
 }
 
 /// The non-empty lines, trimmed. "\r\n", "\n" and a lone "\r" all end a line.
@@ -116,8 +114,7 @@ constexpr std::array<std::string_view, 3> unicode_spaces = {
 /// A footer is a copyright line with at most max_lines_after_footer lines
 /// between it and the first heading (or the end), so only the few lines just
 /// above that point can be one: one pass, however many lines the file has.
-[[nodiscard]] auto furniture_start(const std::vector<std::string_view>& lines, std::size_t from)
-    -> std::size_t {
+[[nodiscard]] auto furniture_start(const std::vector<std::string_view>& lines, std::size_t from) -> std::size_t {
     std::size_t heading = from;
     while (heading < lines.size() && !is_furniture_heading(lines[heading])) ++heading;
     const std::size_t window = max_lines_after_footer + 1;

@@ -36,8 +36,7 @@ auto pad(int value, int width) -> std::string {
 }  // namespace
 
 auto Date::sortable() const -> std::string {
-    return pad(year, 4) + pad(month, 2) + pad(day, 2) + pad(hour, 2) + pad(minute, 2) +
-           pad(second, 2);
+    return pad(year, 4) + pad(month, 2) + pad(day, 2) + pad(hour, 2) + pad(minute, 2) + pad(second, 2);
 }
 
 auto Date::iso() const -> std::string {
@@ -48,8 +47,8 @@ auto Date::iso() const -> std::string {
         case Precision::minute:
         case Precision::second: break;
     }
-    return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) +
-           ":" + pad(second, 2);
+    return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" +
+           pad(second, 2);
 }
 
 auto Date::end_of_period() const -> std::string {

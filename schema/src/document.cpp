@@ -32,8 +32,7 @@ auto normalize_id(const json& value) -> std::string {
         throw RecordError("id must be a string or an integer, not " + type_name(value));
     }
     if (id.empty()) throw RecordError("id is empty");
-    if (id.size() > max_id_bytes)
-        throw RecordError("id is longer than " + std::to_string(max_id_bytes) + " bytes");
+    if (id.size() > max_id_bytes) throw RecordError("id is longer than " + std::to_string(max_id_bytes) + " bytes");
     for (unsigned char c : id)
         if (c < 0x20 || c == 0x7f) throw RecordError("id contains a control character");
     return id;
@@ -82,8 +81,7 @@ auto normalize_date(const FieldSpec& field, const json& value) -> json {
         return parse_date(std::to_string(year))->iso();
     }
     if (!value.is_string())
-        throw RecordError("field '" + field.name + "' must be an ISO 8601 date string, not " +
-                          type_name(value));
+        throw RecordError("field '" + field.name + "' must be an ISO 8601 date string, not " + type_name(value));
     auto text = value.get<std::string>();
     if (text.empty()) return nullptr;
     auto date = parse_date(text);
@@ -137,8 +135,8 @@ auto normalize_record(const Schema& schema, const json& raw) -> json {
     return article;
 }
 
-auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator,
-                   WordCounts* spelling) -> Xapian::Document {
+auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator, WordCounts* spelling)
+    -> Xapian::Document {
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
@@ -148,9 +146,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         if (it == article.end() || it->is_null()) continue;
         if (field.stored) stored[field.name] = *it;
         switch (field.type) {
-            case FieldType::id:
-                doc.add_boolean_term(schema.id_term(it->get<std::string>()));
-                break;
+            case FieldType::id: doc.add_boolean_term(schema.id_term(it->get<std::string>())); break;
             case FieldType::text: {
                 const auto& text = it->get_ref<const std::string&>();
                 // The same words twice: under the field's prefix (title:...) and,

@@ -21,9 +21,7 @@ constexpr std::size_t max_digits = max_generation_name_bytes - generation_prefix
 // More than a name and its whitespace: CURRENT is not read further.
 constexpr std::size_t max_current_bytes = 256;
 
-auto errno_error(const std::string& what) -> std::system_error {
-    return {errno, std::generic_category(), what};
-}
+auto errno_error(const std::string& what) -> std::system_error { return {errno, std::generic_category(), what}; }
 
 // A short, printable rendering of what CURRENT held, for the error message.
 auto quoted(std::string_view text) -> std::string {
@@ -101,8 +99,7 @@ auto read_current_generation(const fs::path& root) -> std::optional<std::string>
 }
 
 void write_current_generation(const fs::path& root, std::string_view generation) {
-    if (!generation_number(generation))
-        throw std::invalid_argument("not a generation name: " + quoted(generation));
+    if (!generation_number(generation)) throw std::invalid_argument("not a generation name: " + quoted(generation));
     const auto tmp = root / (std::string(current_file_name) + ".tmp");
     const std::string content = std::string(generation) + '\n';
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

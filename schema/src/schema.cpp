@@ -22,8 +22,7 @@ auto type_from_string(const std::string& field, const std::string& type) -> Fiel
     if (type == "text") return FieldType::text;
     if (type == "keyword") return FieldType::keyword;
     if (type == "date") return FieldType::date;
-    throw SchemaError("field '" + field + "': unknown type '" + type +
-                      "' (expected id, text, keyword or date)");
+    throw SchemaError("field '" + field + "': unknown type '" + type + "' (expected id, text, keyword or date)");
 }
 
 auto type_to_string(FieldType type) -> const char* {
@@ -39,8 +38,7 @@ auto type_to_string(FieldType type) -> const char* {
 // Prefixes follow Xapian's convention: one capital letter, or X plus capitals.
 auto valid_prefix(const std::string& prefix) -> bool {
     if (prefix.empty()) return true;
-    if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-        return false;
+    if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) return false;
     return prefix.size() == 1 || prefix[0] == 'X';
 }
 
@@ -61,8 +59,11 @@ struct RoleName {
     Role role;
     const char* name;
 };
-constexpr RoleName role_names[] = {{Role::title, "title"}, {Role::standfirst, "standfirst"}, {Role::link, "link"},
-                                   {Role::topics, "topics"}, {Role::date, "date"}};
+constexpr RoleName role_names[] = {{Role::title, "title"},
+                                   {Role::standfirst, "standfirst"},
+                                   {Role::link, "link"},
+                                   {Role::topics, "topics"},
+                                   {Role::date, "date"}};
 
 auto role_from_string(const std::string& field, const std::string& name) -> Role {
     if (name.empty()) return Role::none;
@@ -100,8 +101,7 @@ void check_role(const FieldSpec& field) {
         case Role::date:
             if (field.type != FieldType::date) fail("needs a date field");
             break;
-        case Role::none:
-            break;
+        case Role::none: break;
     }
 }
 
@@ -110,8 +110,10 @@ void check_role(const FieldSpec& field) {
 // it gets the roles its field names meant to the pages then, where the field
 // can take them.
 void infer_legacy_roles(std::vector<FieldSpec>& fields) {
-    constexpr std::pair<const char*, Role> meant[] = {
-        {"title", Role::title}, {"subtitle", Role::standfirst}, {"url", Role::link}, {"tags", Role::topics}};
+    constexpr std::pair<const char*, Role> meant[] = {{"title", Role::title},
+                                                      {"subtitle", Role::standfirst},
+                                                      {"url", Role::link},
+                                                      {"tags", Role::topics}};
     for (auto& field : fields) {
         for (const auto& [name, role] : meant)
             if (field.name == name) field.role = role;
@@ -135,22 +137,19 @@ auto parse_field(const json& object) -> FieldSpec {
                     (field.name == "id" && object.value("type", std::string()) != "id");
     if (reserved)
         throw SchemaError("field '" + field.name + "': the name is reserved for what answers add (" +
-                              "id, rank, score, names ending in _html)");
-    static const std::set<std::string> known{"name",   "type",      "prefix", "query_name",
-                                             "aliases", "weight",   "stored", "multi",
-                                             "sortable", "snippet", "slot",   "year_slot",
-                                             "facet",  "role"};
+                          "id, rank, score, names ending in _html)");
+    static const std::set<std::string> known{"name",   "type",      "prefix", "query_name", "aliases",
+                                             "weight", "stored",    "multi",  "sortable",   "snippet",
+                                             "slot",   "year_slot", "facet",  "role"};
     for (const auto& [key, value] : object.items()) {
-        if (!known.contains(key))
-            throw SchemaError("field '" + field.name + "': unknown key '" + key + "'");
+        if (!known.contains(key)) throw SchemaError("field '" + field.name + "': unknown key '" + key + "'");
     }
     field.type = type_from_string(field.name, get_or<std::string>(object, "type", "text", field.name));
     field.prefix = get_or<std::string>(object, "prefix", "", field.name);
     field.query_name = get_or<std::string>(object, "query_name", field.name, field.name);
     field.aliases = get_or<std::vector<std::string>>(object, "aliases", {}, field.name);
     auto weight = get_or<int>(object, "weight", 0, field.name);
-    if (weight < 0 || weight > 100)
-        throw SchemaError("field '" + field.name + "': weight must be between 0 and 100");
+    if (weight < 0 || weight > 100) throw SchemaError("field '" + field.name + "': weight must be between 0 and 100");
     field.weight = static_cast<std::uint32_t>(weight);
     field.stored = get_or<bool>(object, "stored", true, field.name);
     field.multi = get_or<bool>(object, "multi", false, field.name);
@@ -285,8 +284,7 @@ auto Schema::from_json(const json& doc) -> Schema {
     std::set<Xapian::valueno> slots;
     auto claim_slot = [&](const FieldSpec& field, std::optional<Xapian::valueno> slot) {
         if (slot && !slots.insert(*slot).second)
-            throw SchemaError("field '" + field.name + "': slot " + std::to_string(*slot) +
-                              " is used twice");
+            throw SchemaError("field '" + field.name + "': slot " + std::to_string(*slot) + " is used twice");
     };
     for (const auto& entry : *fields) {
         auto field = parse_field(entry);
@@ -295,14 +293,12 @@ auto Schema::from_json(const json& doc) -> Schema {
                  all.push_back(field.name);
                  return all;
              }()) {
-            if (!names.insert(name).second)
-                throw SchemaError("field name '" + name + "' is declared twice");
+            if (!names.insert(name).second) throw SchemaError("field name '" + name + "' is declared twice");
         }
         if (!query_names.insert(field.query_name).second)
             throw SchemaError("query name '" + field.query_name + "' is declared twice");
         if (!field.prefix.empty() && !prefixes.insert(field.prefix).second)
-            throw SchemaError("field '" + field.name + "': prefix '" + field.prefix +
-                              "' is used twice");
+            throw SchemaError("field '" + field.name + "': prefix '" + field.prefix + "' is used twice");
         if (!field.facet.empty() && !facets.insert(field.facet).second)
             throw SchemaError("facet '" + field.facet + "' is declared twice");
         claim_slot(field, field.slot);
@@ -314,7 +310,8 @@ auto Schema::from_json(const json& doc) -> Schema {
         throw SchemaError("a schema needs exactly one field of type 'id'");
     if (count([](const FieldSpec& f) { return f.snippet; }) > 1)
         throw SchemaError("only one field can be the snippet field");
-    if (schema.m_version < first_version_with_roles && count([](const FieldSpec& f) { return f.role != Role::none; }) == 0)
+    if (schema.m_version < first_version_with_roles &&
+        count([](const FieldSpec& f) { return f.role != Role::none; }) == 0)
         infer_legacy_roles(schema.m_fields);
     for (const auto& entry : role_names) {
         if (count([&](const FieldSpec& f) { return f.role == entry.role; }) > 1)
@@ -325,8 +322,7 @@ auto Schema::from_json(const json& doc) -> Schema {
     if (count([](const FieldSpec& f) { return f.is_text() && f.weight > 0; }) == 0)
         throw SchemaError("at least one text field needs a weight above 0 to be searchable");
 
-    schema.m_stopper = std::make_shared<Xapian::SimpleStopper>(schema.m_stopwords.begin(),
-                                                               schema.m_stopwords.end());
+    schema.m_stopper = std::make_shared<Xapian::SimpleStopper>(schema.m_stopwords.begin(), schema.m_stopwords.end());
     return schema;
 }
 
@@ -376,8 +372,7 @@ auto Schema::default_schema() -> Schema {
 auto Schema::to_json() const -> json {
     json fields = json::array();
     for (const auto& f : m_fields) {
-        json entry{{"name", f.name},         {"type", type_to_string(f.type)},
-                   {"stored", f.stored}};
+        json entry{{"name", f.name}, {"type", type_to_string(f.type)}, {"stored", f.stored}};
         if (!f.prefix.empty()) entry["prefix"] = f.prefix;
         if (f.query_name != f.name) entry["query_name"] = f.query_name;
         if (!f.aliases.empty()) entry["aliases"] = f.aliases;
@@ -462,14 +457,11 @@ auto Schema::prefix_for(std::string_view field) const -> const std::string& {
 
 auto Schema::slot_for(std::string_view field) const -> Xapian::valueno {
     const auto* spec = find(field);
-    if (!spec || !spec->slot)
-        throw SchemaError("field '" + std::string(field) + "' has no value slot");
+    if (!spec || !spec->slot) throw SchemaError("field '" + std::string(field) + "' has no value slot");
     return *spec->slot;
 }
 
-auto Schema::id_term(std::string_view id) const -> std::string {
-    return id_field().prefix + std::string(id);
-}
+auto Schema::id_term(std::string_view id) const -> std::string { return id_field().prefix + std::string(id); }
 
 auto Schema::keyword_term(const FieldSpec& field, std::string_view value) const -> std::string {
     std::string term = field.prefix;
@@ -505,8 +497,7 @@ void Schema::configure(Xapian::QueryParser& parser) const {
         if (f.type == FieldType::text) {
             parser.add_prefix(f.query_name, f.prefix);
         } else if (f.type == FieldType::keyword) {
-            parser.add_boolean_prefix(f.query_name,
-                                      (new KeywordFieldProcessor(*this, f))->release());
+            parser.add_boolean_prefix(f.query_name, (new KeywordFieldProcessor(*this, f))->release());
         } else if (f.type == FieldType::id) {
             parser.add_boolean_prefix(f.query_name, f.prefix);
         }

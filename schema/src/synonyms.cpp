@@ -50,8 +50,7 @@ auto stemmed_term(const std::string& stem) -> std::string {
 
 // The term a member is found by in the index: a phrase's own term, or a
 // word's stem, which covers its other forms (stopwords have no stem term).
-auto index_term(const std::string& member, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper)
-    -> std::string {
+auto index_term(const std::string& member, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper) -> std::string {
     if (member.find(' ') != std::string::npos || is_stopword(stopper, member)) return member;
     return stemmed_term(stemmer(member));
 }

@@ -29,8 +29,7 @@ void ServerConfig::validate() const {
     if (max_phrase_terms < 2) throw std::invalid_argument("--max-phrase-terms must be at least 2");
     if (max_filters < 1) throw std::invalid_argument("--max-filters must be at least 1");
     if (max_facet_documents < 1) throw std::invalid_argument("--max-facet-documents must be at least 1");
-    if (site_name.empty() || site_name.size() > 200)
-        throw std::invalid_argument("--site-name must be 1 to 200 bytes");
+    if (site_name.empty() || site_name.size() > 200) throw std::invalid_argument("--site-name must be 1 to 200 bytes");
     for (const auto& origin : cors_origins) {
         bool scheme = origin.starts_with("http://") || origin.starts_with("https://");
         if (!scheme || origin.ends_with("/") || origin.find_first_of(" \t\r\n,*") != std::string::npos)
@@ -56,8 +55,7 @@ namespace {
 // The option table: one line per setting, its flag, its BROADSHEET_* variable
 // and what it means (validate() above checks the values).
 void add_options(CLI::App& app, ServerConfig& config) {
-    app.add_option("--index", config.index_dir, "index root directory (holding CURRENT)")
-        ->envname("BROADSHEET_INDEX");
+    app.add_option("--index", config.index_dir, "index root directory (holding CURRENT)")->envname("BROADSHEET_INDEX");
     app.add_option("--host", config.host, "address to listen on")->envname("BROADSHEET_HOST");
     app.add_option("--port", config.port, "port to listen on; 0 picks a free one")->envname("BROADSHEET_PORT");
     app.add_option("--threads", config.threads, "worker threads answering complete requests")
@@ -66,7 +64,8 @@ void add_options(CLI::App& app, ServerConfig& config) {
                    "connections open at once; then the longest idle is closed, else 503")
         ->envname("BROADSHEET_MAX_CONNECTIONS");
     app.add_option("--max-queued-requests", config.max_queued_requests,
-                   "complete requests waiting for a worker before 503")->envname("BROADSHEET_MAX_QUEUED_REQUESTS");
+                   "complete requests waiting for a worker before 503")
+        ->envname("BROADSHEET_MAX_QUEUED_REQUESTS");
     app.add_option("--max-queue-wait-ms", config.max_queue_wait_ms, "longest wait for a worker before 503")
         ->envname("BROADSHEET_MAX_QUEUE_WAIT_MS");
     app.add_option("--max-head-bytes", config.max_head_bytes, "request line and headers together (431 beyond)")
@@ -83,8 +82,8 @@ void add_options(CLI::App& app, ServerConfig& config) {
         ->envname("BROADSHEET_POLL_MS");
     app.add_option("--keep-alive", config.keep_alive_seconds, "idle keep-alive timeout in seconds")
         ->envname("BROADSHEET_KEEP_ALIVE");
-    app.add_option("--keep-alive-requests", config.keep_alive_max_requests,
-                   "requests per keep-alive connection")->envname("BROADSHEET_KEEP_ALIVE_REQUESTS");
+    app.add_option("--keep-alive-requests", config.keep_alive_max_requests, "requests per keep-alive connection")
+        ->envname("BROADSHEET_KEEP_ALIVE_REQUESTS");
     app.add_option("--max-query-bytes", config.max_query_bytes, "longest accepted query")
         ->envname("BROADSHEET_MAX_QUERY_BYTES");
     app.add_option("--max-page-size", config.max_page_size, "largest accepted size")
@@ -95,8 +94,8 @@ void add_options(CLI::App& app, ServerConfig& config) {
         ->envname("BROADSHEET_SNIPPET_LENGTH");
     app.add_option("--max-snippet-length", config.max_snippet_length, "longest snippet_length a request may ask for")
         ->envname("BROADSHEET_MAX_SNIPPET_LENGTH");
-    app.add_option("--max-wildcard-expansion", config.max_wildcard_expansion,
-                   "words a prefix* may expand to")->envname("BROADSHEET_MAX_WILDCARD_EXPANSION");
+    app.add_option("--max-wildcard-expansion", config.max_wildcard_expansion, "words a prefix* may expand to")
+        ->envname("BROADSHEET_MAX_WILDCARD_EXPANSION");
     app.add_option("--max-concurrent-searches", config.max_concurrent_searches,
                    "searches run at once, the rest wait in arrival order (0 = one per core)")
         ->envname("BROADSHEET_MAX_CONCURRENT_SEARCHES");
@@ -106,7 +105,8 @@ void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--max-search-wait-ms", config.max_search_wait_ms, "longest wait for a search slot before 503")
         ->envname("BROADSHEET_MAX_SEARCH_WAIT_MS");
     app.add_option("--search-time-limit-ms", config.search_time_limit_ms,
-                   "matching stops after this; the answer says so")->envname("BROADSHEET_SEARCH_TIME_LIMIT_MS");
+                   "matching stops after this; the answer says so")
+        ->envname("BROADSHEET_SEARCH_TIME_LIMIT_MS");
     app.add_option("--max-query-terms", config.max_query_terms,
                    "terms a query may hold after wildcard and synonym expansion")
         ->envname("BROADSHEET_MAX_QUERY_TERMS");
@@ -115,10 +115,12 @@ void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--max-filters", config.max_filters, "exact-value filters in one request")
         ->envname("BROADSHEET_MAX_FILTERS");
     app.add_option("--max-facet-documents", config.max_facet_documents,
-                   "facets count at most this many matching documents")->envname("BROADSHEET_MAX_FACET_DOCUMENTS");
+                   "facets count at most this many matching documents")
+        ->envname("BROADSHEET_MAX_FACET_DOCUMENTS");
     app.add_option("--cors-origin", config.cors_origins,
                    "an origin whose pages may call the JSON API (repeatable; none by default)")
-        ->envname("BROADSHEET_CORS_ORIGINS")->delimiter(',');
+        ->envname("BROADSHEET_CORS_ORIGINS")
+        ->delimiter(',');
     app.add_option("--exact-total-limit", config.exact_total_limit,
                    "count totals exactly up to this many matches (estimate beyond)")
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");

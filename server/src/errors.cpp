@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 namespace broadsheet::server {
 

@@ -48,8 +48,7 @@ auto set(ctemplate::TemplateDictionary& dict, const char* name, std::string_view
 // A page: the frame (page.tpl) around `content`, whose dictionary the caller fills.
 class Page {
 public:
-    Page(const Site& site, std::string_view title, std::string_view query, const char* content)
-        : m_dict("page") {
+    Page(const Site& site, std::string_view title, std::string_view query, const char* content) : m_dict("page") {
         load_templates();
         set(m_dict, "TITLE", title);
         set(m_dict, "SITE", site.name);
@@ -99,7 +98,8 @@ auto has_filter(const SearchRequest& request, const std::string& name, const std
     return std::find(request.filters.begin(), request.filters.end(), std::pair{name, value}) != request.filters.end();
 }
 
-auto toggle_filter_link(const SearchRequest& request, const std::string& name, const std::string& value) -> std::string {
+auto toggle_filter_link(const SearchRequest& request, const std::string& name, const std::string& value)
+    -> std::string {
     auto other = request;
     other.page = 1;
     auto it = std::find(other.filters.begin(), other.filters.end(), std::pair{name, value});
@@ -112,8 +112,9 @@ auto toggle_filter_link(const SearchRequest& request, const std::string& name, c
 }
 
 void fill_sort(ctemplate::TemplateDictionary& dict, const SearchRequest& request) {
-    static const std::pair<SortOrder, const char*> orders[] = {
-        {SortOrder::relevance, "Relevance"}, {SortOrder::date_descending, "Newest"}, {SortOrder::date_ascending, "Oldest"}};
+    static const std::pair<SortOrder, const char*> orders[] = {{SortOrder::relevance, "Relevance"},
+                                                               {SortOrder::date_descending, "Newest"},
+                                                               {SortOrder::date_ascending, "Oldest"}};
     for (const auto& [order, label] : orders) {
         auto* entry = dict.AddSectionDictionary("SORT");
         auto other = request;
@@ -187,12 +188,13 @@ void fill_facets(ctemplate::TemplateDictionary& dict, const std::vector<Facet>& 
             continue;
         }
         // A long run of years: grouped by decade, each opened to show its years.
-        for_each_decade(offered, [&](const std::string& label, Xapian::doccount count, std::span<const FacetValue> years) {
-            auto* decade = section->AddSectionDictionary("DECADE");
-            set(*decade, "LABEL", label);
-            set(*decade, "COUNT", std::to_string(count));
-            for (const auto& entry : years) add_value(*decade, entry);
-        });
+        for_each_decade(offered,
+                        [&](const std::string& label, Xapian::doccount count, std::span<const FacetValue> years) {
+                            auto* decade = section->AddSectionDictionary("DECADE");
+                            set(*decade, "LABEL", label);
+                            set(*decade, "COUNT", std::to_string(count));
+                            for (const auto& entry : years) add_value(*decade, entry);
+                        });
     }
 }
 
@@ -284,8 +286,9 @@ auto render_search_page(const SearchResult& result, const SearchRequest& request
     char took[64];
     std::snprintf(took, sizeof took, "%.2f", result.took_ms);
     set(dict, "TOOK", took);
-    set(dict, "COUNT_TEXT", std::string(result.total_exact ? "" : "about ") + std::to_string(result.total) +
-                                (result.total == 1 ? " result" : " results"));
+    set(dict, "COUNT_TEXT",
+        std::string(result.total_exact ? "" : "about ") + std::to_string(result.total) +
+            (result.total == 1 ? " result" : " results"));
     fill_sort(dict, request);
     if (result.notice) {
         auto* notice = dict.AddSectionDictionary("NOTICE");
@@ -358,10 +361,10 @@ auto render_article_page(const ArticleView& view, std::string_view query, const 
     return page.render();
 }
 
-auto render_error_page(std::string_view query, int status, std::string_view message, const Site& site)
-    -> std::string {
+auto render_error_page(std::string_view query, int status, std::string_view message, const Site& site) -> std::string {
     Page page(site, "Search error – " + site.name, query, "error.tpl");
-    set(page.content(), "LEAD", status >= 500 ? "The search is not available right now: " : "That search could not be run: ");
+    set(page.content(), "LEAD",
+        status >= 500 ? "The search is not available right now: " : "That search could not be run: ");
     set(page.content(), "MESSAGE", message);
     return page.render();
 }

@@ -107,7 +107,8 @@ auto serving_figures(const HttpCounters& counters) -> ServingFigures {
 HttpServer::HttpServer(HttpLimits limits) : m_limits(limits) {
     m_peek_buffer.resize(m_limits.max_head_bytes + 1);
     // Read by cpp-httplib for the Keep-Alive header it sends.
-    set_keep_alive_timeout(static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(m_limits.idle_timeout).count()));
+    set_keep_alive_timeout(
+        static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(m_limits.idle_timeout).count()));
     set_keep_alive_max_count(m_limits.max_requests_per_connection);
     set_payload_max_length(0);
 }
@@ -359,11 +360,10 @@ void HttpServer::write_refusal(int fd, int status, const char* code, const char*
     // (and destroy the answer) because of unread bytes.
     // Bounded: a client that keeps sending must not keep this thread reading.
     char discard[16384];
-    for (int reads = 0; reads < 4 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++reads) {
-    }
+    for (int reads = 0; reads < 4 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++reads) {}
     std::string body = std::string(R"({"error":{"status":)") + std::to_string(status) + R"(,"code":")" + code +
                        R"(","message":")" + message + "\"}}";
-    std::string reason = status == 503 ? "Service Unavailable"
+    std::string reason = status == 503   ? "Service Unavailable"
                          : status == 408 ? "Request Timeout"
                          : status == 414 ? "URI Too Long"
                                          : "Request Header Fields Too Large";
@@ -412,10 +412,8 @@ void HttpServer::on_readable(int fd, bool peer_hung_up) {
     if (bytes.size() > m_limits.max_head_bytes) {
         m_counters.head_too_large.fetch_add(1, std::memory_order_relaxed);
         bool no_request_line = bytes.find('\n') == std::string_view::npos;
-        if (no_request_line)
-            write_refusal(fd, 414, "uri_too_long", "the request line is too long");
-        else
-            write_refusal(fd, 431, "request_header_fields_too_large", "the request headers are too large");
+        if (no_request_line) write_refusal(fd, 414, "uri_too_long", "the request line is too long");
+        else write_refusal(fd, 431, "request_header_fields_too_large", "the request headers are too large");
         linger(fd);
         return;
     }
@@ -501,8 +499,8 @@ auto HttpServer::next_head_arrives(int fd) const -> bool {
     thread_local std::vector<char> buffer;
     buffer.resize(m_limits.max_head_bytes + 1);
     auto got = ::recv(fd, buffer.data(), buffer.size(), MSG_PEEK | MSG_DONTWAIT);
-    return got > 0 && end_of_head(std::string_view(buffer.data(), static_cast<std::size_t>(got)), 0) !=
-                          std::string_view::npos;
+    return got > 0 &&
+           end_of_head(std::string_view(buffer.data(), static_cast<std::size_t>(got)), 0) != std::string_view::npos;
 }
 
 // Answers the one request whose head has arrived; true if the connection may
@@ -546,10 +544,8 @@ void HttpServer::take_back_returned() {
         if (it == m_connections.end()) continue;
         if (!keep_open || stopping) {
             ::shutdown(fd, SHUT_WR);
-            if (stopping)
-                close_connection(fd);
-            else
-                linger(fd);
+            if (stopping) close_connection(fd);
+            else linger(fd);
             continue;
         }
         it->second.requests = connection.requests;

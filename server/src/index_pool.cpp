@@ -83,11 +83,10 @@ auto IndexWatcher::refresh() -> bool {
             set_problem(std::nullopt);
             return false;  // same generation, same revision
         }
-        auto next = std::make_shared<IndexInfo>(IndexInfo{
-            *current, m_root / *current,
-            schema::Schema::from_string(m_db->get_metadata(schema::metadata::schema)),
-            m_db->get_metadata(schema::metadata::built_at), m_db->get_doccount(),
-            m_db->get_revision()});
+        auto next = std::make_shared<IndexInfo>(
+            IndexInfo{*current, m_root / *current,
+                      schema::Schema::from_string(m_db->get_metadata(schema::metadata::schema)),
+                      m_db->get_metadata(schema::metadata::built_at), m_db->get_doccount(), m_db->get_revision()});
         {
             std::lock_guard lock(m_mutex);
             m_info = std::move(next);
@@ -98,8 +97,8 @@ auto IndexWatcher::refresh() -> bool {
         if (new_generation) {
             spdlog::info("serving generation {} ({} documents)", *current, m_db->get_doccount());
         } else {
-            spdlog::info("generation {} moved to revision {} ({} documents)", *current,
-                         m_db->get_revision(), m_db->get_doccount());
+            spdlog::info("generation {} moved to revision {} ({} documents)", *current, m_db->get_revision(),
+                         m_db->get_doccount());
         }
         return true;
     } catch (const std::exception& e) {

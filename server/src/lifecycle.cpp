@@ -76,8 +76,8 @@ void raise_descriptor_limit(std::size_t max_connections) {
     // Index files, logs and the listener need some descriptors of their own.
     constexpr rlim_t reserve = 256;
     if (limit.rlim_cur < static_cast<rlim_t>(max_connections) + reserve)
-        spdlog::warn("the descriptor limit ({}) is below --max-connections + {}: raise it (ulimit -n)",
-                     limit.rlim_cur, reserve);
+        spdlog::warn("the descriptor limit ({}) is below --max-connections + {}: raise it (ulimit -n)", limit.rlim_cur,
+                     reserve);
 }
 
 }  // namespace broadsheet::server

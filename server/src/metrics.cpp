@@ -61,8 +61,8 @@ auto Metrics::render(const IndexInfo* info) const -> std::string {
             out += name + number(bucket_bounds[i]) + "\"} " + std::to_string(cumulative) + "\n";
         }
         out += name + "+Inf\"} " + std::to_string(histogram.count) + "\n";
-        out += "broadsheet_http_request_duration_seconds_sum{route=\"" + label(route) + "\"} " +
-               number(histogram.sum) + "\n";
+        out += "broadsheet_http_request_duration_seconds_sum{route=\"" + label(route) + "\"} " + number(histogram.sum) +
+               "\n";
         out += "broadsheet_http_request_duration_seconds_count{route=\"" + label(route) + "\"} " +
                std::to_string(histogram.count) + "\n";
     }

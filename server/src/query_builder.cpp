@@ -17,15 +17,16 @@ auto parse_int(const std::string& name, const std::string& value) -> int {
     int result = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), result);
     if (ec != std::errc() || end != value.data() + value.size())
-        throw bad_request("invalid_parameter", "'" + name + "' must be a whole number, not '" + value.substr(0, 40) + "'");
+        throw bad_request("invalid_parameter",
+                          "'" + name + "' must be a whole number, not '" + value.substr(0, 40) + "'");
     return result;
 }
 
 auto parse_date_param(const std::string& name, const std::string& value) -> schema::Date {
     auto date = schema::parse_date(value);
     if (!date)
-        throw bad_request("invalid_parameter",
-                          "'" + name + "' must be an ISO 8601 date such as 2014-06-03, not '" + value.substr(0, 40) + "'");
+        throw bad_request("invalid_parameter", "'" + name + "' must be an ISO 8601 date such as 2014-06-03, not '" +
+                                                   value.substr(0, 40) + "'");
     return *date;
 }
 
@@ -76,8 +77,7 @@ auto parse_fields(std::string_view value, const schema::Schema& schema) -> std::
         }
         if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
     }
-    if (!named)
-        throw bad_request("invalid_parameter", "'fields' is empty: name at least one field, such as id");
+    if (!named) throw bad_request("invalid_parameter", "'fields' is empty: name at least one field, such as id");
     return fields;
 }
 
@@ -152,8 +152,7 @@ auto plain_words(std::string_view query) -> std::string {
     for (char c : query) {
         if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '(' || c == ')' || c == ':' || c == '*')
             flush();
-        else
-            word += c;
+        else word += c;
     }
     flush();
     return words;
@@ -218,8 +217,7 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
         if (word.empty()) word_start = i;
         if (c == '"') {
             auto close = query.find('"', i + 1);
-            if (close == std::string_view::npos)
-                return std::string("unbalanced quote: a phrase needs a closing \"");
+            if (close == std::string_view::npos) return std::string("unbalanced quote: a phrase needs a closing \"");
             word += std::string(query.substr(i, close - i + 1));
             i = close;
         } else if (c == '(' || c == ')') {
@@ -243,7 +241,8 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
         return tokens[i].first == Token::operand && spaced[i] &&
                std::all_of(tokens[i].second.begin(), tokens[i].second.end(), [](char c) {
                    auto byte = static_cast<unsigned char>(c);
-                   return std::isalnum(byte) || byte >= 0x80 || std::string_view("_:'&").find(c) != std::string_view::npos;
+                   return std::isalnum(byte) || byte >= 0x80 ||
+                          std::string_view("_:'&").find(c) != std::string_view::npos;
                });
     };
     auto ends_operand = [](Token t) { return t == Token::operand || t == Token::close; };
@@ -261,8 +260,7 @@ auto find_syntax_problem(std::string_view query) -> std::optional<std::string> {
                 return std::string("'" + text + "' needs a plain word on both sides: no group, phrase, + or -");
         } else if (type == Token::not_op) {
             bool prev_ok = has_prev && (ends_operand(tokens[i - 1].first) || tokens[i - 1].second == "AND");
-            if (!prev_ok)
-                return std::string("'NOT' needs something to exclude from: write 'a NOT b' or 'a -b'");
+            if (!prev_ok) return std::string("'NOT' needs something to exclude from: write 'a NOT b' or 'a -b'");
             if (!has_next || !(tokens[i + 1].first == Token::operand || tokens[i + 1].first == Token::open))
                 return std::string("'NOT' needs a word or group after it");
         } else if (type == Token::open && has_next && tokens[i + 1].first == Token::close) {
@@ -278,9 +276,9 @@ void check_query_syntax(std::string_view query) {
 
 auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
     -> SearchRequest {
-    static const std::set<std::string> single{"q", "page", "size", "sort", "op", "from", "to",
-                                              "facets", "snippet_length", "format", "boost", "syntax",
-                                              "fields", "highlight"};
+    static const std::set<std::string> single{"q",     "page",   "size",   "sort",           "op",
+                                              "from",  "to",     "facets", "snippet_length", "format",
+                                              "boost", "syntax", "fields", "highlight"};
     const auto filters = filter_names(schema);
     SearchRequest request;
     request.snippet_length = limits.snippet_length;
@@ -290,7 +288,8 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             std::string known;
             for (const auto& n : single) known += (known.empty() ? "" : ", ") + n;
             for (const auto& n : filters) known += ", " + n;
-            throw bad_request("unknown_parameter", "unknown parameter '" + name.substr(0, 40) + "' (known: " + known + ")");
+            throw bad_request("unknown_parameter",
+                              "unknown parameter '" + name.substr(0, 40) + "' (known: " + known + ")");
         }
         if (single.contains(name) && !seen.insert(name).second)
             throw bad_request("invalid_parameter", "'" + name + "' is given more than once");
@@ -298,8 +297,8 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             throw bad_request("invalid_parameter", "'" + name + "' is not valid UTF-8");
         if (name == "q") {
             if (value.size() > limits.max_query_bytes)
-                throw bad_request("query_too_long", "the query is longer than " +
-                                                        std::to_string(limits.max_query_bytes) + " bytes");
+                throw bad_request("query_too_long",
+                                  "the query is longer than " + std::to_string(limits.max_query_bytes) + " bytes");
             if (!schema::is_text(value)) throw bad_request("invalid_query", "the query is not valid UTF-8");
             request.query = std::string(schema::trim(value));
         } else if (name == "page") {
@@ -335,7 +334,8 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
                 if (!schema.find_facet(facet)) {
                     std::string known;
                     for (const auto& n : schema.facet_names()) known += (known.empty() ? "" : ", ") + n;
-                    throw bad_request("invalid_parameter", "unknown facet '" + facet.substr(0, 40) + "' (known: " + known + ")");
+                    throw bad_request("invalid_parameter",
+                                      "unknown facet '" + facet.substr(0, 40) + "' (known: " + known + ")");
                 }
                 if (std::find(request.facets.begin(), request.facets.end(), facet) == request.facets.end())
                     request.facets.push_back(facet);
@@ -382,7 +382,8 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
     }
     if (request.query.empty()) throw bad_request("missing_query", "'q' is required and must not be empty");
     if (static_cast<long>(request.page) * request.size > limits.max_result_window)
-        throw bad_request("invalid_parameter", "page * size may not exceed " + std::to_string(limits.max_result_window));
+        throw bad_request("invalid_parameter",
+                          "page * size may not exceed " + std::to_string(limits.max_result_window));
     if (request.from && request.to && request.from->sortable() > request.to->end_of_period())
         throw bad_request("invalid_parameter", "'from' is after 'to'");
     if ((request.from || request.to) && !schema.date_field())
@@ -424,22 +425,21 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits) {
     auto expanded = cost.terms + cost.wildcards * static_cast<std::size_t>(limits.max_wildcard_expansion);
     if (expanded > static_cast<std::size_t>(limits.max_query_terms))
         throw bad_request("query_too_costly",
-                          "the query expands to more than " + std::to_string(limits.max_query_terms) +
-                              " terms (" + std::to_string(cost.terms) + " words, " + std::to_string(cost.wildcards) +
+                          "the query expands to more than " + std::to_string(limits.max_query_terms) + " terms (" +
+                              std::to_string(cost.terms) + " words, " + std::to_string(cost.wildcards) +
                               " wildcards counted as " + std::to_string(limits.max_wildcard_expansion) +
                               " each); use fewer words or wildcards");
     if (cost.positional_terms > static_cast<std::size_t>(limits.max_phrase_terms))
-        throw bad_request("query_too_costly",
-                          "the query's phrases and NEAR groups hold more than " +
-                              std::to_string(limits.max_phrase_terms) + " words; use shorter or fewer phrases");
+        throw bad_request("query_too_costly", "the query's phrases and NEAR groups hold more than " +
+                                                  std::to_string(limits.max_phrase_terms) +
+                                                  " words; use shorter or fewer phrases");
 }
 
 auto parser_flags() -> unsigned {
     // Synonyms expand unprefixed words and word runs ("united states"); the
     // dictionary only holds unprefixed entries, so field queries stay literal.
-    return Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
-           Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-           Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS;
+    return Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN | Xapian::QueryParser::FLAG_LOVEHATE |
+           Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS;
 }
 
 auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
@@ -480,7 +480,8 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
     if (request.from || request.to) {
         auto slot = *schema.date_field()->slot;
         if (request.from && request.to) {
-            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot, request.from->sortable(), request.to->end_of_period());
+            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot, request.from->sortable(),
+                                 request.to->end_of_period());
         } else if (request.from) {
             filters.emplace_back(Xapian::Query::OP_VALUE_GE, slot, request.from->sortable());
         } else {

@@ -62,7 +62,7 @@ using RouteHandler = std::function<void(const httplib::Request&, httplib::Respon
 auto route(Metrics& metrics, const Site& site, std::string name, Answers answers, RouteHandler handler)
     -> httplib::Server::Handler {
     return [&metrics, site, name = std::move(name), answers, handler = std::move(handler)](const httplib::Request& req,
-                                                                                          httplib::Response& res) {
+                                                                                           httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
         bool html = answers == Answers::json_or_html && wants_html(req);
         try {
@@ -101,8 +101,8 @@ public:
         int value = 0;
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
-            throw bad_request("invalid_parameter", "'" + name + "' must be a whole number from " +
-                                                       std::to_string(low) + " to " + std::to_string(high));
+            throw bad_request("invalid_parameter", "'" + name + "' must be a whole number from " + std::to_string(low) +
+                                                       " to " + std::to_string(high));
         return value;
     }
 
@@ -137,10 +137,8 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
-    if (html)
-        res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
-    else
-        send_json(res, to_json(std::move(outcome.result)));
+    if (html) res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
+    else send_json(res, to_json(std::move(outcome.result)));
 }
 
 void get_article(SearchService& service, const httplib::Request& req, httplib::Response& res, bool html) {
@@ -157,7 +155,8 @@ void get_article(SearchService& service, const httplib::Request& req, httplib::R
 
 void get_related(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
     ParamReader params(req, {"size"});
-    send_json(res, to_json(service.related(article_id(req), params.integer("size", 5, 1, service.config().max_page_size))));
+    send_json(res,
+              to_json(service.related(article_id(req), params.integer("size", 5, 1, service.config().max_page_size))));
 }
 
 void get_suggest(SearchService& service, const httplib::Request& req, httplib::Response& res, bool) {
@@ -207,20 +206,18 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                      std::function<ServingFigures()> serving_figures) {
     auto& config = service.config();
     const Site site{config.site_name};
-    server.Get("/search", route(metrics, site, "search", Answers::json_or_html, [&service](const auto& req, auto& res, bool html) {
-                   get_search(service, req, res, html);
-               }));
-    server.Get(R"(/articles/(.+)/related)", route(metrics, site, "related", Answers::json_only,
-                                                  [&service](const auto& req, auto& res, bool html) {
-                                                      get_related(service, req, res, html);
-                                                  }));
-    server.Get("/suggest", route(metrics, site, "suggest", Answers::json_only, [&service](const auto& req, auto& res, bool html) {
-                   get_suggest(service, req, res, html);
-               }));
-    server.Get(R"(/articles/(.+))", route(metrics, site, "article", Answers::json_or_html,
-                                          [&service](const auto& req, auto& res, bool html) {
-                                              get_article(service, req, res, html);
-                                          }));
+    server.Get("/search",
+               route(metrics, site, "search", Answers::json_or_html,
+                     [&service](const auto& req, auto& res, bool html) { get_search(service, req, res, html); }));
+    server.Get(R"(/articles/(.+)/related)",
+               route(metrics, site, "related", Answers::json_only,
+                     [&service](const auto& req, auto& res, bool html) { get_related(service, req, res, html); }));
+    server.Get("/suggest",
+               route(metrics, site, "suggest", Answers::json_only,
+                     [&service](const auto& req, auto& res, bool html) { get_suggest(service, req, res, html); }));
+    server.Get(R"(/articles/(.+))",
+               route(metrics, site, "article", Answers::json_or_html,
+                     [&service](const auto& req, auto& res, bool html) { get_article(service, req, res, html); }));
     server.Get("/healthz", route(metrics, site, "healthz", Answers::json_only, [](const auto&, auto& res, bool) {
                    send_json(res, json{{"status", "ok"}});
                }));
@@ -281,8 +278,8 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
     server.set_post_routing_handler([&config](const httplib::Request& req, httplib::Response& res) {
         add_security_headers(req, res);
         auto origin = req.get_header_value("Origin");
-        if (!origin.empty() && std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) !=
-                                   config.cors_origins.end()) {
+        if (!origin.empty() &&
+            std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) != config.cors_origins.end()) {
             res.set_header("Access-Control-Allow-Origin", origin);
             res.set_header("Access-Control-Expose-Headers", "Retry-After, Server-Timing");
         }

@@ -42,7 +42,8 @@ auto top_values(std::vector<std::pair<std::string, Xapian::doccount>> counts, st
         return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
     if (counts.size() > limit) counts.resize(limit);
-    if (by_time) std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (by_time)
+        std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<FacetValue> out;
     out.reserve(counts.size());
     for (auto& [value, count] : counts) out.push_back({std::move(value), count, {}});
@@ -186,9 +187,10 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // the whole match, so then every match must be seen.
     auto exact_up_to = static_cast<Xapian::doccount>(config.exact_total_limit);
     // Facets over a huge match are counted over its first documents only.
-    auto facet_documents = std::min(searcher.db.get_doccount(), static_cast<Xapian::doccount>(config.max_facet_documents));
-    Xapian::doccount check_at_least =
-        facet_counter.empty() ? std::max(offset + size, exact_up_to) : std::max(offset + size, facet_documents);
+    auto facet_documents = std::min(searcher.db.get_doccount(),
+                                    static_cast<Xapian::doccount>(config.max_facet_documents));
+    Xapian::doccount check_at_least = facet_counter.empty() ? std::max(offset + size, exact_up_to)
+                                                            : std::max(offset + size, facet_documents);
     auto matching_started = std::chrono::steady_clock::now();
     auto mset = enquire.get_mset(offset, size, check_at_least);
     bool timed_out = std::chrono::steady_clock::now() - matching_started >=
@@ -202,7 +204,8 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     const auto* snippet_field = highlight && (for_page || request.snippet) ? schema.snippet_field() : nullptr;
     const auto* title_field = schema.title_field();
     const bool title_wanted = highlight && title_field &&
-                              (!fields || std::find(fields->begin(), fields->end(), title_field->name) != fields->end());
+                              (!fields ||
+                               std::find(fields->begin(), fields->end(), title_field->name) != fields->end());
     // What to mark, worked out once for all the hits.
     const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
@@ -239,8 +242,7 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
         query_cost(built.query).terms <= max_words_to_correct) {
         if (built.lenient_reason)
             searcher.parser.parse_query(built.words, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
-        else
-            searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        else searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         auto corrected = searcher.parser.get_corrected_query_string();
         if (!corrected.empty() && corrected != request.query && corrected != built.words)
             result.suggestion = std::move(corrected);
@@ -355,7 +357,8 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     std::optional<FifoGate::Pass> heavy;
     if (is_heavy(cost)) {
         heavy.emplace(m_heavy_gate.try_enter(std::chrono::milliseconds(m_config.max_search_wait_ms)));
-        if (!*heavy) throw ApiError(503, "overloaded", "too many costly searches are running or waiting; retry shortly");
+        if (!*heavy)
+            throw ApiError(503, "overloaded", "too many costly searches are running or waiting; retry shortly");
     }
     auto pass = admit();
     if (client_gone && client_gone()) throw client_closed();
@@ -423,7 +426,8 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
                 if (body_field && !stored.body.empty())
                     page.body_html = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);
             }
-            if (const auto* body_field = schema.snippet_field()) stored.fields[body_field->name] = std::move(stored.body);
+            if (const auto* body_field = schema.snippet_field())
+                stored.fields[body_field->name] = std::move(stored.body);
             page.fields = std::move(stored.fields);
             return page;
         });
@@ -476,7 +480,8 @@ auto SearchService::suggest(std::string_view text, int size) -> Suggestions {
         // Complete the last word; the words before it are kept as typed.
         auto cut = text.find_last_of(" \t");
         auto head = cut == std::string_view::npos ? std::string_view{} : text.substr(0, cut + 1);
-        auto prefix = Xapian::Unicode::tolower(std::string(cut == std::string_view::npos ? text : text.substr(cut + 1)));
+        auto prefix = Xapian::Unicode::tolower(
+            std::string(cut == std::string_view::npos ? text : text.substr(cut + 1)));
         Suggestions answer{std::string(text), {}};
         if (prefix.empty()) return answer;
         PlainWordDecider decider(searcher.info->schema);
@@ -485,13 +490,15 @@ auto SearchService::suggest(std::string_view text, int size) -> Suggestions {
         constexpr int max_scanned = 20000;
         std::vector<std::pair<Xapian::doccount, std::string>> found;
         int scanned = 0;
-        for (auto it = searcher.db.allterms_begin(prefix); it != searcher.db.allterms_end(prefix) && scanned < max_scanned;
-             ++it, ++scanned) {
+        for (auto it = searcher.db.allterms_begin(prefix);
+             it != searcher.db.allterms_end(prefix) && scanned < max_scanned; ++it, ++scanned) {
             if (decider(*it)) found.emplace_back(it.get_termfreq(), *it);
         }
         auto keep = std::min(found.size(), static_cast<std::size_t>(size));
         std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
-                          [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+                          [](const auto& a, const auto& b) {
+                              return a.first != b.first ? a.first > b.first : a.second < b.second;
+                          });
         for (std::size_t i = 0; i < keep; ++i) {
             answer.suggestions.push_back({std::string(head) + found[i].second, found[i].second, found[i].first});
         }
@@ -502,9 +509,8 @@ auto SearchService::suggest(std::string_view text, int size) -> Suggestions {
 auto SearchService::stats() const -> IndexStats {
     auto info = live();
     auto schema_json = info->schema.to_json();
-    return IndexStats{info->documents,     info->generation,
-                      info->revision,      info->built_at,
-                      info->schema.language(), std::move(schema_json["fields"])};
+    return IndexStats{info->documents, info->generation,        info->revision,
+                      info->built_at,  info->schema.language(), std::move(schema_json["fields"])};
 }
 
 auto SearchService::overview() -> Overview {

@@ -163,7 +163,8 @@ auto choose_passage(std::string_view text, const std::vector<TextMatch>& matches
         // No match in this text (a title-only hit): its lead reads best.
         const auto start = skip_spaces(text, 0, text.size());
         if (start == text.size()) return std::nullopt;
-        return bounded(text, start, snap_end(text, forward(text, start, length), start + decode_char(text, start).size));
+        return bounded(text, start,
+                       snap_end(text, forward(text, start, length), start + decode_char(text, start).size));
     }
 
     const auto [first, last] = densest_matches(matches, length);
@@ -173,7 +174,8 @@ auto choose_passage(std::string_view text, const std::vector<TextMatch>& matches
     std::size_t start = head.begin;
     if (span >= length) {
         // The matches alone fill the length: as much of them as fits.
-        return bounded(text, start, snap_end(text, forward(text, start, length), start + decode_char(text, start).size));
+        return bounded(text, start,
+                       snap_end(text, forward(text, start, length), start + decode_char(text, start).size));
     }
     const auto extra = length - span;
     // Around the matches, half the room before them; all that the end of

@@ -43,14 +43,13 @@ private:
 auto knows_query_serialisation(int major, int minor, int /*revision*/) -> bool { return major == 1 && minor == 4; }
 
 auto knows_running_query_serialisation() -> bool {
-    static const bool known =
-        knows_query_serialisation(Xapian::major_version(), Xapian::minor_version(), Xapian::revision());
+    static const bool known = knows_query_serialisation(Xapian::major_version(), Xapian::minor_version(),
+                                                        Xapian::revision());
     return known;
 }
 
 auto wildcard_pattern(const Xapian::Query& wildcard) -> std::optional<std::string> {
-    if (wildcard.get_type() != Xapian::Query::OP_WILDCARD || !knows_running_query_serialisation())
-        return std::nullopt;
+    if (wildcard.get_type() != Xapian::Query::OP_WILDCARD || !knows_running_query_serialisation()) return std::nullopt;
     // 0x0b, max expansion, limit type, combining operator, pattern length, pattern.
     const auto data = wildcard.serialise();
     SerialisedReader in(data);

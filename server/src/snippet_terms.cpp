@@ -232,9 +232,8 @@ SnippetTerms::SnippetTerms(const Xapian::Query& query, const schema::Schema& sch
 }
 
 auto SnippetTerms::could_stem_to_query(const std::string& word) const -> bool {
-    return std::any_of(m_stem_keys.begin(), m_stem_keys.end(), [&](const auto& key) {
-        return word.size() >= key.second && word.starts_with(key.first);
-    });
+    return std::any_of(m_stem_keys.begin(), m_stem_keys.end(),
+                       [&](const auto& key) { return word.size() >= key.second && word.starts_with(key.first); });
 }
 
 // The word a query term stands for in this field, or "" if the term is not
@@ -268,12 +267,8 @@ auto SnippetTerms::wildcard_word(const Xapian::Query& wildcard) const -> WordPat
 
 void SnippetTerms::collect(const Xapian::Query& query) {
     switch (query.get_type()) {
-        case Xapian::Query::LEAF_TERM:
-            add_loose(*query.get_terms_begin());
-            return;
-        case Xapian::Query::OP_WILDCARD:
-            add_wildcard(query);
-            return;
+        case Xapian::Query::LEAF_TERM: add_loose(*query.get_terms_begin()); return;
+        case Xapian::Query::OP_WILDCARD: add_wildcard(query); return;
         case Xapian::Query::OP_AND_NOT:  // what follows the first is excluded
         case Xapian::Query::OP_FILTER:   // what follows the first only filters
             collect(query.get_subquery(0));
@@ -286,10 +281,8 @@ void SnippetTerms::collect(const Xapian::Query& query) {
         case Xapian::Query::LEAF_MATCH_NOTHING:
         case Xapian::Query::OP_VALUE_RANGE:
         case Xapian::Query::OP_VALUE_GE:
-        case Xapian::Query::OP_VALUE_LE:
-            return;
-        default:
-            break;
+        case Xapian::Query::OP_VALUE_LE: return;
+        default: break;
     }
     for (std::size_t i = 0; i < query.get_num_subqueries(); ++i) collect(query.get_subquery(i));
 }
@@ -351,10 +344,8 @@ void SnippetTerms::add_pattern(const WordPattern& pattern, const Hit& hit) {
         case WordPattern::Kind::wildcard: {
             auto existing = std::find_if(m_wildcards.begin(), m_wildcards.end(),
                                          [&](const auto& w) { return w.first == pattern.text; });
-            if (existing == m_wildcards.end())
-                m_wildcards.emplace_back(pattern.text, hit);
-            else
-                existing->second.add(hit);
+            if (existing == m_wildcards.end()) m_wildcards.emplace_back(pattern.text, hit);
+            else existing->second.add(hit);
             m_first_bytes[static_cast<unsigned char>(pattern.text.front())] = true;
             break;
         }

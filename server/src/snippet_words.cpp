@@ -22,10 +22,8 @@ auto is_digit(unsigned c) -> bool {
 }
 
 void append_lower(std::string& out, unsigned c) {
-    if (c < 128)
-        out += schema::ascii_lower(static_cast<char>(c));
-    else
-        Xapian::Unicode::append_utf8(out, Xapian::Unicode::tolower(c));
+    if (c < 128) out += schema::ascii_lower(static_cast<char>(c));
+    else Xapian::Unicode::append_utf8(out, Xapian::Unicode::tolower(c));
 }
 
 constexpr unsigned ignored_joiner = 0xffffffff;
@@ -44,11 +42,18 @@ auto word_joiner(unsigned c) -> unsigned {
 // Rule 5: the same between two digits.
 auto digit_joiner(unsigned c) -> unsigned {
     switch (c) {
-        case ',': case '.': case ';': case 0x37e: case 0x589: case 0x60d: case 0x7f8: case 0x2044:
-        case 0xfe10: case 0xfe13: case 0xfe14:
-            return c;
-        default:
-            return is_zero_width(c) ? ignored_joiner : 0;
+        case ',':
+        case '.':
+        case ';':
+        case 0x37e:
+        case 0x589:
+        case 0x60d:
+        case 0x7f8:
+        case 0x2044:
+        case 0xfe10:
+        case 0xfe13:
+        case 0xfe14: return c;
+        default: return is_zero_width(c) ? ignored_joiner : 0;
     }
 }
 
@@ -142,8 +147,8 @@ auto WordReader::next(Word& word, std::string& term) -> bool {
         const auto following = decode_char(m_text, after).code;
         if (!is_wordchar(following)) break;
         // Rules 4 to 6.
-        const auto joined =
-            is_digit(last) && is_digit(following) ? digit_joiner(joiner.code) : word_joiner(joiner.code);
+        const auto joined = is_digit(last) && is_digit(following) ? digit_joiner(joiner.code)
+                                                                  : word_joiner(joiner.code);
         if (joined == 0) break;
         if (joined != ignored_joiner && build) Xapian::Unicode::append_utf8(term, joined);
         at = after;
@@ -181,10 +186,8 @@ auto starts_with_letter(std::string_view term) -> bool {
         case Xapian::Unicode::LOWERCASE_LETTER:
         case Xapian::Unicode::TITLECASE_LETTER:
         case Xapian::Unicode::MODIFIER_LETTER:
-        case Xapian::Unicode::OTHER_LETTER:
-            return true;
-        default:
-            return false;
+        case Xapian::Unicode::OTHER_LETTER: return true;
+        default: return false;
     }
 }
 

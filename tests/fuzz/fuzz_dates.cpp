@@ -20,7 +20,8 @@ namespace {
 using broadsheet::schema::Date;
 
 auto is_sortable(const std::string& text) -> bool {
-    return text.size() == 14 && std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return text.size() == 14 &&
+           std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 auto same(const Date& a, const Date& b) -> bool {
@@ -35,8 +36,8 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
     const auto date = broadsheet::schema::parse_date(input);
     if (!date) return 0;
     using broadsheet::fuzz::fail;
-    if (date->year < 1 || date->year > 9999 || date->month < 1 || date->month > 12 || date->day < 1 ||
-        date->day > 31 || date->hour > 23 || date->minute > 59 || date->second > 59)
+    if (date->year < 1 || date->year > 9999 || date->month < 1 || date->month > 12 || date->day < 1 || date->day > 31 ||
+        date->hour > 23 || date->minute > 59 || date->second > 59)
         fail("a parsed date out of range", input);
     const auto iso = date->iso();
     const auto again = broadsheet::schema::parse_date(iso);

@@ -20,8 +20,8 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/indexer/record_source.hpp"
 #include "broadsheet/schema/document.hpp"

@@ -76,7 +76,8 @@ void check_snippet(const std::string& html, std::string_view text, int length, s
         auto piece = rest.substr(0, mark);
         if (!piece.empty()) {
             auto found = text.find(piece, text_at);
-            if (found == std::string_view::npos) fail("the snippet shows text the article does not have in that order", input);
+            if (found == std::string_view::npos)
+                fail("the snippet shows text the article does not have in that order", input);
             text_at = found + piece.size();
             shown_chars += count_chars(piece);
         }
@@ -114,9 +115,9 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
             fail("the highlighted text is not the text", input);
         check_snippet(server::make_snippet(terms, text, length), text, length, input);
         if (query.find('*') != std::string::npos &&
-            !same_matches(terms.find(text),
-                          server::SnippetTerms(built.query, schema, *field, server::QueryReading::public_api_only)
-                              .find(text)))
+            !same_matches(
+                terms.find(text),
+                server::SnippetTerms(built.query, schema, *field, server::QueryReading::public_api_only).find(text)))
             fail("wildcards expanded by Xapian mark other words than their patterns", input);
     }
     return 0;

@@ -23,32 +23,37 @@ SmallIndex::SmallIndex() {
         json{{"id", "rates"},
              {"title", "Central bank raises interest rates"},
              {"subtitle", "A quarter point, the first rise in years"},
-             {"body", "Interest rates rose by a quarter of a point on Wednesday. The bank said inflation "
-                      "was running ahead of its target. \"We will act again if needed,\" the governor said."},
+             {"body",
+              "Interest rates rose by a quarter of a point on Wednesday. The bank said inflation "
+              "was running ahead of its target. \"We will act again if needed,\" the governor said."},
              {"date", "2014-08-06T12:00:00"},
              {"tags", {"Economy", "Banking"}}},
         json{{"id", "us-trade"},
              {"title", "United States and the EU agree on trade"},
-             {"body", "The United States of America and the European Union signed a trade deal. "
-                      "The U.S. negotiator called it historic; the IMF welcomed it."},
+             {"body",
+              "The United States of America and the European Union signed a trade deal. "
+              "The U.S. negotiator called it historic; the IMF welcomed it."},
              {"date", "2015-03"},
              {"tags", {"trade"}}},
         json{{"id", "marathon"},
              {"title", "Local runner wins the marathon"},
-             {"body", "She runs every morning, ran in Boston last year and will run in Berlin next. "
-                      "Running, runner, runs: infla inflatable inflation inflated inflating."},
+             {"body",
+              "She runs every morning, ran in Boston last year and will run in Berlin next. "
+              "Running, runner, runs: infla inflatable inflation inflated inflating."},
              {"date", "1999"},
              {"tags", {"sport", "running"}}},
         json{{"id", "cafe"},
              {"title", "Caf\xC3\xA9 in Z\xC3\xBCrich"},
-             {"body", "Z\xC3\xBCrich caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve se\xC3\xB1or. \xE6\x9D\xB1\xE4\xBA\xAC"
-                      "\xE3\x81\xAE\xE5\xA4\xA9\xE6\xB0\x97\xE3\x80\x82 The who and the what."},
+             {"body",
+              "Z\xC3\xBCrich caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve se\xC3\xB1or. \xE6\x9D\xB1\xE4\xBA\xAC"
+              "\xE3\x81\xAE\xE5\xA4\xA9\xE6\xB0\x97\xE3\x80\x82 The who and the what."},
              {"date", "2020-02-29T23:59:60Z"},
              {"tags", {"travel"}}},
         json{{"id", "ai"},
              {"title", "AI and the chief executive"},
-             {"body", "Artificial intelligence (AI) worries the CEO; the chief executive officer of "
-                      "AT&T said so at the NYSE. Shares rose 3.5% to $1,200 on 2014-06-03."},
+             {"body",
+              "Artificial intelligence (AI) worries the CEO; the chief executive officer of "
+              "AT&T said so at the NYSE. Shares rose 3.5% to $1,200 on 2014-06-03."},
              {"tags", {"technology", "business"}}},
     };
     Xapian::TermGenerator generator;

@@ -18,7 +18,9 @@ namespace {
 
 using broadsheet::fuzz::fail;
 
-auto is_ascii_space(char c) -> bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+auto is_ascii_space(char c) -> bool {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 void check_line(std::string_view line, std::string_view what, std::string_view content, std::string_view input) {
     if (line.empty()) fail(std::string(what) + " is an empty line", input);

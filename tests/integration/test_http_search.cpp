@@ -82,7 +82,8 @@ auto write_synthetic_corpus(const fs::path& path, int count) {
     for (int i = 0; i < count; ++i) {
         std::string body;
         for (int w = 0; w < 120; ++w) body += "word" + std::to_string((i * 31 + w * 7) % 5000) + " ";
-        out << json{{"id", "s" + std::to_string(i)}, {"title", "Synthetic story " + std::to_string(i)}, {"body", body}}.dump()
+        out << json{{"id", "s" + std::to_string(i)}, {"title", "Synthetic story " + std::to_string(i)}, {"body", body}}
+                   .dump()
             << '\n';
     }
 }
@@ -120,8 +121,10 @@ TEST_CASE("metrics count requests and describe the index in Prometheus format") 
     auto metrics = get(server.port(), "/metrics");
     CHECK(metrics.status == 200);
     CHECK(metrics.content_type.rfind("text/plain", 0) == 0);
-    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"200\"} 1\n") != std::string::npos);
-    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"400\"} 1\n") != std::string::npos);
+    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"200\"} 1\n") !=
+          std::string::npos);
+    CHECK(metrics.body.find("broadsheet_http_requests_total{route=\"search\",status=\"400\"} 1\n") !=
+          std::string::npos);
     CHECK(metrics.body.find("broadsheet_index_documents 12\n") != std::string::npos);
     CHECK(metrics.body.find("generation=\"gen-000001\"") != std::string::npos);
 }
@@ -228,9 +231,12 @@ TEST_CASE("synonyms from the schema's file expand unprefixed words and phrases, 
     TempDir dir;
     {
         std::ofstream out(dir / "synonyms.jsonl");
-        out << json{{"id", "abbrev"}, {"title", "U.S. trade deficit widens"}, {"body", "The U.S. deficit grew."}}.dump() << '\n'
-            << json{{"id", "full"}, {"title", "Trade gap"}, {"body", "The United States reported a wider gap."}}.dump() << '\n'
-            << json{{"id", "split"}, {"title", "Trade"}, {"body", "United they stand; the states agreed."}}.dump() << '\n'
+        out << json{{"id", "abbrev"}, {"title", "U.S. trade deficit widens"}, {"body", "The U.S. deficit grew."}}.dump()
+            << '\n'
+            << json{{"id", "full"}, {"title", "Trade gap"}, {"body", "The United States reported a wider gap."}}.dump()
+            << '\n'
+            << json{{"id", "split"}, {"title", "Trade"}, {"body", "United they stand; the states agreed."}}.dump()
+            << '\n'
             << json{{"id", "fed"}, {"title", "Federal Reserve holds"}, {"body", "The Fed kept rates."}}.dump() << '\n';
     }
     build_index(dir / "index", {(dir / "synonyms.jsonl").string()});
@@ -252,7 +258,8 @@ TEST_CASE("synonyms from the schema's file expand unprefixed words and phrases, 
     // A query of stopwords alone still finds them.
     CHECK(ids("they the") == std::vector<std::string>{"split"});
     // An article added later gets its phrase terms from the schema stored in the index.
-    write_file(dir / "more.jsonl", R"({"id": "later", "title": "Exports", "body": "United States exports rose."})" "\n");
+    write_file(dir / "more.jsonl", R"({"id": "later", "title": "Exports", "body": "United States exports rose."})"
+                                   "\n");
     REQUIRE(run({indexer_bin(), "add", "--index", (dir / "index").string(), "--input", (dir / "more.jsonl").string()})
                 .exit_code == 0);
     CHECK(eventually([&] { return ids("us") == std::vector<std::string>{"abbrev", "full", "later"}; }));
@@ -328,7 +335,8 @@ TEST_CASE("fields= returns only the named stored fields and highlight=false mark
 
     // With paging and facets: the same pages and counts as without fields=.
     auto second = search(server.port(), "government", "&op=or&size=2&page=2&facets=tag,year");
-    auto second_ids = search(server.port(), "government", "&op=or&size=2&page=2&facets=tag,year&fields=id&highlight=false");
+    auto second_ids = search(server.port(), "government",
+                             "&op=or&size=2&page=2&facets=tag,year&fields=id&highlight=false");
     CHECK(ids_of(second_ids) == ids_of(second));
     CHECK(second_ids["facets"] == second["facets"]);
     CHECK(second_ids["total"] == second["total"]);
@@ -421,7 +429,8 @@ TEST_CASE("the home page lists every topic and year, and each link finds that ma
     REQUIRE(home.status == 200);
     CHECK(home.body.find("Search 12 articles") != std::string::npos);
     // economy: a002, a003, a006, a011; 2015: a002, a005, a006, a011, a012.
-    const std::string economy = "<a href=\"/search?q=tag%3A%22economy%22&amp;sort=-date\">economy</a> <span class=\"count\">4</span>";
+    const std::string economy =
+        "<a href=\"/search?q=tag%3A%22economy%22&amp;sort=-date\">economy</a> <span class=\"count\">4</span>";
     const std::string year = "<a href=\"/search?q=date%3A2015&amp;sort=-date\">2015</a> <span class=\"count\">5</span>";
     CHECK(home.body.find(economy) != std::string::npos);
     CHECK(home.body.find(year) != std::string::npos);
@@ -516,8 +525,8 @@ TEST_CASE("a failed build leaves the served results unchanged") {
     FixtureIndex index;
     ServerProcess server(index.root);
     auto before = search(server.port(), "government", "&op=or");
-    auto result = run({indexer_bin(), "build", "--index", index.root.string(), "--input",
-                       fixture("bad_record.jsonl").string()});
+    auto result = run(
+        {indexer_bin(), "build", "--index", index.root.string(), "--input", fixture("bad_record.jsonl").string()});
     CHECK(result.exit_code != 0);
     CHECK(result.output.find("bad_record.jsonl:4") != std::string::npos);
     CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");
@@ -531,7 +540,8 @@ TEST_CASE("a killed build and a build that runs out of disk leave the live index
     TempDir corpus;
     write_synthetic_corpus(corpus / "big.jsonl", 30000);
     {
-        Process build({indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "big.jsonl").string()},
+        Process build({indexer_bin(), "build", "--index", index.root.string(), "--input",
+                       (corpus / "big.jsonl").string()},
                       corpus / "build.log");
         // Kill it once it has started writing its staging generation.
         CHECK(eventually([&] { return fs::exists(index.root / ".staging-gen-000002"); }));
@@ -542,7 +552,8 @@ TEST_CASE("a killed build and a build that runs out of disk leave the live index
 
     RunOptions small_disk;
     small_disk.file_size_limit = 256 * 1024;  // writes past 256 KiB fail with EFBIG, as on a full disk
-    auto full = run({indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "big.jsonl").string()},
+    auto full = run({indexer_bin(), "build", "--index", index.root.string(), "--input",
+                     (corpus / "big.jsonl").string()},
                     small_disk);
     CHECK(full.exit_code != 0);
     CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");
@@ -559,8 +570,11 @@ TEST_CASE("add and delete are visible to the running server without a restart") 
     FixtureIndex index;
     ServerProcess server(index.root);
     TempDir corpus;
-    write_file(corpus / "new.jsonl", R"({"id": "fresh1", "title": "Quokka census completed", "body": "A quokka count."})" "\n");
-    auto added = run({indexer_bin(), "add", "--index", index.root.string(), "--input", (corpus / "new.jsonl").string()});
+    write_file(corpus / "new.jsonl",
+               R"({"id": "fresh1", "title": "Quokka census completed", "body": "A quokka count."})"
+               "\n");
+    auto added = run(
+        {indexer_bin(), "add", "--index", index.root.string(), "--input", (corpus / "new.jsonl").string()});
     REQUIRE(added.exit_code == 0);
     CHECK(eventually([&] { return search(server.port(), "quokka")["total"] == 1; }));
     auto removed = run({indexer_bin(), "delete", "--index", index.root.string(), "fresh1"});
@@ -614,7 +628,8 @@ TEST_CASE("the Reuters-21578 corpus indexes and searches end to end") {
     auto cocoa = search(server.port(), "cocoa");
     CHECK(cocoa["total"].get<int>() > 50);
     int cocoa_titles = 0;
-    for (const auto& hit : cocoa["hits"]) cocoa_titles += hit["title"].get<std::string>().find("COCOA") != std::string::npos;
+    for (const auto& hit : cocoa["hits"])
+        cocoa_titles += hit["title"].get<std::string>().find("COCOA") != std::string::npos;
     CHECK(cocoa_titles >= 8);  // of the top ten
     auto phrase = search(server.port(), "\"united states\"");
     auto words = search(server.port(), "united states");
@@ -637,7 +652,8 @@ TEST_CASE("a misspelt query that finds nothing suggests the correction") {
 
 TEST_CASE("the indexer draws a progress bar only on a terminal and always ends with a summary") {
     TempDir dir;
-    auto quiet = run({indexer_bin(), "build", "--index", (dir / "a").string(), "--input", fixture("articles.jsonl").string()});
+    auto quiet = run(
+        {indexer_bin(), "build", "--index", (dir / "a").string(), "--input", fixture("articles.jsonl").string()});
     REQUIRE(quiet.exit_code == 0);
     CHECK(quiet.output.find('\r') == std::string::npos);
     CHECK(quiet.output.rfind("indexed 12 documents (0 bad) in ", 0) == 0);
@@ -649,7 +665,8 @@ TEST_CASE("the indexer draws a progress bar only on a terminal and always ends w
         return;
     }
     // script(1) gives the indexer a pseudo-terminal.
-    auto command = indexer_bin() + " build --index " + (dir / "b").string() + " --input " + fixture("articles.jsonl").string();
+    auto command = indexer_bin() + " build --index " + (dir / "b").string() + " --input " +
+                   fixture("articles.jsonl").string();
     auto tty = run({"/usr/bin/script", "-qec", command, "/dev/null"});
     REQUIRE(tty.exit_code == 0);
     CHECK(tty.output.find("\r[") != std::string::npos);
@@ -694,10 +711,14 @@ TEST_CASE("suggest completes the last word from the index, most frequent first")
 
 TEST_CASE("related articles are found even when an article's most distinctive words are its own") {
     TempDir dir;
-    write_file(dir / "in.jsonl",
-               R"({"id": "x", "title": "Zorblatt Quenfrey Vashtenko harbour ferry", "body": "Zorblatt Quenfrey Vashtenko Zorblatt Quenfrey Vashtenko. The harbour ferry."})" "\n"
-               R"({"id": "y", "title": "Harbour ferry timetable changes", "body": "The harbour ferry runs later."})" "\n"
-               R"({"id": "z", "title": "Mountain goats", "body": "Goats climb."})" "\n");
+    write_file(
+        dir / "in.jsonl",
+        R"({"id": "x", "title": "Zorblatt Quenfrey Vashtenko harbour ferry", "body": "Zorblatt Quenfrey Vashtenko Zorblatt Quenfrey Vashtenko. The harbour ferry."})"
+        "\n"
+        R"({"id": "y", "title": "Harbour ferry timetable changes", "body": "The harbour ferry runs later."})"
+        "\n"
+        R"({"id": "z", "title": "Mountain goats", "body": "Goats climb."})"
+        "\n");
     build_index(dir / "index", {(dir / "in.jsonl").string()});
     ServerProcess server(dir / "index");
     auto ids = ids_of(get(server.port(), "/articles/x/related").json_body());
@@ -837,8 +858,8 @@ TEST_CASE("an id containing a slash is fetched with %2F, and bad bytes in ids an
     CHECK(article.status == 200);
     CHECK(article.json_body()["id"] == "2014/05/lenovo");
     CHECK(get(server.port(), "/articles/2014%2F05%2Flenovo/related").status == 200);
-    for (const auto* path : {"/articles/%FF", "/search?q=x&%FF=1", "/suggest?q=%FF", "/articles/%C0%AF",
-                             "/search?q=lenovo&tag=%FF"}) {
+    for (const auto* path :
+         {"/articles/%FF", "/search?q=x&%FF=1", "/suggest?q=%FF", "/articles/%C0%AF", "/search?q=lenovo&tag=%FF"}) {
         auto response = get(server.port(), path);
         CHECK_MESSAGE(response.status >= 400, std::string(path));
         CHECK_MESSAGE(response.status < 500, std::string(path));

@@ -4,10 +4,10 @@
 // disk are also checked end to end, with the server, in test_http_search.
 #include <doctest/doctest.h>
 
-#include <csignal>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <chrono>
@@ -18,8 +18,8 @@
 #include <vector>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
 
@@ -46,7 +46,8 @@ void write_corpus(const fs::path& path, int count) {
     for (int i = 0; i < count; ++i) {
         std::string body;
         for (int w = 0; w < 60; ++w) body += "word" + std::to_string((i * 31 + w * 7) % 5000) + " ";
-        out << nlohmann::json{{"id", "f" + std::to_string(i)}, {"title", "Fault story " + std::to_string(i)},
+        out << nlohmann::json{{"id", "f" + std::to_string(i)},
+                              {"title", "Fault story " + std::to_string(i)},
                               {"body", body}}
                    .dump()
             << '\n';
@@ -61,7 +62,9 @@ struct FixtureIndex {
     [[nodiscard]] auto live_path() const -> fs::path {
         return root / read_file(root / "CURRENT").substr(0, std::string("gen-000001").size());
     }
-    [[nodiscard]] auto documents() const -> Xapian::doccount { return Xapian::Database(live_path().string()).get_doccount(); }
+    [[nodiscard]] auto documents() const -> Xapian::doccount {
+        return Xapian::Database(live_path().string()).get_doccount();
+    }
 };
 
 auto add_command(const FixtureIndex& index, const fs::path& input, std::vector<std::string> extra = {})
@@ -170,11 +173,13 @@ TEST_CASE("a build that runs out of disk says so, exits 1 and publishes nothing"
 TEST_CASE("add and delete refuse clearly while another process holds the Xapian write lock") {
     FixtureIndex index;
     TempDir corpus;
-    write_file(corpus / "one.jsonl", R"({"id": "locked1", "title": "Written after the lock is gone"})" "\n");
+    write_file(corpus / "one.jsonl", R"({"id": "locked1", "title": "Written after the lock is gone"})"
+                                     "\n");
     {
         Xapian::WritableDatabase other_writer(index.live_path().string(), Xapian::DB_OPEN);
-        for (const auto& argv : {add_command(index, corpus / "one.jsonl"),
-                                 std::vector<std::string>{indexer_bin(), "delete", "--index", index.root.string(), "a001"}}) {
+        for (const auto& argv :
+             {add_command(index, corpus / "one.jsonl"),
+              std::vector<std::string>{indexer_bin(), "delete", "--index", index.root.string(), "a001"}}) {
             auto result = run(argv);
             check_failed_cleanly(result);
             CHECK(result.output.find("the index is locked by another writer") != std::string::npos);
@@ -190,7 +195,8 @@ TEST_CASE("add and delete refuse clearly while another process holds the Xapian 
 TEST_CASE("an indexer command waits for another one holding the index root, and says so") {
     FixtureIndex index;
     TempDir corpus;
-    write_file(corpus / "one.jsonl", R"({"id": "queued1", "title": "Queued behind another writer"})" "\n");
+    write_file(corpus / "one.jsonl", R"({"id": "queued1", "title": "Queued behind another writer"})"
+                                     "\n");
     const auto lock_path = index.root / ".lock";
     const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
     REQUIRE(lock_fd >= 0);
@@ -206,9 +212,12 @@ TEST_CASE("an indexer command waits for another one holding the index root, and 
 TEST_CASE("an oversize tag is reported with file and line by the binary, with and without --skip-bad") {
     FixtureIndex index;
     TempDir corpus;
-    write_file(corpus / "tags.jsonl", R"({"id": "t1", "title": "fine"})" "\n" R"({"id": "t2", "title": "x", "tags": [")" +
+    write_file(corpus / "tags.jsonl", R"({"id": "t1", "title": "fine"})"
+                                      "\n"
+                                      R"({"id": "t2", "title": "x", "tags": [")" +
                                           std::string(300, 'k') + "\"]}\n");
-    auto failed = run({indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "tags.jsonl").string()});
+    auto failed = run(
+        {indexer_bin(), "build", "--index", index.root.string(), "--input", (corpus / "tags.jsonl").string()});
     check_failed_cleanly(failed);
     CHECK(failed.output.find("tags.jsonl:2: field 'tags'") != std::string::npos);
     CHECK(read_file(index.root / "CURRENT") == "gen-000001\n");

@@ -65,11 +65,13 @@ private:
     }
 
     static auto utf8_length(const std::string& text) -> std::size_t {
-        return static_cast<std::size_t>(
-            std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+        return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+            return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+        }));
     }
 
-    void check(const json& value, const json& schema, const std::string& path, std::vector<std::string>& problems) const {
+    void check(const json& value, const json& schema, const std::string& path,
+               std::vector<std::string>& problems) const {
         if (!schema.is_object()) {
             problems.push_back(path + ": the schema is not an object: " + schema.dump());
             return;
@@ -82,12 +84,15 @@ private:
             }
             return;
         }
-        static const std::set<std::string> known{
-            "type",    "nullable",  "enum",    "required",    "properties", "additionalProperties",
-            "items",   "oneOf",     "minimum", "maximum",     "minLength",  "pattern",
-            "example", "default",   "format",  "description", "title"};
+        static const std::set<std::string> known{"type",        "nullable",   "enum",
+                                                 "required",    "properties", "additionalProperties",
+                                                 "items",       "oneOf",      "minimum",
+                                                 "maximum",     "minLength",  "pattern",
+                                                 "example",     "default",    "format",
+                                                 "description", "title"};
         for (const auto& [keyword, unused] : schema.items())
-            if (!known.contains(keyword)) problems.push_back(path + ": schema keyword '" + keyword + "' is not supported");
+            if (!known.contains(keyword))
+                problems.push_back(path + ": schema keyword '" + keyword + "' is not supported");
 
         if (value.is_null() && schema.value("nullable", false)) return;
         if (schema.contains("type")) {
@@ -115,7 +120,8 @@ private:
             const auto& text = value.get_ref<const std::string&>();
             if (schema.contains("minLength") && utf8_length(text) < schema["minLength"].get<std::size_t>())
                 problems.push_back(path + ": shorter than " + schema["minLength"].dump() + " characters");
-            if (schema.contains("pattern") && !std::regex_search(text, std::regex(schema["pattern"].get<std::string>())))
+            if (schema.contains("pattern") &&
+                !std::regex_search(text, std::regex(schema["pattern"].get<std::string>())))
                 problems.push_back(path + ": " + value.dump() + " does not match " + schema["pattern"].dump());
         }
         if (value.is_object()) check_object(value, schema, path, problems);
@@ -319,9 +325,9 @@ struct FixtureIndex {
     FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
 };
 
-const std::vector<std::string> routes{"/search",  "/articles/{id}", "/articles/{id}/related", "/suggest",
-                                      "/healthz", "/readyz",        "/stats",                 "/metrics",
-                                      "/openapi.json"};
+const std::vector<std::string> routes{"/search",  "/articles/{id}", "/articles/{id}/related",
+                                      "/suggest", "/healthz",       "/readyz",
+                                      "/stats",   "/metrics",       "/openapi.json"};
 
 }  // namespace
 
@@ -428,7 +434,8 @@ TEST_CASE("the server serves its compiled-in OpenAPI 3.0 document, which describ
         // Path parameters are exactly the {names} in the template.
         std::set<std::string> in_template;
         std::regex braces(R"(\{([^}]+)\})");
-        for (std::sregex_iterator it(path.begin(), path.end(), braces), end; it != end; ++it) in_template.insert((*it)[1]);
+        for (std::sregex_iterator it(path.begin(), path.end(), braces), end; it != end; ++it)
+            in_template.insert((*it)[1]);
         CHECK(path_names == in_template);
     }
 }
@@ -519,11 +526,17 @@ TEST_CASE("a request with a body or oversized headers gets the 413 or 431 every 
     TempDir dir;  // refused before routing: no index needed
     ServerProcess server(dir / "index", {"--max-head-bytes", "4096"});
     auto port = server.port();
-    const std::vector<std::pair<std::string, std::string>> requests{
-        {"/", "/"},           {"/search", "/search?q=lenovo"}, {"/articles/{id}", "/articles/a001"},
-        {"/articles/{id}/related", "/articles/a001/related"}, {"/suggest", "/suggest?q=go"},
-        {"/healthz", "/healthz"}, {"/readyz", "/readyz"},     {"/stats", "/stats"},
-        {"/metrics", "/metrics"}, {"/openapi.json", "/openapi.json"}};
+    const std::vector<std::pair<std::string, std::string>> requests{{"/", "/"},
+                                                                    {"/search", "/search?q=lenovo"},
+                                                                    {"/articles/{id}", "/articles/a001"},
+                                                                    {"/articles/{id}/related",
+                                                                     "/articles/a001/related"},
+                                                                    {"/suggest", "/suggest?q=go"},
+                                                                    {"/healthz", "/healthz"},
+                                                                    {"/readyz", "/readyz"},
+                                                                    {"/stats", "/stats"},
+                                                                    {"/metrics", "/metrics"},
+                                                                    {"/openapi.json", "/openapi.json"}};
     CHECK(requests.size() == the_document().document()["paths"].size());
     for (const auto& [path_template, path] : requests) {
         INFO(path);

@@ -2,11 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -26,8 +26,7 @@ TempDir::TempDir() {
     std::random_device rd;
     auto base = fs::temp_directory_path();
     for (int attempt = 0; attempt < 100; ++attempt) {
-        auto candidate = base / ("broadsheet-test-" + std::to_string(::getpid()) + "-" +
-                                 std::to_string(rd()));
+        auto candidate = base / ("broadsheet-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
         if (fs::create_directory(candidate)) {
             m_path = candidate;
             return;
@@ -74,8 +73,7 @@ auto decode_status(int status) -> int {
 
 // fork+exec rather than posix_spawn: the child may need rlimits and a
 // reset signal disposition before exec.
-auto spawn_child(const std::vector<std::string>& argv, const RunOptions& options, int stdin_fd,
-                 int out_fd) -> pid_t {
+auto spawn_child(const std::vector<std::string>& argv, const RunOptions& options, int stdin_fd, int out_fd) -> pid_t {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -90,8 +88,7 @@ auto spawn_child(const std::vector<std::string>& argv, const RunOptions& options
             // A write past the limit then fails with EFBIG instead of killing the
             // process: the same error path as a full disk.
             ::signal(SIGXFSZ, SIG_IGN);
-            rlimit limit{static_cast<rlim_t>(*options.file_size_limit),
-                         static_cast<rlim_t>(*options.file_size_limit)};
+            rlimit limit{static_cast<rlim_t>(*options.file_size_limit), static_cast<rlim_t>(*options.file_size_limit)};
             ::setrlimit(RLIMIT_FSIZE, &limit);
         }
         ::execv(args[0], args.data());
@@ -117,13 +114,11 @@ auto run(const std::vector<std::string>& argv, const RunOptions& options) -> Run
     ::close(out_fd);
     ::close(stdin_fd);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return RunResult{decode_status(status), read_file(out_path)};
 }
 
-Process::Process(const std::vector<std::string>& argv, const fs::path& log_path)
-    : m_log_path(log_path) {
+Process::Process(const std::vector<std::string>& argv, const fs::path& log_path) : m_log_path(log_path) {
     int out_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int stdin_fd = ::open("/dev/null", O_RDONLY);
     m_pid = spawn_child(argv, {}, stdin_fd, out_fd);
@@ -159,8 +154,8 @@ auto Process::wait(std::chrono::milliseconds timeout) -> std::optional<int> {
 auto Process::log() const -> std::string { return read_file(m_log_path); }
 
 ServerProcess::ServerProcess(const fs::path& index_root, std::vector<std::string> extra_args) {
-    std::vector<std::string> argv{server_bin(), "--index", index_root.string(), "--host",
-                                  "127.0.0.1", "--port", "0", "--poll-ms", "50"};
+    std::vector<std::string> argv{server_bin(), "--index", index_root.string(), "--host", "127.0.0.1",
+                                  "--port",     "0",       "--poll-ms",         "50"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     m_process = std::make_unique<Process>(argv, m_logs / "server.log");
     // The server logs "listening on http://127.0.0.1:PORT" once the socket is bound.

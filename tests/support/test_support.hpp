@@ -39,19 +39,18 @@ private:
 void write_file(const fs::path& path, const std::string& content);
 
 struct RunResult {
-    int exit_code = -1;     ///< exit status, or 128+signal
-    std::string output;     ///< stdout and stderr together
+    int exit_code = -1;  ///< exit status, or 128+signal
+    std::string output;  ///< stdout and stderr together
 };
 
 struct RunOptions {
-    std::map<std::string, std::string> env;   ///< added to the environment
-    std::string stdin_data;                   ///< fed to standard input
-    std::optional<long> file_size_limit;      ///< RLIMIT_FSIZE in bytes (simulates a full disk)
+    std::map<std::string, std::string> env;  ///< added to the environment
+    std::string stdin_data;                  ///< fed to standard input
+    std::optional<long> file_size_limit;     ///< RLIMIT_FSIZE in bytes (simulates a full disk)
 };
 
 /// Runs a program to completion and captures its output.
-[[nodiscard]] auto run(const std::vector<std::string>& argv, const RunOptions& options = {})
-    -> RunResult;
+[[nodiscard]] auto run(const std::vector<std::string>& argv, const RunOptions& options = {}) -> RunResult;
 
 /// Starts a program in the background with output to a log file.
 class Process {

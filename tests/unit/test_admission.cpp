@@ -21,8 +21,7 @@ TEST_CASE("no more than the limit run at once") {
                 FifoGate::Pass pass(gate);
                 int now = ++running;
                 int seen = most.load();
-                while (now > seen && !most.compare_exchange_weak(seen, now)) {
-                }
+                while (now > seen && !most.compare_exchange_weak(seen, now)) {}
                 std::this_thread::yield();
                 --running;
             }

@@ -18,12 +18,23 @@ namespace {
 
 // Every variable the server reads; each test starts with none of them set.
 const std::vector<std::string> all_env_names = {
-    "BROADSHEET_INDEX",          "BROADSHEET_HOST",           "BROADSHEET_PORT",
-    "BROADSHEET_THREADS",        "BROADSHEET_POLL_MS",        "BROADSHEET_KEEP_ALIVE",
-    "BROADSHEET_KEEP_ALIVE_REQUESTS", "BROADSHEET_MAX_QUERY_BYTES", "BROADSHEET_MAX_PAGE_SIZE",
-    "BROADSHEET_MAX_RESULT_WINDOW",   "BROADSHEET_SNIPPET_LENGTH",  "BROADSHEET_MAX_SNIPPET_LENGTH",
-    "BROADSHEET_MAX_WILDCARD_EXPANSION", "BROADSHEET_LOG_LEVEL", "BROADSHEET_EXACT_TOTAL_LIMIT",
-    "BROADSHEET_MAX_CONCURRENT_SEARCHES", "BROADSHEET_SITE_NAME",
+    "BROADSHEET_INDEX",
+    "BROADSHEET_HOST",
+    "BROADSHEET_PORT",
+    "BROADSHEET_THREADS",
+    "BROADSHEET_POLL_MS",
+    "BROADSHEET_KEEP_ALIVE",
+    "BROADSHEET_KEEP_ALIVE_REQUESTS",
+    "BROADSHEET_MAX_QUERY_BYTES",
+    "BROADSHEET_MAX_PAGE_SIZE",
+    "BROADSHEET_MAX_RESULT_WINDOW",
+    "BROADSHEET_SNIPPET_LENGTH",
+    "BROADSHEET_MAX_SNIPPET_LENGTH",
+    "BROADSHEET_MAX_WILDCARD_EXPANSION",
+    "BROADSHEET_LOG_LEVEL",
+    "BROADSHEET_EXACT_TOTAL_LIMIT",
+    "BROADSHEET_MAX_CONCURRENT_SEARCHES",
+    "BROADSHEET_SITE_NAME",
 };
 
 // Every test starts with none of the variables set.
@@ -96,11 +107,34 @@ TEST_CASE("only --index is needed and everything else has its default") {
 
 TEST_CASE("every setting can be given as a flag") {
     ScopedEnv env;
-    const auto parsed = parse({"--index", "/data/idx", "--host", "0.0.0.0", "--port", "0", "--threads", "8",
-                               "--poll-ms", "50", "--keep-alive", "10", "--keep-alive-requests", "20",
-                               "--max-query-bytes", "256", "--max-page-size", "50", "--max-result-window",
-                               "500", "--snippet-length", "120", "--max-snippet-length", "400",
-                               "--max-wildcard-expansion", "7", "--log-level", "debug"});
+    const auto parsed = parse({"--index",
+                               "/data/idx",
+                               "--host",
+                               "0.0.0.0",
+                               "--port",
+                               "0",
+                               "--threads",
+                               "8",
+                               "--poll-ms",
+                               "50",
+                               "--keep-alive",
+                               "10",
+                               "--keep-alive-requests",
+                               "20",
+                               "--max-query-bytes",
+                               "256",
+                               "--max-page-size",
+                               "50",
+                               "--max-result-window",
+                               "500",
+                               "--snippet-length",
+                               "120",
+                               "--max-snippet-length",
+                               "400",
+                               "--max-wildcard-expansion",
+                               "7",
+                               "--log-level",
+                               "debug"});
     REQUIRE(parsed.exit_code == -1);
     const auto& c = parsed.config;
     CHECK(c.index_dir == "/data/idx");

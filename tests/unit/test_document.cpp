@@ -60,9 +60,9 @@ TEST_CASE("a document carries prefixed and weighted terms, filters, values and s
     auto doc = make_document(schema, article, generator);
     auto terms = terms_of(doc);
     CHECK(has(terms, "Qa1"));
-    CHECK(has(terms, "Smarkets"));     // title: prefix
-    CHECK(has(terms, "ZSmarket"));     // stemmed, prefixed
-    CHECK(has(terms, "markets"));      // unprefixed for plain queries
+    CHECK(has(terms, "Smarkets"));  // title: prefix
+    CHECK(has(terms, "ZSmarket"));  // stemmed, prefixed
+    CHECK(has(terms, "markets"));   // unprefixed for plain queries
     CHECK(has(terms, "XBODYshares"));
     CHECK(has(terms, "Keconomy"));
     CHECK(has(terms, "Kmarkets"));
@@ -87,7 +87,8 @@ TEST_CASE("positions never let a phrase span two fields") {
     auto schema = Schema::default_schema();
     Xapian::TermGenerator generator;
     schema.configure(generator);
-    auto doc = make_document(schema, normalize_record(schema, json{{"id", "p"}, {"title", "interest"}, {"body", "rates"}}),
+    auto doc = make_document(schema,
+                             normalize_record(schema, json{{"id", "p"}, {"title", "interest"}, {"body", "rates"}}),
                              generator);
     auto interest = doc.termlist_begin();
     interest.skip_to("interest");
@@ -111,7 +112,8 @@ TEST_CASE("the body is stored apart from the other fields and read back intact")
     std::string body = "Line one \"quoted\"\nline two with a NUL \0 inside";
     body.push_back('\0');
     body += " and after";
-    auto doc = make_document(schema, normalize_record(schema, json{{"id", "b1"}, {"title", "T"}, {"body", body}}), generator);
+    auto doc = make_document(schema, normalize_record(schema, json{{"id", "b1"}, {"title", "T"}, {"body", body}}),
+                             generator);
     auto stored = read_stored(schema, doc);
     CHECK(stored.body == body);
     CHECK_FALSE(stored.fields.contains("body"));
@@ -150,6 +152,6 @@ TEST_CASE("spelling words counted in memory are what the generator's spelling fl
         if (word.size() > 1) counted[word] = count;  // the spelling table keeps no one-byte words
     CHECK(counted == from_flag);
     CHECK(counts["x"] == 1);
-    CHECK(counts["economy"] == 5);      // title, subtitle twice, body, the second title; not the tag
+    CHECK(counts["economy"] == 5);              // title, subtitle twice, body, the second title; not the tag
     CHECK(counts.count("united states") == 0);  // a synonym phrase term is no word to suggest
 }

@@ -31,17 +31,36 @@ TEST_CASE("generation names are gen- and the number in at least six digits") {
 }
 
 TEST_CASE("a generation name reads back as its number") {
-    for (std::int64_t number : {std::int64_t{1}, std::int64_t{42}, std::int64_t{999999}, std::int64_t{1000000},
-                                std::int64_t{123456789012}}) {
+    for (std::int64_t number :
+         {std::int64_t{1}, std::int64_t{42}, std::int64_t{999999}, std::int64_t{1000000}, std::int64_t{123456789012}}) {
         CHECK(generation_number(generation_name(number)) == number);
     }
 }
 
 TEST_CASE("anything but a generation name as generation_name writes it has no number") {
-    for (const char* name : {"", "gen-", "gen-00001", "gen-1", "gen-0000001", "gen-000000", "gen-00000a",
-                             "gen-+00001", "gen--00001", "Gen-000001", "gen_000001", "gen-000001 ", " gen-000001",
-                             "gen-000001\n", "gen-000001/", "gen-000001/..", "../gen-000001", "..", ".", "/",
-                             "current", "gen-1000000000000000000", "gen-99999999999999999999"}) {
+    for (const char* name : {"",
+                             "gen-",
+                             "gen-00001",
+                             "gen-1",
+                             "gen-0000001",
+                             "gen-000000",
+                             "gen-00000a",
+                             "gen-+00001",
+                             "gen--00001",
+                             "Gen-000001",
+                             "gen_000001",
+                             "gen-000001 ",
+                             " gen-000001",
+                             "gen-000001\n",
+                             "gen-000001/",
+                             "gen-000001/..",
+                             "../gen-000001",
+                             "..",
+                             ".",
+                             "/",
+                             "current",
+                             "gen-1000000000000000000",
+                             "gen-99999999999999999999"}) {
         INFO("name: ", name);
         CHECK_FALSE(generation_number(name).has_value());
     }
@@ -56,7 +75,8 @@ TEST_CASE("a root without CURRENT has no current generation") {
 
 TEST_CASE("CURRENT is read with or without its newline and around ASCII whitespace") {
     TempDir dir;
-    for (const char* content : {"gen-000003\n", "gen-000003", "gen-000003\r\n", "  gen-000003 \n\n", "\tgen-000003\t"}) {
+    for (const char* content :
+         {"gen-000003\n", "gen-000003", "gen-000003\r\n", "  gen-000003 \n\n", "\tgen-000003\t"}) {
         INFO("content: ", content);
         write_file(dir / "CURRENT", content);
         CHECK(read_current_generation(dir.path()) == "gen-000003");
@@ -66,8 +86,8 @@ TEST_CASE("CURRENT is read with or without its newline and around ASCII whitespa
 TEST_CASE("a CURRENT that names no generation is an error that says why") {
     TempDir dir;
     for (const char* content : {"", "\n", "   \n", "../../etc\n", "..\n", ".\n", "/etc\n", "gen-000001/../x\n",
-                                "sub/gen-000001\n", "gen-000001\ngen-000002\n", "gen-000001 gen-000002\n",
-                                "gen-1\n", "my-index\n", "gen-1000000000000000000\n"}) {
+                                "sub/gen-000001\n", "gen-000001\ngen-000002\n", "gen-000001 gen-000002\n", "gen-1\n",
+                                "my-index\n", "gen-1000000000000000000\n"}) {
         INFO("content: ", content);
         write_file(dir / "CURRENT", content);
         CHECK_THROWS_AS((void)read_current_generation(dir.path()), InvalidCurrentError);

@@ -162,9 +162,10 @@ TEST_CASE("pagination links appear when there are more hits than one page and ke
     SUBCASE("the first page links to the next only") {
         const auto html = render_search_page(result_json(12, 5), request);
         CHECK(contains(html, "<nav"));
-        CHECK(contains(html, "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=2&amp;size=5&amp;"
-                             "sort=-date&amp;op=or&amp;from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;"
-                             "year=2014\""));
+        CHECK(contains(html,
+                       "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=2&amp;size=5&amp;"
+                       "sort=-date&amp;op=or&amp;from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;"
+                       "year=2014\""));
         CHECK_FALSE(contains(html, "rel=\"prev\""));
     }
     SUBCASE("a middle page links both ways") {
@@ -173,8 +174,9 @@ TEST_CASE("pagination links appear when there are more hits than one page and ke
         CHECK(contains(html, "<ol class=\"hits\" start=\"6\">"));
         CHECK(contains(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;"));
         CHECK(contains(html, "rel=\"next\" href=\"/search?q=interest%20rates&amp;page=3&amp;"));
-        CHECK(count(html, "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;sort=-date&amp;op=or&amp;"
-                            "from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;year=2014\"") == 1);
+        CHECK(count(html,
+                    "rel=\"prev\" href=\"/search?q=interest%20rates&amp;size=5&amp;sort=-date&amp;op=or&amp;"
+                    "from=2014-01-01&amp;to=2014-12-31&amp;tag=R%26D&amp;year=2014\"") == 1);
     }
     SUBCASE("the last page links back only") {
         request.page = 3;
@@ -232,13 +234,14 @@ TEST_CASE("the home page is an empty search box") {
 }
 
 TEST_CASE("the home page lists topics and years to browse, each a link to its filter") {
-    const auto overview = overview_of({{"tag", false, {{"de <Gaulle>", 3, "tag:\"de <Gaulle>\""}}},
-                                       {"year", true, {{"1962", 2, "date:1962"}}}});
+    const auto overview = overview_of(
+        {{"tag", false, {{"de <Gaulle>", 3, "tag:\"de <Gaulle>\""}}}, {"year", true, {{"1962", 2, "date:1962"}}}});
     const auto html = render_home_page(overview);
     CHECK(contains(html, "Search 42 articles"));
     CHECK(contains(html, "<h2 id=\"browse-tag\">Browse by topic</h2>"));
-    CHECK(contains(html, "<a href=\"/search?q=tag%3A%22de%20%3CGaulle%3E%22&amp;sort=-date\">de &lt;Gaulle&gt;</a> "
-                         "<span class=\"count\">3</span>"));
+    CHECK(contains(html,
+                   "<a href=\"/search?q=tag%3A%22de%20%3CGaulle%3E%22&amp;sort=-date\">de &lt;Gaulle&gt;</a> "
+                   "<span class=\"count\">3</span>"));
     CHECK(contains(html, "<a href=\"/search?q=date%3A1962&amp;sort=-date\">1962</a>"));
     CHECK(count(html, "<h1") == 1);
     CHECK_FALSE(contains(html, "<details"));  // a year or two need no grouping
@@ -262,7 +265,9 @@ TEST_CASE("the facet sidebar links add and remove filters and sort links keep th
     CHECK(contains(html, "aria-label=\"Refine results\""));
     // The active filter is offered for removal, the others for adding.
     CHECK(contains(html, "<a class=\"active\" href=\"/search?q=rates\" aria-label=\"Remove filter economy\">"));
-    CHECK(contains(html, "href=\"/search?q=rates&amp;tag=economy&amp;tag=R%26D%20%3Clab%3E\">R&amp;D &lt;lab&gt;</a> <span class=\"count\">4</span>"));
+    CHECK(contains(html,
+                   "href=\"/search?q=rates&amp;tag=economy&amp;tag=R%26D%20%3Clab%3E\">R&amp;D &lt;lab&gt;</a> <span "
+                   "class=\"count\">4</span>"));
     CHECK(contains(html, "href=\"/search?q=rates&amp;tag=economy&amp;year=2014\">2014</a>"));
     CHECK_FALSE(contains(html, "<lab>"));
     CHECK(contains(html, "<strong aria-current=\"true\">Relevance</strong>"));
@@ -300,7 +305,8 @@ TEST_CASE("the article page links a web source and leaves out parts the schema g
     view.title_html = "Plain";
     view.shown.link = "https://example.com/a?b=1&c=\"2\"";
     auto html = render_article_page(view, "");
-    CHECK(contains(html, "<a href=\"https://example.com/a?b=1&amp;c=&quot;2&quot;\" rel=\"noopener nofollow\">source</a>"));
+    CHECK(contains(html,
+                   "<a href=\"https://example.com/a?b=1&amp;c=&quot;2&quot;\" rel=\"noopener nofollow\">source</a>"));
     CHECK_FALSE(contains(html, "class=\"standfirst\""));
     CHECK_FALSE(contains(html, "<time>"));
     CHECK_FALSE(contains(html, "class=\"tag\""));

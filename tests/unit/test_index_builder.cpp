@@ -32,7 +32,8 @@ auto open_live(const TempDir& dir) -> Xapian::Database {
 auto fingerprint(const Xapian::Database& db) -> std::string {
     std::string text = std::to_string(db.get_doccount()) + " " + std::to_string(db.get_total_length()) + "\n";
     for (auto term = db.allterms_begin(); term != db.allterms_end(); ++term)
-        text += *term + " " + std::to_string(term.get_termfreq()) + " " + std::to_string(db.get_collection_freq(*term)) + "\n";
+        text += *term + " " + std::to_string(term.get_termfreq()) + " " +
+                std::to_string(db.get_collection_freq(*term)) + "\n";
     for (auto word = db.spellings_begin(); word != db.spellings_end(); ++word)
         text += "spelling " + *word + " " + std::to_string(word.get_termfreq()) + "\n";
     return text;
@@ -161,12 +162,14 @@ TEST_CASE("a tag too long for a Xapian term is a bad record with file and line, 
     const std::string long_tag(300, 't');
     write_file(dir / "tags.jsonl",
                "{\"id\": \"ok1\", \"title\": \"fine\", \"tags\": [\"short\"]}\n"
-               "{\"id\": \"long\", \"title\": \"too long a tag\", \"tags\": [\"short\", \"" + long_tag + "\"]}\n"
-               "{\"id\": \"ok2\", \"title\": \"fine too\", \"tags\": \"" + std::string(244, 'u') + "\"}\n");
+               "{\"id\": \"long\", \"title\": \"too long a tag\", \"tags\": [\"short\", \"" +
+                   long_tag +
+                   "\"]}\n"
+                   "{\"id\": \"ok2\", \"title\": \"fine too\", \"tags\": \"" +
+                   std::string(244, 'u') + "\"}\n");
     auto options = options_for(dir, {(dir / "tags.jsonl").string()});
     CHECK_THROWS_WITH_AS((void)build_index(options),
-                         doctest::Contains("tags.jsonl:2: field 'tags': a value of 300 bytes is too long"),
-                         BuildError);
+                         doctest::Contains("tags.jsonl:2: field 'tags': a value of 300 bytes is too long"), BuildError);
     CHECK_FALSE(read_current_generation(dir / "index").has_value());
 
     options.skip_bad = true;
@@ -182,8 +185,10 @@ TEST_CASE("a tag too long for a Xapian term is a bad record with file and line, 
 TEST_CASE("add refuses a tag too long for a Xapian term as a bad record") {
     TempDir dir;
     (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
-    write_file(dir / "more.jsonl", "{\"id\": \"n1\", \"title\": \"fine\"}\n"
-                                   "{\"id\": \"n2\", \"title\": \"x\", \"tags\": \"" + std::string(400, 'v') + "\"}\n");
+    write_file(dir / "more.jsonl",
+               "{\"id\": \"n1\", \"title\": \"fine\"}\n"
+               "{\"id\": \"n2\", \"title\": \"x\", \"tags\": \"" +
+                   std::string(400, 'v') + "\"}\n");
     CHECK_THROWS_WITH_AS((void)add_documents(options_for(dir, {(dir / "more.jsonl").string()})),
                          doctest::Contains("more.jsonl:2: field 'tags'"), BuildError);
     CHECK(open_live(dir).get_doccount() == 12);
@@ -223,8 +228,9 @@ TEST_CASE("add commits in batches of commit_every documents and a later failure 
     CHECK(summary.total_documents == 17);
     CHECK(open_live(dir).get_revision() == revision_before + 3);  // 2 + 2 + 1
 
-    write_file(dir / "bad.jsonl", "{\"id\": \"c1\", \"title\": \"x\"}\n{\"id\": \"c2\", \"title\": \"x\"}\n"
-                                  "{\"id\": \"c3\", \"title\": \"x\"}\nnot json\n");
+    write_file(dir / "bad.jsonl",
+               "{\"id\": \"c1\", \"title\": \"x\"}\n{\"id\": \"c2\", \"title\": \"x\"}\n"
+               "{\"id\": \"c3\", \"title\": \"x\"}\nnot json\n");
     auto failing = options_for(dir, {(dir / "bad.jsonl").string()});
     failing.commit_every = 2;
     CHECK_THROWS_WITH_AS((void)add_documents(failing), doctest::Contains("bad.jsonl:4"), BuildError);
@@ -234,14 +240,12 @@ TEST_CASE("add commits in batches of commit_every documents and a later failure 
     CHECK(db.get_termfreq("Qc3") == 0);
 }
 
-TEST_CASE("add commits every 10,000 documents unless told otherwise") {
-    CHECK(BuildOptions{}.commit_every == 10000);
-}
+TEST_CASE("add commits every 10,000 documents unless told otherwise") { CHECK(BuildOptions{}.commit_every == 10000); }
 
 TEST_CASE("a record over the record limit fails the build with file and line") {
     TempDir dir;
-    write_file(dir / "in.jsonl", "{\"id\": \"a\", \"title\": \"ok\"}\n{\"id\": \"b\", \"body\": \"" +
-                                     std::string(2000, 'x') + "\"}\n");
+    write_file(dir / "in.jsonl",
+               "{\"id\": \"a\", \"title\": \"ok\"}\n{\"id\": \"b\", \"body\": \"" + std::string(2000, 'x') + "\"}\n");
     auto options = options_for(dir, {(dir / "in.jsonl").string()});
     options.source.max_record_bytes = 1000;
     CHECK_THROWS_WITH_AS((void)build_index(options), doctest::Contains("in.jsonl:2: line longer than 1000 bytes"),

@@ -17,8 +17,8 @@ namespace {
 
 // Every variable the indexer reads; each test starts with none of them set.
 const std::vector<std::string> all_env_names = {
-    "BROADSHEET_INDEX", "BROADSHEET_MAX_RECORD_BYTES", "BROADSHEET_SCHEMA",     "BROADSHEET_JOBS",
-    "BROADSHEET_PRUNE_GRACE", "BROADSHEET_COMMIT_EVERY", "BROADSHEET_LOG_LEVEL",
+    "BROADSHEET_INDEX",       "BROADSHEET_MAX_RECORD_BYTES", "BROADSHEET_SCHEMA",    "BROADSHEET_JOBS",
+    "BROADSHEET_PRUNE_GRACE", "BROADSHEET_COMMIT_EVERY",     "BROADSHEET_LOG_LEVEL",
 };
 
 // Every test starts with none of the variables set.
@@ -69,8 +69,8 @@ TEST_CASE("build needs only --index and --input and has the defaults otherwise")
 TEST_CASE("every build setting can be given as a flag") {
     ScopedEnv env;
     const auto parsed = parse({"--log-level", "debug", "build", "--index", "/i", "--input", "-", "--skip-bad",
-                               "--max-record-bytes", "4096", "--no-spelling", "--ids-from-paths", "--schema",
-                               "s.json", "--jobs", "3", "--allow-empty", "--prune-grace", "0"});
+                               "--max-record-bytes", "4096", "--no-spelling", "--ids-from-paths", "--schema", "s.json",
+                               "--jobs", "3", "--allow-empty", "--prune-grace", "0"});
     REQUIRE(parsed.exit_code == -1);
     const auto& c = parsed.config;
     CHECK(c.log_level == "debug");
@@ -160,9 +160,9 @@ TEST_CASE("a bad command line gives a non-zero exit code") {
     for (const auto& args : std::vector<std::vector<std::string>>{
              {},
              {"rebuild", "--index", "/i", "--input", "-"},
-             {"build", "--input", "-"},                      // no index
-             {"build", "--index", "/i"},                     // no input
-             {"delete", "--index", "/i"},                    // no ids
+             {"build", "--input", "-"},    // no index
+             {"build", "--index", "/i"},   // no input
+             {"delete", "--index", "/i"},  // no ids
              {"build", "--index", "/i", "--input", "-", "--jobs", "65"},
              {"build", "--index", "/i", "--input", "-", "--jobs", "many"},
              {"build", "--index", "/i", "--input", "-", "--prune-grace", "-1"},

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/schema/schema.hpp"
@@ -78,8 +78,7 @@ public:
         for (const auto& raw : records) {
             auto article = schema::normalize_record(m_schema, raw);
             auto id = article["id"].get<std::string>();
-            m_db.replace_document(m_schema.id_term(id),
-                                  schema::make_document(m_schema, article, generator));
+            m_db.replace_document(m_schema.id_term(id), schema::make_document(m_schema, article, generator));
         }
         m_db.commit();
         m_schema.configure(m_parser);
@@ -213,15 +212,15 @@ TEST_CASE("a query that is not valid UTF-8 is invalid_query") {
     CHECK(outcome(make_params({{"q", "Z\xC3\xBCrich caf\xC3\xA9"}})) == "accepted");
     CHECK(outcome(make_params({{"q", "\xF0\x9F\x93\xB0 news"}})) == "accepted");
     for (const auto& bad : {
-             std::string("caf\xE9"),                // Latin-1
-             std::string("ab\xC3"),                 // truncated at the end
-             std::string("\xC3\x28"),               // bad continuation byte
-             std::string("\xC0\xAF"),               // overlong '/'
-             std::string("\xE0\x80\xAF"),           // overlong '/', three bytes
-             std::string("\xED\xA0\x80"),           // UTF-16 surrogate
-             std::string("\xF4\x90\x80\x80"),       // beyond U+10FFFF
-             std::string("\xF8\x88\x80\x80\x80"),   // five-byte form
-             std::string("a\0b", 3),                // NUL
+             std::string("caf\xE9"),               // Latin-1
+             std::string("ab\xC3"),                // truncated at the end
+             std::string("\xC3\x28"),              // bad continuation byte
+             std::string("\xC0\xAF"),              // overlong '/'
+             std::string("\xE0\x80\xAF"),          // overlong '/', three bytes
+             std::string("\xED\xA0\x80"),          // UTF-16 surrogate
+             std::string("\xF4\x90\x80\x80"),      // beyond U+10FFFF
+             std::string("\xF8\x88\x80\x80\x80"),  // five-byte form
+             std::string("a\0b", 3),               // NUL
          }) {
         INFO("query bytes: ", json(bad).dump(-1, ' ', true, json::error_handler_t::replace));
         CHECK(outcome(make_params({{"q", bad}})) == "400 invalid_query");
@@ -249,17 +248,14 @@ TEST_CASE("page and size must be whole numbers in range") {
 
 TEST_CASE("page times size may not exceed max_result_window") {
     CHECK(outcome(make_params({{"q", "a"}, {"page", "100"}, {"size", "100"}})) == "accepted");
-    CHECK(outcome(make_params({{"q", "a"}, {"page", "101"}, {"size", "100"}})) ==
-          "400 invalid_parameter");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "101"}, {"size", "100"}})) == "400 invalid_parameter");
     CHECK(outcome(make_params({{"q", "a"}, {"page", "1001"}})) == "400 invalid_parameter");
     // Large enough to overflow an int if multiplied carelessly.
-    CHECK(outcome(make_params({{"q", "a"}, {"page", "2147483647"}, {"size", "100"}})) ==
-          "400 invalid_parameter");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "2147483647"}, {"size", "100"}})) == "400 invalid_parameter");
     ServerConfig limits;
     limits.max_result_window = 50;
     CHECK(outcome(make_params({{"q", "a"}, {"page", "5"}, {"size", "10"}}), limits) == "accepted");
-    CHECK(outcome(make_params({{"q", "a"}, {"page", "6"}, {"size", "10"}}), limits) ==
-          "400 invalid_parameter");
+    CHECK(outcome(make_params({{"q", "a"}, {"page", "6"}, {"size", "10"}}), limits) == "400 invalid_parameter");
 }
 
 TEST_CASE("sort accepts relevance, date and -date only") {
@@ -289,8 +285,7 @@ TEST_CASE("from and to are ISO dates and from may not be after to") {
     CHECK(request.to->iso() == "2014-12-31T18:30:00");
     CHECK(outcome(make_params({{"q", "a"}, {"from", "2014"}, {"to", "2014-02"}})) == "accepted");
     CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03"}, {"to", "2014-06-03"}})) == "accepted");
-    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-04"}, {"to", "2014-06-03"}})) ==
-          "400 invalid_parameter");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-04"}, {"to", "2014-06-03"}})) == "400 invalid_parameter");
     for (const std::string bad : {"", "yesterday", "2014-13-01", "2023-02-30", "03/06/2014", "2014-6-3"}) {
         INFO("date: ", bad);
         CHECK(outcome(make_params({{"q", "a"}, {"from", bad}})) == "400 invalid_parameter");
@@ -299,8 +294,7 @@ TEST_CASE("from and to are ISO dates and from may not be after to") {
 }
 
 TEST_CASE("a from time later on the to day is not after a to date that covers the whole day") {
-    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03T12:00:00"}, {"to", "2014-06-03"}})) ==
-          "accepted");
+    CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03T12:00:00"}, {"to", "2014-06-03"}})) == "accepted");
     CHECK(outcome(make_params({{"q", "a"}, {"from", "2014-06-03T12:00:00"}, {"to", "2014-06-03T11:00:00"}})) ==
           "400 invalid_parameter");
 }
@@ -408,20 +402,20 @@ TEST_CASE("an unknown parameter is unknown_parameter and names the known ones") 
 }
 
 TEST_CASE("a single-valued parameter given twice is rejected") {
-    for (const std::string name : {"q", "page", "size", "sort", "op", "from", "to", "facets",
-                                   "snippet_length", "format", "fields", "highlight"}) {
+    for (const std::string name : {"q", "page", "size", "sort", "op", "from", "to", "facets", "snippet_length",
+                                   "format", "fields", "highlight"}) {
         INFO("parameter: ", name);
         Params params{{"q", "a"}};
-        const std::string value = name == "q"        ? "b"
-                                  : name == "sort"   ? "date"
-                                  : name == "op"     ? "or"
-                                  : name == "from"   ? "2014"
-                                  : name == "to"     ? "2015"
-                                  : name == "facets" ? "tag"
-                                  : name == "format" ? "json"
-                                  : name == "fields" ? "title"
+        const std::string value = name == "q"           ? "b"
+                                  : name == "sort"      ? "date"
+                                  : name == "op"        ? "or"
+                                  : name == "from"      ? "2014"
+                                  : name == "to"        ? "2015"
+                                  : name == "facets"    ? "tag"
+                                  : name == "format"    ? "json"
+                                  : name == "fields"    ? "title"
                                   : name == "highlight" ? "false"
-                                                     : "10";
+                                                        : "10";
         if (name != "q") params.emplace(name, value);
         params.emplace(name, value);
         CHECK(outcome(params) == "400 invalid_parameter");
@@ -430,8 +424,7 @@ TEST_CASE("a single-valued parameter given twice is rejected") {
 
 TEST_CASE("a tag filter may be repeated and the filters are kept in order") {
     const auto request = parse(make_params({{"q", "a"}, {"tag", "Economy"}, {"tag", "banking"}}));
-    CHECK(request.filters == std::vector<std::pair<std::string, std::string>>{
-                                 {"tag", "Economy"}, {"tag", "banking"}});
+    CHECK(request.filters == std::vector<std::pair<std::string, std::string>>{{"tag", "Economy"}, {"tag", "banking"}});
     CHECK(outcome(make_params({{"q", "a"}, {"tag", ""}})) == "400 invalid_parameter");
 }
 
@@ -487,17 +480,17 @@ TEST_CASE("well-formed queries pass the syntax check") {
 }
 
 TEST_CASE("unbalanced quotes and parentheses are invalid_query") {
-    for (const char* query : {"\"interest rates", "a \"b c", "\"a\" \"b", "(a OR b", "a OR b)",
-                              ")a(", "((a)", "(a))"}) {
+    for (const char* query :
+         {"\"interest rates", "a \"b c", "\"a\" \"b", "(a OR b", "a OR b)", ")a(", "((a)", "(a))"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
 }
 
 TEST_CASE("operators without an operand are invalid_query") {
-    for (const char* query : {"a AND", "AND a", "a OR", "OR", "a AND OR b", "NOT a", "a NOT",
-                              "a AND NOT", "NOT", "a XOR", "(AND a)", "a (OR b)", "(a AND) b",
-                              "a NEAR/3", "NEAR/3 b", "a NEAR", "a NOT NOT b", "a AND NOT OR b"}) {
+    for (const char* query :
+         {"a AND", "AND a", "a OR", "OR", "a AND OR b", "NOT a", "a NOT", "a AND NOT", "NOT", "a XOR", "(AND a)",
+          "a (OR b)", "(a AND) b", "a NEAR/3", "NEAR/3 b", "a NEAR", "a NOT NOT b", "a AND NOT OR b"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
@@ -506,7 +499,10 @@ TEST_CASE("operators without an operand are invalid_query") {
 TEST_CASE("an operator that punctuation rather than a space sets off is still an operator") {
     // Xapian reads "OR{a" as OR then a; missed, such a query reached its
     // parser's error path, which leaks memory (found by fuzz_query).
-    for (const char* query : {"OR{a{y ADJ i t", "a AND}", "OR*a", "a OR+", "OR\xE2\x80\x94" "a", "a|NOT", "x OR-AND", "x OR'"}) {
+    for (const char* query : {"OR{a{y ADJ i t", "a AND}", "OR*a", "a OR+",
+                              "OR\xE2\x80\x94"
+                              "a",
+                              "a|NOT", "x OR-AND", "x OR'"}) {
         INFO("query: ", query);
         CHECK(syntax(query) == "400 invalid_query");
     }
@@ -597,7 +593,8 @@ TEST_CASE("a query that does not parse is searched as plain words and says so") 
 
 TEST_CASE("what only Xapian's parser objects to is also searched as plain words, or a 400 when strict") {
     auto& index = news();
-    auto request = parse_search_request(make_params({{"q", "date:2014-13-01 rates"}}), ServerConfig{}, articles_schema());
+    auto request = parse_search_request(make_params({{"q", "date:2014-13-01 rates"}}), ServerConfig{},
+                                        articles_schema());
     auto built = build_query(request, articles_schema(), index.parser());
     REQUIRE(built.lenient_reason);
     CHECK(built.lenient_reason->find("not a date") != std::string::npos);
@@ -732,8 +729,7 @@ TEST_CASE("from and to filter by date and to includes its whole day") {
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-06"}})) == Ids{"inland", "rates"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-05"}})) == Ids{"inland"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2013-12-31"}})) == Ids{"inland"});
-    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-08-06"}, {"to", "2014-08-06"}})) ==
-          Ids{"rates"});
+    CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-08-06"}, {"to", "2014-08-06"}})) == Ids{"rates"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-08-06T12:00:01"}})) == Ids{"boe"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"from", "2014-01-01"}})) == Ids{"boe", "rates"});
     CHECK(index.ids(make_params({{"q", "bank"}, {"to", "2014-08-06T11:59:59"}})) == Ids{"inland"});

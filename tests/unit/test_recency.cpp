@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/document.hpp"
-#include "broadsheet/server/query_builder.hpp"
 #include "broadsheet/server/errors.hpp"
+#include "broadsheet/server/query_builder.hpp"
 #include "broadsheet/server/recency.hpp"
 
 using namespace broadsheet;
@@ -46,8 +46,14 @@ TEST_CASE("boost=recency orders equal matches newest first but never beats a muc
     Xapian::TermGenerator generator;
     schema.configure(generator);
     const std::vector<json> articles{
-        {{"id", "old-strong"}, {"title", "Harbour dredging harbour plan"}, {"body", "The harbour harbour harbour works."}, {"date", "1990-01-01"}},
-        {{"id", "new-weak"}, {"title", "Council budget"}, {"body", "Spending rises; the harbour is mentioned once among forty other items of business today."}, {"date", "2020-06-01"}},
+        {{"id", "old-strong"},
+         {"title", "Harbour dredging harbour plan"},
+         {"body", "The harbour harbour harbour works."},
+         {"date", "1990-01-01"}},
+        {{"id", "new-weak"},
+         {"title", "Council budget"},
+         {"body", "Spending rises; the harbour is mentioned once among forty other items of business today."},
+         {"date", "2020-06-01"}},
         {{"id", "equal-old"}, {"title", "Ferry times"}, {"body", "Ferry times change."}, {"date", "2001-01-01"}},
         {{"id", "equal-new"}, {"title", "Ferry times"}, {"body", "Ferry times change."}, {"date", "2019-01-01"}},
     };
@@ -55,8 +61,10 @@ TEST_CASE("boost=recency orders equal matches newest first but never beats a muc
         db.add_document(schema::make_document(schema, schema::normalize_record(schema, a), generator));
     // Other news, so that "harbour" and "ferry" are rare words, as in a real index.
     for (int i = 0; i < 40; ++i) {
-        json filler{{"id", "filler-" + std::to_string(i)}, {"title", "Market report " + std::to_string(i)},
-                    {"body", "Shares and bonds moved little in quiet trading."}, {"date", "2010-01-01"}};
+        json filler{{"id", "filler-" + std::to_string(i)},
+                    {"title", "Market report " + std::to_string(i)},
+                    {"body", "Shares and bonds moved little in quiet trading."},
+                    {"date", "2010-01-01"}};
         db.add_document(schema::make_document(schema, schema::normalize_record(schema, filler), generator));
     }
 
@@ -71,8 +79,11 @@ TEST_CASE("boost=recency orders equal matches newest first but never beats a muc
 
 TEST_CASE("boost accepts recency or none only") {
     auto schema = schema::Schema::default_schema();
-    CHECK(server::parse_search_request({{"q", "a"}, {"boost", "recency"}}, server::ServerConfig{}, schema).boost_recency);
-    CHECK_FALSE(server::parse_search_request({{"q", "a"}, {"boost", "none"}}, server::ServerConfig{}, schema).boost_recency);
-    CHECK_THROWS_AS((void)server::parse_search_request({{"q", "a"}, {"boost", "fresh"}}, server::ServerConfig{}, schema),
+    CHECK(
+        server::parse_search_request({{"q", "a"}, {"boost", "recency"}}, server::ServerConfig{}, schema).boost_recency);
+    CHECK_FALSE(
+        server::parse_search_request({{"q", "a"}, {"boost", "none"}}, server::ServerConfig{}, schema).boost_recency);
+    CHECK_THROWS_AS((void)server::parse_search_request({{"q", "a"}, {"boost", "fresh"}}, server::ServerConfig{},
+                                                       schema),
                     server::ApiError);
 }

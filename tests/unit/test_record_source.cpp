@@ -26,8 +26,7 @@ struct Collected {
     }
 };
 
-auto read_all(const std::vector<std::string>& inputs, const SourceOptions& options = {})
-    -> Collected {
+auto read_all(const std::vector<std::string>& inputs, const SourceOptions& options = {}) -> Collected {
     Collected c;
     read_inputs(
         inputs, options, [&](RawRecord&& r) { c.records.push_back(std::move(r)); },
@@ -39,8 +38,7 @@ auto read_all(const std::vector<std::string>& inputs, const SourceOptions& optio
 void write_gzip(const bt::fs::path& path, const std::string& content) {
     gzFile file = gzopen(path.c_str(), "wb");
     REQUIRE(file != nullptr);
-    REQUIRE(gzwrite(file, content.data(), static_cast<unsigned>(content.size())) ==
-            static_cast<int>(content.size()));
+    REQUIRE(gzwrite(file, content.data(), static_cast<unsigned>(content.size())) == static_cast<int>(content.size()));
     REQUIRE(gzclose(file) == Z_OK);
 }
 
@@ -66,8 +64,8 @@ TEST_CASE("each JSONL line becomes a record tagged with path and line") {
 TEST_CASE("an invalid JSON line is reported with its line number and reading goes on") {
     bt::TempDir td;
     const auto path = td / "bad.jsonl";
-    bt::write_file(path, record("one") + "\n" + record("two") + "\n" +
-                             R"({"id": "three", "title": )" + "\n" + record("four") + "\n");
+    bt::write_file(path, record("one") + "\n" + record("two") + "\n" + R"({"id": "three", "title": )" + "\n" +
+                             record("four") + "\n");
     const auto c = read_all({path.string()});
     CHECK(c.ids() == std::vector<std::string>{"one", "two", "four"});
     REQUIRE(c.bad.size() == 1);
@@ -142,8 +140,8 @@ TEST_CASE("lines longer than the read buffer are read whole") {
     bt::TempDir td;
     const auto path = td / "long.jsonl";
     const std::string body(3'000'000, 'x');
-    bt::write_file(path, record("short") + "\n" + R"({"id": "long", "body": ")" + body + "\"}\n" +
-                             record("after") + "\n");
+    bt::write_file(path,
+                   record("short") + "\n" + R"({"id": "long", "body": ")" + body + "\"}\n" + record("after") + "\n");
     const auto c = read_all({path.string()});
     REQUIRE(c.ids() == std::vector<std::string>{"short", "long", "after"});
     CHECK(c.records[1].value["body"].get<std::string>().size() == body.size());
@@ -201,11 +199,9 @@ TEST_CASE("text file ids can be paths relative to the input directory") {
 
     SourceOptions options;
     options.id_from_file_name = false;
-    CHECK(read_all({dir.string()}, options).ids() ==
-          std::vector<std::string>{"2014/06/story", "top"});
+    CHECK(read_all({dir.string()}, options).ids() == std::vector<std::string>{"2014/06/story", "top"});
     CHECK(read_all({dir.string()}).ids() == std::vector<std::string>{"story", "top"});
-    CHECK(read_all({(dir / "2014" / "06" / "story.txt").string()}, options).ids() ==
-          std::vector<std::string>{"story"});
+    CHECK(read_all({(dir / "2014" / "06" / "story.txt").string()}, options).ids() == std::vector<std::string>{"story"});
 }
 
 TEST_CASE("a text file that is not text is a bad record") {
@@ -227,8 +223,7 @@ TEST_CASE("inputs are read in the order given") {
     bt::TempDir td;
     bt::write_file(td / "z.jsonl", record("z") + "\n");
     bt::write_file(td / "a.txt", "A headline\n");
-    CHECK(read_all({(td / "z.jsonl").string(), (td / "a.txt").string()}).ids() ==
-          std::vector<std::string>{"z", "a"});
+    CHECK(read_all({(td / "z.jsonl").string(), (td / "a.txt").string()}).ids() == std::vector<std::string>{"z", "a"});
 }
 
 TEST_CASE("a nonexistent input throws before anything is read") {
@@ -265,8 +260,7 @@ TEST_CASE("progress reaches the total input byte count") {
 
     const std::vector<std::string> inputs = {dir.string(), single.string()};
     const auto total = total_input_bytes(inputs);
-    CHECK(total == bt::fs::file_size(dir / "big.jsonl") +
-                       bt::fs::file_size(dir / "small.jsonl.gz") +
+    CHECK(total == bt::fs::file_size(dir / "big.jsonl") + bt::fs::file_size(dir / "small.jsonl.gz") +
                        bt::fs::file_size(dir / "story.txt") + bt::fs::file_size(single));
     CHECK(total_input_bytes({"-"}) == 0);
 
@@ -296,8 +290,7 @@ TEST_CASE("a line over the record limit is a bad record with its line number, an
     REQUIRE(fits.size() <= limit);
     const std::string over = R"({"id": "over", "body": ")" + std::string(limit, 'x') + "\"}";
     const std::string huge = R"({"id": "huge", "body": ")" + std::string(5'000'000, 'x') + "\"}";
-    bt::write_file(path, record("one") + "\n" + fits + "\n" + over + "\n" + huge + "\n" +
-                             record("five") + "\n" + huge);
+    bt::write_file(path, record("one") + "\n" + fits + "\n" + over + "\n" + huge + "\n" + record("five") + "\n" + huge);
     const auto c = read_all({path.string()}, with_max_record_bytes(limit));
     CHECK(c.ids() == std::vector<std::string>{"one", "fits", "five"});
     REQUIRE(c.bad.size() == 3);
@@ -330,9 +323,7 @@ TEST_CASE("a gzip bomb, one endless line, is a bad record once it passes the lim
     CHECK(c.bad[0].reason.starts_with("line longer than 4194304 bytes"));
 }
 
-TEST_CASE("the default record limit is 16 MiB") {
-    CHECK(SourceOptions{}.max_record_bytes == std::size_t{16} << 20);
-}
+TEST_CASE("the default record limit is 16 MiB") { CHECK(SourceOptions{}.max_record_bytes == std::size_t{16} << 20); }
 
 TEST_CASE("a text file over the record limit is a bad record, plain or compressed") {
     bt::TempDir td;

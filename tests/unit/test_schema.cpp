@@ -107,8 +107,9 @@ TEST_CASE("roles are checked against the field's kind and given to one field eac
                    "keyword field that is a facet");
     check_rejected(with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"role", "date"}}),
                    "needs a date field");
-    check_rejected(with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"stored", false}, {"role", "standfirst"}}),
-                   "needs a stored field");
+    check_rejected(
+        with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"stored", false}, {"role", "standfirst"}}),
+        "needs a stored field");
     auto twice = with(json{{"name", "x"}, {"type", "text"}, {"prefix", "XX"}, {"role", "title"}});
     twice["fields"][1]["role"] = "title";
     check_rejected(twice, "only one field can have the role 'title'");
@@ -177,8 +178,8 @@ TEST_CASE("invalid schemas are rejected with the reason") {
 TEST_CASE("loading a missing or malformed schema file names the file") {
     broadsheet::testing::TempDir dir;
     broadsheet::testing::write_file(dir / "bad.json", "{ not json");
-    CHECK_THROWS_WITH_AS((void)Schema::load_file((dir / "bad.json").string()),
-                         doctest::Contains("bad.json"), SchemaError);
+    CHECK_THROWS_WITH_AS((void)Schema::load_file((dir / "bad.json").string()), doctest::Contains("bad.json"),
+                         SchemaError);
     CHECK_THROWS_AS((void)Schema::load_file((dir / "missing.json").string()), SchemaError);
 }
 

@@ -12,8 +12,7 @@ using namespace broadsheet::server;
 namespace {
 
 // A match of `term` for the first occurrence of `word` in `text` at or after `from`.
-auto match_of(const std::string& text, const std::string& word, std::uint32_t term, std::size_t from = 0)
-    -> TextMatch {
+auto match_of(const std::string& text, const std::string& word, std::uint32_t term, std::size_t from = 0) -> TextMatch {
     const auto begin = text.find(word, from);
     REQUIRE(begin != std::string::npos);
     const auto end = begin + word.size();

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/schema/schema.hpp"
@@ -23,9 +23,11 @@ using nlohmann::json;
 namespace {
 
 // Chinese: "北京 上海、广州。" and Japanese: "東京 大阪、京都。日本語のテキスト".
-const std::string chinese = "\xE5\x8C\x97\xE4\xBA\xAC \xE4\xB8\x8A\xE6\xB5\xB7\xE3\x80\x81\xE5\xB9\xBF\xE5\xB7\x9E\xE3\x80\x82";
-const std::string japanese = "\xE6\x9D\xB1\xE4\xBA\xAC \xE5\xA4\xA7\xE9\x98\xAA\xE3\x80\x81\xE4\xBA\xAC\xE9\x83\xBD\xE3\x80\x82"
-                             "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88";
+const std::string chinese =
+    "\xE5\x8C\x97\xE4\xBA\xAC \xE4\xB8\x8A\xE6\xB5\xB7\xE3\x80\x81\xE5\xB9\xBF\xE5\xB7\x9E\xE3\x80\x82";
+const std::string japanese =
+    "\xE6\x9D\xB1\xE4\xBA\xAC \xE5\xA4\xA7\xE9\x98\xAA\xE3\x80\x81\xE4\xBA\xAC\xE9\x83\xBD\xE3\x80\x82"
+    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88";
 const std::string beijing = "\xE5\x8C\x97\xE4\xBA\xAC";
 const std::string guangzhou = "\xE5\xB9\xBF\xE5\xB7\x9E";
 const std::string tokyo = "\xE6\x9D\xB1\xE4\xBA\xAC";
@@ -58,12 +60,14 @@ public:
     }
 
     [[nodiscard]] auto matches(const std::string& q, std::string_view text,
-                               QueryReading reading = QueryReading::serialisation_if_known) -> std::vector<std::string> {
+                               QueryReading reading = QueryReading::serialisation_if_known)
+        -> std::vector<std::string> {
         return matches(query(q), text, reading);
     }
 
     [[nodiscard]] auto matches(const Xapian::Query& query, std::string_view text,
-                               QueryReading reading = QueryReading::serialisation_if_known) -> std::vector<std::string> {
+                               QueryReading reading = QueryReading::serialisation_if_known)
+        -> std::vector<std::string> {
         const SnippetTerms terms(query, m_schema, *m_schema.snippet_field(), reading);
         std::vector<std::string> out;
         for (const auto& match : terms.find(text)) out.emplace_back(text.substr(match.begin, match.end - match.begin));
@@ -156,10 +160,23 @@ TEST_CASE("without the serialisation, wildcards are marked where Xapian expands 
 
 TEST_CASE("both ways of reading a query mark the same words") {
     auto& idx = index();
-    const std::vector<std::string> queries = {
-        "infla*", "body:infla*", "title:infla*", "bank* rat*", "\"infla* pressure\"", "\"interest rat*\" bank*",
-        "inflation -infla*", "rates NEAR bank*", "tag:economy infla*", "rate", "\"interest rates rose\"",
-        beijing + " " + tokyo, "zz*", "*", "body:*", "infla* infla*", "title:infla* body:infla*"};
+    const std::vector<std::string> queries = {"infla*",
+                                              "body:infla*",
+                                              "title:infla*",
+                                              "bank* rat*",
+                                              "\"infla* pressure\"",
+                                              "\"interest rat*\" bank*",
+                                              "inflation -infla*",
+                                              "rates NEAR bank*",
+                                              "tag:economy infla*",
+                                              "rate",
+                                              "\"interest rates rose\"",
+                                              beijing + " " + tokyo,
+                                              "zz*",
+                                              "*",
+                                              "body:*",
+                                              "infla* infla*",
+                                              "title:infla* body:infla*"};
     for (const auto& text : {prices_body, chinese, japanese}) {
         for (const auto& q : queries) {
             INFO("query: ", q);
@@ -197,7 +214,8 @@ auto marked_words(const std::string& html) -> Words {
 // The words SnippetTerms marks in `text`, split the same way.
 auto our_marked_words(const SnippetTerms& terms, const std::string& text) -> Words {
     std::string html;
-    for (const auto& match : terms.find(text)) html += "<mark>" + text.substr(match.begin, match.end - match.begin) + "</mark>";
+    for (const auto& match : terms.find(text))
+        html += "<mark>" + text.substr(match.begin, match.end - match.begin) + "</mark>";
     return marked_words(html);
 }
 
@@ -206,11 +224,12 @@ auto our_marked_words(const SnippetTerms& terms, const std::string& text) -> Wor
 TEST_CASE("the words marked are those Xapian's MSet::snippet marks, the reference") {
     auto& idx = index();
     const auto the_schema = schema::Schema::default_schema();
-    const std::string english = "Interest rates rose as the bank raised its rate; bankers expect rising rates and "
-                                "inflationary pressure. Rates of interest, the Bank said, rose again.";
+    const std::string english =
+        "Interest rates rose as the bank raised its rate; bankers expect rising rates and "
+        "inflationary pressure. Rates of interest, the Bank said, rose again.";
     const std::vector<std::pair<std::string, Words>> cases = {
-        {english, {"rates", "bank", "interest rates", "\"interest rates\"", "infla*", "rise bank*",
-                   "\"rates rose\" pressure"}},
+        {english,
+         {"rates", "bank", "interest rates", "\"interest rates\"", "infla*", "rise bank*", "\"rates rose\" pressure"}},
         {chinese, {beijing, guangzhou + " " + beijing}},
         {japanese, {tokyo, kyoto}},
     };
@@ -229,7 +248,8 @@ TEST_CASE("the words marked are those Xapian's MSet::snippet marks, the referenc
             const auto found = enquire.get_mset(0, 1);
             REQUIRE(found.size() == 1);
             const auto reference = marked_words(found.snippet(text, text.size() * 2, the_schema.stemmer(),
-                                                              Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", ""));
+                                                              Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>",
+                                                              ""));
             CHECK_FALSE(reference.empty());
             for (const auto reading : {QueryReading::serialisation_if_known, QueryReading::public_api_only}) {
                 const SnippetTerms terms(idx.query(q), the_schema, *the_schema.snippet_field(), reading);

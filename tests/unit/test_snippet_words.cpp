@@ -88,9 +88,13 @@ TEST_CASE("rule 1: a word is a run of word characters, as in the index") {
 }
 
 TEST_CASE("rule 2: words are lower-cased as the index lower-cases them") {
-    check_same_words("Interest RATES Rose; \xC3\x89""COLE r\xC3\xA9sum\xC3\xA9 Z\xC3\xBCrich");
+    check_same_words(
+        "Interest RATES Rose; \xC3\x89"
+        "COLE r\xC3\xA9sum\xC3\xA9 Z\xC3\xBCrich");
     // Dotted capital I, Turkish letters, a titlecase digraph and a ligature.
-    check_same_words("\xC4\xB0stanbul \xC5\x9E\xC4\xB0\xC5\x9EL\xC4\xB0 \xC7\x85""emal \xEF\xAC\x81nance \xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91");
+    check_same_words(
+        "\xC4\xB0stanbul \xC5\x9E\xC4\xB0\xC5\x9EL\xC4\xB0 \xC7\x85"
+        "emal \xEF\xAC\x81nance \xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91");
 }
 
 TEST_CASE("rule 3: capitals separated by dots are one word without the dots") {
@@ -99,20 +103,32 @@ TEST_CASE("rule 3: capitals separated by dots are one word without the dots") {
 }
 
 TEST_CASE("rule 4: ampersands and apostrophes join words as the index joins them") {
-    check_same_words("AT&T's unit, O'Neill's caf\xC3\xA9 and L\xC2\xB7L, x\xD7\xB4y a\xE2\x80\xA7" "b");
+    check_same_words(
+        "AT&T's unit, O'Neill's caf\xC3\xA9 and L\xC2\xB7L, x\xD7\xB4y a\xE2\x80\xA7"
+        "b");
     // Typographic apostrophes go into the term as a plain one.
-    check_same_words("don\xE2\x80\x99t and it\xE2\x80\x9Bs; 'quoted' words, \xE2\x80\x98" "curly\xE2\x80\x99 ones");
+    check_same_words(
+        "don\xE2\x80\x99t and it\xE2\x80\x9Bs; 'quoted' words, \xE2\x80\x98"
+        "curly\xE2\x80\x99 ones");
     check_same_words("R & D, AT& T, AT &T, trailing& and 'leading");
 }
 
 TEST_CASE("rule 5: separators between digits join numbers as the index joins them") {
     check_same_words("1,000.50 dollars, 12,345,678 and 1.2.3 and 4;5 and 6;x and 3.5% rates");
-    check_same_words("7\xE2\x81\x84" "8 and 1\xCD\xBE" "2 and 3,a and a,3 and 9.");
+    check_same_words(
+        "7\xE2\x81\x84"
+        "8 and 1\xCD\xBE"
+        "2 and 3,a and a,3 and 9.");
 }
 
 TEST_CASE("rule 6: zero-width characters join without going into the term") {
-    check_same_words("Zero\xE2\x80\x8Bwidth join\xE2\x80\x8C" "ers and\xE2\x80\x8D" "more wo\xE2\x81\xA0rd x\xEF\xBB\xBFy");
-    check_same_words("12\xE2\x80\x8B" "34 and end\xE2\x80\x8B");
+    check_same_words(
+        "Zero\xE2\x80\x8Bwidth join\xE2\x80\x8C"
+        "ers and\xE2\x80\x8D"
+        "more wo\xE2\x81\xA0rd x\xEF\xBB\xBFy");
+    check_same_words(
+        "12\xE2\x80\x8B"
+        "34 and end\xE2\x80\x8B");
 }
 
 TEST_CASE("rule 7: plus and hash signs end a word as the index ends it") {
@@ -130,15 +146,18 @@ TEST_CASE("rule 9: the indexer does not split CJK text into n-grams, and neither
     the_schema().configure(generator);
     CHECK((generator.set_flags(Xapian::TermGenerator::flags{}) & Xapian::TermGenerator::FLAG_CJK_NGRAM) == 0);
     // Chinese, split at spaces and ideographic punctuation only.
-    check_same_words("\xE5\x8C\x97\xE4\xBA\xAC \xE4\xB8\x8A\xE6\xB5\xB7\xE3\x80\x81\xE5\xB9\xBF\xE5\xB7\x9E\xE3\x80\x82"
-                     "\xE6\x88\x91\xE7\x88\xB1\xE5\x8C\x97\xE4\xBA\xAC\xEF\xBC\x81");
+    check_same_words(
+        "\xE5\x8C\x97\xE4\xBA\xAC \xE4\xB8\x8A\xE6\xB5\xB7\xE3\x80\x81\xE5\xB9\xBF\xE5\xB7\x9E\xE3\x80\x82"
+        "\xE6\x88\x91\xE7\x88\xB1\xE5\x8C\x97\xE4\xBA\xAC\xEF\xBC\x81");
     // Japanese: kanji, hiragana and katakana in one run; full-width punctuation.
-    check_same_words("\xE6\x9D\xB1\xE4\xBA\xAC \xE5\xA4\xA7\xE9\x98\xAA\xE3\x80\x81\xE4\xBA\xAC\xE9\x83\xBD\xE3\x80\x82"
-                     "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88"
-                     "\xEF\xBC\x88\xE3\x83\x86\xE3\x82\xB9\xE3\x83\x88\xEF\xBC\x89");
+    check_same_words(
+        "\xE6\x9D\xB1\xE4\xBA\xAC \xE5\xA4\xA7\xE9\x98\xAA\xE3\x80\x81\xE4\xBA\xAC\xE9\x83\xBD\xE3\x80\x82"
+        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88"
+        "\xEF\xBC\x88\xE3\x83\x86\xE3\x82\xB9\xE3\x83\x88\xEF\xBC\x89");
     // Korean, and CJK next to Latin letters and digits.
-    check_same_words("\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 \xED\x85\x8D\xEC\x8A\xA4\xED\x8A\xB8 "
-                     "Tokyo\xE6\x9D\xB1\xE4\xBA\xAC 2024\xE5\xB9\xB4");
+    check_same_words(
+        "\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 \xED\x85\x8D\xEC\x8A\xA4\xED\x8A\xB8 "
+        "Tokyo\xE6\x9D\xB1\xE4\xBA\xAC 2024\xE5\xB9\xB4");
 }
 
 TEST_CASE("rule 10: a word is stemmed when it starts with a letter and is not a stopword") {
@@ -153,7 +172,9 @@ TEST_CASE("a word start finder stops at every word a wanted byte can start") {
     std::array<bool, 256> first_bytes{};
     first_bytes['r'] = true;
     const WordStartFinder starts(first_bytes);
-    const std::string text = "Interest rates rose; RATES, borrowers \xC3\x9C" "ber";
+    const std::string text =
+        "Interest rates rose; RATES, borrowers \xC3\x9C"
+        "ber";
     std::vector<std::size_t> found;
     for (auto at = starts.next(text, 0); at < text.size(); at = starts.next(text, at + 1)) found.push_back(at);
     // "rates", "rose", "RATES" and the non-ASCII "Ü"; not the "r" inside words.

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/schema/schema.hpp"
@@ -34,8 +34,11 @@ const std::string unsafe_body =
 
 const std::string unicode_body =
     "Z\xC3\xBCrich caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve se\xC3\xB1or \xC3\x85ngstr\xC3\xB6m "
-    "\xC3\xBC" "ber stra\xC3\x9F" "e: \xE6\x9D\xB1\xE4\xBA\xAC the caf\xC3\xA9 in Z\xC3\xBCrich "
-    "is na\xC3\xAFve \xE2\x80\x94 se\xC3\xB1or \xC3\xBC" "ber alles, caf\xC3\xA9 cr\xC3\xA8me.";
+    "\xC3\xBC"
+    "ber stra\xC3\x9F"
+    "e: \xE6\x9D\xB1\xE4\xBA\xAC the caf\xC3\xA9 in Z\xC3\xBCrich "
+    "is na\xC3\xAFve \xE2\x80\x94 se\xC3\xB1or \xC3\xBC"
+    "ber alles, caf\xC3\xA9 cr\xC3\xA8me.";
 
 // Filler without any of the words the tests search for.
 const std::string filler =
@@ -53,7 +56,9 @@ public:
             json{{"id", "unsafe"}, {"title", "<b>AT&T</b> & \"friends\""}, {"body", unsafe_body}},
             json{{"id", "unicode"}, {"title", "Caf\xC3\xA9 in Z\xC3\xBCrich"}, {"body", unicode_body}},
             json{{"id", "runner"}, {"title", "Runner runs"}, {"body", "She runs, he ran, they run."}},
-            json{{"id", "prices"}, {"title", "Inflation"}, {"body", "Inflationary pressure and inflated prices."},
+            json{{"id", "prices"},
+                 {"title", "Inflation"},
+                 {"body", "Inflationary pressure and inflated prices."},
                  {"tags", {"economy"}}},
         };
         for (const auto& raw : records)
@@ -186,8 +191,7 @@ TEST_CASE("every occurrence in a title is marked and the title is kept whole") {
     CHECK(idx.highlight("central bank", "Bank says the central bank will act, bank by bank") ==
           "<mark>Bank</mark> says the <mark>central bank</mark> will act, "
           "<mark>bank</mark> by <mark>bank</mark>");
-    CHECK(idx.highlight("nothing", "Bank says the central bank will act") ==
-          "Bank says the central bank will act");
+    CHECK(idx.highlight("nothing", "Bank says the central bank will act") == "Bank says the central bank will act");
 }
 
 TEST_CASE("stemmed forms of a query word are marked") {
@@ -389,16 +393,20 @@ TEST_CASE("words are found exactly where the indexer finds them") {
     // Every term the TermGenerator makes of a text is found as often as it
     // counts it (its wdf), and every stem as often as words with that stem.
     std::string tricky =
-        "AT&T's U.S. unit\xE2\x80\x94""don\xE2\x80\x99t panic! C++ and C# coders; fish+chips, e-mail, 1,000.50 "
+        "AT&T's U.S. unit\xE2\x80\x94"
+        "don\xE2\x80\x99t panic! C++ and C# coders; fish+chips, e-mail, 1,000.50 "
         "dollars, 3.5% rates. I.B.M. and U.N. staff. O'Neill's caf\xC3\xA9 in Z\xC3\xBCrich: na\xC3\xAFve "
-        "\xC3\x89""COLE r\xC3\xA9sum\xC3\xA9. Zero\xE2\x80\x8Bwidth joiner. snake_case words, foo_bar. "
+        "\xC3\x89"
+        "COLE r\xC3\xA9sum\xC3\xA9. Zero\xE2\x80\x8Bwidth joiner. snake_case words, foo_bar. "
         "(Parenthesised) \"quoted\" text... Mr. Smith's rates\xE2\x80\x94rating\xE2\x80\x94rated. A.B.C.d and "
         "X.Y. Z. C+++ and c++++ things. \xE6\x9D\xB1\xE4\xBA\xAC \xE5\xA4\xA7\xE9\x98\xAA\xE3\x80\x81"
         "\xE4\xBA\xAC\xE9\x83\xBD\xE3\x80\x82 \xC4\xB0stanbul \xC5\x9E\xC4\xB0\xC5\x9EL\xC4\xB0 "
-        "\xC7\x85""emal \xEF\xAC\x81nance 12,345,678 and 1.2.3 and 4;5 and 6;x. "
+        "\xC7\x85"
+        "emal \xEF\xAC\x81nance 12,345,678 and 1.2.3 and 4;5 and 6;x. "
         "Supercalifragilisticexpialidocious-and-then-some-more-letters-until-it-is-very-long-indeed "
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa long. "
-        "It's the end; isn't it? 'Quoted' words, \xE2\x80\x98""curly\xE2\x80\x99 ones and L\xC2\xB7L.";
+        "It's the end; isn't it? 'Quoted' words, \xE2\x80\x98"
+        "curly\xE2\x80\x99 ones and L\xC2\xB7L.";
     for (const auto& text : {tricky, rates_body, unsafe_body, unicode_body, filler + filler}) {
         Xapian::TermGenerator generator;
         idx.schema().configure(generator);
@@ -459,8 +467,8 @@ TEST_CASE("filters, ranges and excluded words are never marked") {
     auto& idx = index();
     const std::string text = "The economy and oil and gas in 2020 for whig voters";
     const auto body = [&](const Params& params) {
-        return marked(highlight_all(
-            SnippetTerms(idx.query(params), idx.schema(), *idx.schema().snippet_field()), text));
+        return marked(
+            highlight_all(SnippetTerms(idx.query(params), idx.schema(), *idx.schema().snippet_field()), text));
     };
     CHECK(body({{"q", "oil tag:economy"}}) == std::vector<std::string>{"oil"});
     CHECK(body({{"q", "oil"}, {"tag", "economy"}}) == std::vector<std::string>{"oil"});
@@ -594,7 +602,8 @@ TEST_CASE("CJK text gets the requested number of characters") {
     // Japanese without spaces: a run of ideographs is one word to Xapian (no
     // CJK n-grams), so the match is a word set off by punctuation.
     std::string text;
-    const std::string today_sunny = "\xE4\xBB\x8A\xE6\x97\xA5\xE3\x81\xAF\xE6\x99\xB4\xE3\x82\x8C\xE3\x80\x82";  // 今日は晴れ。
+    const std::string today_sunny =
+        "\xE4\xBB\x8A\xE6\x97\xA5\xE3\x81\xAF\xE6\x99\xB4\xE3\x82\x8C\xE3\x80\x82";  // 今日は晴れ。
     const std::string tomorrow_rain = "\xE6\x98\x8E\xE6\x97\xA5\xE3\x81\xAF\xE9\x9B\xA8\xE3\x80\x82";  // 明日は雨。
     for (int i = 0; i < 20; ++i) text += today_sunny;
     text += "\xE6\x9D\xB1\xE4\xBA\xAC\xE3\x80\x81";  // 東京、
@@ -655,7 +664,7 @@ TEST_CASE("a match deep in a long article is found past the first chunk") {
     auto snippet = small.snippet("rates", text, 120);
     CAPTURE(snippet);
     CHECK(snippet.find("<mark>rates</mark>") != std::string::npos);
-    CHECK(snippet.rfind("…", 0) == 0);                     // cut at the start
+    CHECK(snippet.rfind("…", 0) == 0);  // cut at the start
     CHECK(snippet.size() > 3);
     CHECK(snippet.compare(snippet.size() - 3, 3, "…") == 0);  // and at the end
     CHECK(snippet.size() < 200);
@@ -670,8 +679,9 @@ TEST_CASE("a 200 KB body is searched whole for its best passage") {
     const auto terms = idx.body_terms("oil prices exports");
     const auto snippet = make_snippet(terms, text, 200);
     CAPTURE(snippet);
-    CHECK(contains(snippet, "The <mark>oil</mark> minister said crude <mark>prices</mark> and "
-                            "<mark>oil exports</mark> would rise"));
+    CHECK(contains(snippet,
+                   "The <mark>oil</mark> minister said crude <mark>prices</mark> and "
+                   "<mark>oil exports</mark> would rise"));
     CHECK(terms.find(text).size() > 1000);
     const auto whole = highlight_all(terms, text);
     CHECK(visible(whole) == text);
@@ -679,7 +689,8 @@ TEST_CASE("a 200 KB body is searched whole for its best passage") {
 
 TEST_CASE("a phrase is highlighted as one span") {
     auto& small = index();
-    auto snippet = small.snippet("\"interest rates rose\"", "Yesterday interest rates rose again, and rates fell later.", 200);
+    auto snippet = small.snippet("\"interest rates rose\"",
+                                 "Yesterday interest rates rose again, and rates fell later.", 200);
     CAPTURE(snippet);
     CHECK(snippet.find("<mark>interest rates rose</mark>") != std::string::npos);
     CHECK(marked(snippet).size() == 1);

@@ -27,7 +27,10 @@ TEST_CASE("trim removes ASCII whitespace at both ends and nothing inside") {
     CHECK(trim(" \t\n") == "");
     CHECK(trim("a") == "a");
     // A no-break space is text to this trim (the article reader handles it).
-    CHECK(trim("\xC2\xA0" "a ") == "\xC2\xA0" "a");
+    CHECK(trim("\xC2\xA0"
+               "a ") ==
+          "\xC2\xA0"
+          "a");
 }
 
 TEST_CASE("ASCII whitespace is the C locale's isspace set") {

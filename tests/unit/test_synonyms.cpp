@@ -56,7 +56,8 @@ TEST_CASE("a synonyms file is one group per line, read like article text") {
 }
 
 TEST_CASE("a bad synonyms line is named by file and line") {
-    CHECK(error_of("us, usa\nus\n") == "syn.txt:2: a group needs at least two different members, such as 'us, united states'");
+    CHECK(error_of("us, usa\nus\n") ==
+          "syn.txt:2: a group needs at least two different members, such as 'us, united states'");
     CHECK(error_of("us, US\n").find("syn.txt:1:") == 0);
     CHECK(error_of("# fine\nus, , usa\n").find("syn.txt:2: an empty member") == 0);
     CHECK(error_of("us, ...\n").find("syn.txt:1: an empty member") == 0);
@@ -89,7 +90,8 @@ TEST_CASE("the default schema comes with news synonyms") {
     const auto schema = Schema::default_schema();
     const auto& groups = schema.synonyms().groups();
     CHECK(std::find(groups.begin(), groups.end(),
-                    std::vector<std::string>{"us", "usa", "united states", "united states of america"}) != groups.end());
+                    std::vector<std::string>{"us", "usa", "united states", "united states of america"}) !=
+          groups.end());
 }
 
 TEST_CASE("the dictionary maps each member, as typed and stemmed, to the others' index terms") {
@@ -126,7 +128,9 @@ TEST_CASE("a phrase member in an article gets its own term, weighted like its fi
     CHECK(terms["federal reserve"] == 1);
     CHECK(terms.count("soviet union") == 0);
     // A phrase never spans two fields.
-    article = broadsheet::schema::normalize_record(schema, json{{"id", "y"}, {"title", "Plans of the united"}, {"body", "states agreed"}});
+    article = broadsheet::schema::normalize_record(schema, json{{"id", "y"},
+                                                                {"title", "Plans of the united"},
+                                                                {"body", "states agreed"}});
     CHECK(terms_of(broadsheet::schema::make_document(schema, article, generator)).count("united states") == 0);
 }
 

@@ -15,13 +15,13 @@ TEST_CASE("well-formed UTF-8 is text") {
 
 TEST_CASE("NUL, broken and disallowed sequences are not text, at their offset") {
     CHECK(first_non_text_byte(std::string("ab\0c", 4)) == 2);
-    CHECK(first_non_text_byte("ok\xFF") == 2);             // never valid
-    CHECK(first_non_text_byte("x\xC3") == 1);              // truncated
-    CHECK(first_non_text_byte("\xC0\xAF") == 0);           // overlong 2-byte
-    CHECK(first_non_text_byte("\xE0\x80\xAF") == 0);       // overlong 3-byte
-    CHECK(first_non_text_byte("\xED\xA0\x80") == 0);       // UTF-16 surrogate
-    CHECK(first_non_text_byte("\xF4\x90\x80\x80") == 0);   // above U+10FFFF
-    CHECK(first_non_text_byte("a\xE2\x28\xA1") == 1);      // bad continuation
+    CHECK(first_non_text_byte("ok\xFF") == 2);            // never valid
+    CHECK(first_non_text_byte("x\xC3") == 1);             // truncated
+    CHECK(first_non_text_byte("\xC0\xAF") == 0);          // overlong 2-byte
+    CHECK(first_non_text_byte("\xE0\x80\xAF") == 0);      // overlong 3-byte
+    CHECK(first_non_text_byte("\xED\xA0\x80") == 0);      // UTF-16 surrogate
+    CHECK(first_non_text_byte("\xF4\x90\x80\x80") == 0);  // above U+10FFFF
+    CHECK(first_non_text_byte("a\xE2\x28\xA1") == 1);     // bad continuation
 }
 
 TEST_CASE("a character is decoded with its code point and length") {
@@ -39,8 +39,8 @@ TEST_CASE("a character is decoded with its code point and length") {
 
 TEST_CASE("a byte that starts no valid sequence is one Latin-1 character") {
     using broadsheet::schema::decode_char;
-    for (const std::string bad : {"\xFF", "\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                  "\xE2\x28\xA1", "\xBF"}) {
+    for (const std::string bad :
+         {"\xFF", "\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x28\xA1", "\xBF"}) {
         INFO("bytes: ", bad.size());
         const auto c = decode_char(bad, 0);
         CHECK_FALSE(c.valid);

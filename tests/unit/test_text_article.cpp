@@ -76,12 +76,10 @@ TEST_CASE("furniture after the article is not part of the body") {
         "The scheme will link the station with the university\n"
         "Work will start in the spring.\n"
         "Residents were consulted last year.\n";
-    const std::string expected_body =
-        "Work will start in the spring.\nResidents were consulted last year.";
+    const std::string expected_body = "Work will start in the spring.\nResidents were consulted last year.";
 
-    for (const std::string heading :
-         {"Similar topics", "Broader topics", "Other stories you might like", "SIMILAR TOPICS",
-          "  other stories you might like  "}) {
+    for (const std::string heading : {"Similar topics", "Broader topics", "Other stories you might like",
+                                      "SIMILAR TOPICS", "  other stories you might like  "}) {
         INFO("heading: ", heading);
         const auto article = parse_text_article(article_text + "\n" + heading +
                                                 "\n\nTransport\nCycling\n"
@@ -134,14 +132,12 @@ TEST_CASE("a long paragraph about copyright at the end stays in the body") {
 }
 
 TEST_CASE("Continue reading teaser links are dropped") {
-    const auto article =
-        parse_text_article("Headline\nStandfirst\nFirst paragraph.\nContinue reading\n");
+    const auto article = parse_text_article("Headline\nStandfirst\nFirst paragraph.\nContinue reading\n");
     CHECK(article.body == "First paragraph.");
 }
 
 TEST_CASE("CRLF line endings are handled") {
-    const auto article =
-        parse_text_article("Headline here\r\n\r\nThe standfirst\r\nBody one.\r\n\r\nBody two.\r\n");
+    const auto article = parse_text_article("Headline here\r\n\r\nThe standfirst\r\nBody one.\r\n\r\nBody two.\r\n");
     CHECK(article.title == "Headline here");
     CHECK(article.subtitle == "The standfirst");
     CHECK(article.body == "Body one.\nBody two.");
@@ -157,8 +153,7 @@ TEST_CASE("a NUL byte is rejected") {
 }
 
 TEST_CASE("invalid UTF-8 is rejected with its offset") {
-    CHECK(
-        rejects_with("Caf\xE9 prices\nStandfirst\n", "not UTF-8 text (invalid byte at offset 3)"));
+    CHECK(rejects_with("Caf\xE9 prices\nStandfirst\n", "not UTF-8 text (invalid byte at offset 3)"));
     // Overlong encoding of '/', a UTF-16 surrogate, a truncated sequence at the end.
     CHECK(rejects_with("ab\xC0\xAF", "offset 2"));
     CHECK(rejects_with("ab\xED\xA0\x80", "offset 2"));
@@ -173,27 +168,24 @@ TEST_CASE("a file without any non-empty line has no title") {
 
 TEST_CASE("fixture article text files parse") {
     SUBCASE("no blank lines, no furniture") {
-        const auto article =
-            parse_text_article(bt::read_file(bt::fixture("text/ferry_timetable.txt")));
+        const auto article = parse_text_article(bt::read_file(bt::fixture("text/ferry_timetable.txt")));
         CHECK(article.title == "Island ferry timetable cut as fuel costs bite");
         CHECK(article.subtitle.starts_with("Operator says winter sailings"));
         CHECK(article.body.starts_with("The company that runs the ferry"));
         CHECK(article.body.ends_with("keep the early sailing running."));
     }
     SUBCASE("blank lines and furniture") {
-        const auto article =
-            parse_text_article(bt::read_file(bt::fixture("text/library_reopens.txt")));
+        const auto article = parse_text_article(bt::read_file(bt::fixture("text/library_reopens.txt")));
         CHECK(article.title == "Town library reopens after two-year refit");
         CHECK(article.subtitle.starts_with("Volunteers and a lottery grant"));
         CHECK(article.body.ends_with("late evenings on Tuesdays and Thursdays."));
-        for (const char* furniture : {"Similar topics", "Heritage", "Local news", "Bus station",
-                                      "Continue reading", "Copyright"}) {
+        for (const char* furniture :
+             {"Similar topics", "Heritage", "Local news", "Bus station", "Continue reading", "Copyright"}) {
             CHECK_MESSAGE(!contains(article.body, furniture), furniture);
         }
     }
     SUBCASE("CRLF and a copyright footer") {
-        const auto article =
-            parse_text_article(bt::read_file(bt::fixture("text/storm_repairs.txt")));
+        const auto article = parse_text_article(bt::read_file(bt::fixture("text/storm_repairs.txt")));
         CHECK(article.title == "Storm damage repair bill reaches a million");
         CHECK(article.body.ends_with("take until summer to rebuild."));
         CHECK(!contains(article.body, "\xC2\xA9"));
@@ -216,8 +208,8 @@ TEST_CASE("the real seed articles split into title, standfirst and body") {
     const auto second = parse_text_article(bt::read_file(*seed_002));
     CHECK(second.title.starts_with("IBM's former Chinese Power Systems partner sues"));
     CHECK(contains(second.body, "vigorously defend ourselves"));
-    for (const char* furniture : {"Similar topics", "Other stories you might like", "Lonestar",
-                                  "Continue reading", "Biting the hand"}) {
+    for (const char* furniture :
+         {"Similar topics", "Other stories you might like", "Lonestar", "Continue reading", "Biting the hand"}) {
         CHECK_MESSAGE(!contains(second.body, furniture), furniture);
     }
 }
@@ -227,8 +219,7 @@ TEST_CASE("page furniture is found in one pass through 200,000 copyright-like li
     // candidate takes hours here (CTest's timeout catches that), one pass takes milliseconds.
     constexpr std::size_t credit_lines = 200'000;
     std::string content = "Headline\nStandfirst\n";
-    for (std::size_t i = 0; i < credit_lines; ++i)
-        content += "Photo \xC2\xA9 Agency " + std::to_string(i) + "\n";
+    for (std::size_t i = 0; i < credit_lines; ++i) content += "Photo \xC2\xA9 Agency " + std::to_string(i) + "\n";
     const auto article = parse_text_article(content);
     CHECK(article.subtitle == "Standfirst");
     // The last six lines are close enough to the end to be a footer; the first of them starts it.

@@ -10,9 +10,9 @@
 namespace broadsheet::eval {
 
 struct RunOptions {
-    std::string index;       ///< the index root
-    std::string op = "or";   ///< default operator: "or" for natural-language queries, or "and"
-    int depth = 1000;        ///< documents retrieved per query
+    std::string index;      ///< the index root
+    std::string op = "or";  ///< default operator: "or" for natural-language queries, or "and"
+    int depth = 1000;       ///< documents retrieved per query
 };
 
 struct RunResult {

@@ -37,8 +37,7 @@ struct Measures {
 
 /// The measures of one query. Like trec_eval, documents are ordered by
 /// score descending, ties by docid descending, whatever the run's ranks say.
-[[nodiscard]] auto evaluate_query(std::vector<RankedDoc> ranked, const std::map<std::string, int>& judged)
-    -> Measures;
+[[nodiscard]] auto evaluate_query(std::vector<RankedDoc> ranked, const std::map<std::string, int>& judged) -> Measures;
 
 struct Summary {
     Measures mean;

@@ -27,23 +27,23 @@ struct BuildOptions {
     /// The schema for a new generation; add uses the one stored in the index.
     std::optional<schema::Schema> schema;
     SourceOptions source;
-    bool skip_bad = false;      ///< skip and count bad records instead of failing
-    bool allow_empty = false;   ///< publish a generation with no documents
-    bool spelling = true;       ///< keep spelling data for "did you mean"
-    bool progress = false;      ///< draw a progress bar on standard error
-    unsigned jobs = 0;          ///< build: writer threads (shards); 0 = one per core
+    bool skip_bad = false;     ///< skip and count bad records instead of failing
+    bool allow_empty = false;  ///< publish a generation with no documents
+    bool spelling = true;      ///< keep spelling data for "did you mean"
+    bool progress = false;     ///< draw a progress bar on standard error
+    unsigned jobs = 0;         ///< build: writer threads (shards); 0 = one per core
     /// build: article text (bytes) a writer takes in between commits of its
     /// shard (about 1,000 news articles); bounds the memory Xapian's inverter
     /// holds whatever the corpus size, and small commits cost less CPU too.
     std::uint64_t flush_bytes = std::uint64_t{1} << 20;
-    std::uint64_t commit_every = 10000;  ///< add: documents per committed batch
+    std::uint64_t commit_every = 10000;     ///< add: documents per committed batch
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
 };
 
 struct BuildSummary {
     std::string generation;
     fs::path path;
-    std::uint64_t documents = 0;     ///< records written (an upsert counts once)
+    std::uint64_t documents = 0;        ///< records written (an upsert counts once)
     std::uint64_t total_documents = 0;  ///< documents in the index afterwards
     std::uint64_t bad_records = 0;
     std::uint64_t input_bytes = 0;
@@ -67,8 +67,7 @@ struct DeleteSummary {
 };
 
 /// Deletes documents by id from the live generation, in one commit.
-[[nodiscard]] auto delete_documents(const fs::path& index_root, const std::vector<std::string>& ids)
-    -> DeleteSummary;
+[[nodiscard]] auto delete_documents(const fs::path& index_root, const std::vector<std::string>& ids) -> DeleteSummary;
 
 /// "indexed 21577 documents (0 bad) in 9.1 s: 2371 documents/s, 2.6 MB/s; index 61.2 MB (gen-000002)"
 [[nodiscard]] auto format_summary(const BuildSummary& summary) -> std::string;

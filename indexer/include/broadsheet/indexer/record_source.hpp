@@ -56,8 +56,7 @@ struct SourceOptions {
 ///  - a directory: walked recursively in sorted order, reading the files above by extension
 ///    and ignoring others.
 /// Throws std::runtime_error if an input does not exist or cannot be opened.
-void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& options,
-                 const RecordSink& on_record, const BadRecordSink& on_bad,
-                 const ProgressSink& on_progress = {});
+void read_inputs(const std::vector<std::string>& inputs, const SourceOptions& options, const RecordSink& on_record,
+                 const BadRecordSink& on_bad, const ProgressSink& on_progress = {});
 
 }  // namespace broadsheet::indexer

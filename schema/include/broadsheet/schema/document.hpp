@@ -5,8 +5,8 @@
 #include <string>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/schema.hpp"
 
@@ -21,8 +21,7 @@ struct RecordError : std::runtime_error {
 /// form: only schema fields, under their canonical names, dates in ISO form,
 /// multi-valued keywords as arrays of strings. Unknown keys are ignored.
 /// Throws RecordError (missing id, wrong type, unparsable date).
-[[nodiscard]] auto normalize_record(const Schema& schema, const nlohmann::json& raw)
-    -> nlohmann::json;
+[[nodiscard]] auto normalize_record(const Schema& schema, const nlohmann::json& raw) -> nlohmann::json;
 
 /// Each searchable word of some documents and how often it occurs: the
 /// spelling data TermGenerator's FLAG_SPELLING would add one occurrence at a
@@ -35,9 +34,8 @@ using WordCounts = std::unordered_map<std::string, Xapian::termcount>;
 /// The generator must already be configured by the schema. Spelling data
 /// comes either from the generator (given the database and FLAG_SPELLING)
 /// or, far cheaper, counted into `spelling` when that is not null.
-[[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article,
-                                 Xapian::TermGenerator& generator, WordCounts* spelling = nullptr)
-    -> Xapian::Document;
+[[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article, Xapian::TermGenerator& generator,
+                                 WordCounts* spelling = nullptr) -> Xapian::Document;
 
 /// A document's stored data, with the snippet field (the body) kept apart:
 /// it is stored after the JSON of the other fields, unescaped, so reading a
@@ -50,8 +48,7 @@ struct StoredDocument {
 [[nodiscard]] auto read_stored(const Schema& schema, const Xapian::Document& doc) -> StoredDocument;
 
 /// All stored fields of a document as JSON, the body included.
-[[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc)
-    -> nlohmann::json;
+[[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> nlohmann::json;
 
 /// Serialises a multi-valued keyword into one value slot and back (for facets).
 [[nodiscard]] auto join_values(const nlohmann::json& values) -> std::string;

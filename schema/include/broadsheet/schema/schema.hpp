@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
 #include <xapian.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include "broadsheet/schema/synonyms.hpp"
 
@@ -42,20 +42,20 @@ enum class Role {
 };
 
 struct FieldSpec {
-    std::string name;                 ///< key in input records and API output
+    std::string name;  ///< key in input records and API output
     FieldType type = FieldType::text;
-    std::string prefix;               ///< Xapian term prefix; empty = not indexed as terms
-    std::string query_name;           ///< name in queries and URL filters (tag:, ?tag=)
-    std::vector<std::string> aliases; ///< other input keys accepted for this field
-    std::uint32_t weight = 0;         ///< text: wdf multiplier in unprefixed search; 0 = not in default search
-    bool stored = true;               ///< returned by /articles and in hits
-    bool multi = false;               ///< keyword: an array of values
-    bool sortable = false;            ///< date: allowed as sort key
-    bool snippet = false;             ///< text: the field snippets are cut from
+    std::string prefix;                        ///< Xapian term prefix; empty = not indexed as terms
+    std::string query_name;                    ///< name in queries and URL filters (tag:, ?tag=)
+    std::vector<std::string> aliases;          ///< other input keys accepted for this field
+    std::uint32_t weight = 0;                  ///< text: wdf multiplier in unprefixed search; 0 = not in default search
+    bool stored = true;                        ///< returned by /articles and in hits
+    bool multi = false;                        ///< keyword: an array of values
+    bool sortable = false;                     ///< date: allowed as sort key
+    bool snippet = false;                      ///< text: the field snippets are cut from
     std::optional<Xapian::valueno> slot;       ///< value slot (sort, range, facet)
     std::optional<Xapian::valueno> year_slot;  ///< date: slot holding the year for facets
-    std::string facet;                ///< facet name, empty if not a facet
-    Role role = Role::none;           ///< what the field is to a reader (at most one field per role)
+    std::string facet;                         ///< facet name, empty if not a facet
+    Role role = Role::none;                    ///< what the field is to a reader (at most one field per role)
 
     [[nodiscard]] auto is_text() const -> bool { return type == FieldType::text; }
 };
@@ -102,8 +102,7 @@ public:
     /// The unique term identifying a document with this id.
     [[nodiscard]] auto id_term(std::string_view id) const -> std::string;
     /// The boolean term for a keyword value (case-folded, so filters are case-insensitive).
-    [[nodiscard]] auto keyword_term(const FieldSpec& field, std::string_view value) const
-        -> std::string;
+    [[nodiscard]] auto keyword_term(const FieldSpec& field, std::string_view value) const -> std::string;
 
     [[nodiscard]] auto stemmer() const -> Xapian::Stem;
     /// BM25 with the schema's k1 and b ("ranking" in the schema file).
@@ -135,7 +134,9 @@ private:
 /// What a `date:` filter the query parser cannot read stands for: this term,
 /// which no document has, followed by the reason. (Throwing from a field
 /// processor leaks memory in Xapian 1.4's parser.)
-inline constexpr std::string_view unreadable_filter_term = "\x7f" "unreadable filter: ";
+inline constexpr std::string_view unreadable_filter_term =
+    "\x7f"
+    "unreadable filter: ";
 
 /// What Xapian's TermGenerator and QueryParser put before a stemmed term
 /// (STEM_SOME): "Zrate" stands for "rates", "rated" and "rate".

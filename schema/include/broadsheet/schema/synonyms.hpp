@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
 #include <xapian.h>
+#include <nlohmann/json_fwd.hpp>
 
 namespace broadsheet::schema {
 

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <limits>
-#include <utility>
 #include <deque>
+#include <limits>
 #include <mutex>
+#include <utility>
 
 namespace broadsheet::server {
 

@@ -33,15 +33,15 @@ namespace broadsheet::server {
 
 /// The connection layer's limits (ServerConfig fills them from flags).
 struct HttpLimits {
-    std::size_t max_connections = 4096;  ///< open at once; then idle ones are closed, else 503
-    std::size_t workers = 64;            ///< threads answering complete requests
-    std::size_t max_queued_requests = 512;  ///< complete requests waiting for a worker
+    std::size_t max_connections = 4096;              ///< open at once; then idle ones are closed, else 503
+    std::size_t workers = 64;                        ///< threads answering complete requests
+    std::size_t max_queued_requests = 512;           ///< complete requests waiting for a worker
     std::chrono::milliseconds max_queue_wait{2000};  ///< longer in the queue: 503
-    std::size_t max_head_bytes = 48 * 1024;  ///< request line and headers together
-    std::chrono::milliseconds head_timeout{10000};  ///< first byte to end of headers
-    std::chrono::milliseconds idle_timeout{5000};   ///< waiting for a request on an open connection
+    std::size_t max_head_bytes = 48 * 1024;          ///< request line and headers together
+    std::chrono::milliseconds head_timeout{10000};   ///< first byte to end of headers
+    std::chrono::milliseconds idle_timeout{5000};    ///< waiting for a request on an open connection
     std::size_t max_requests_per_connection = 1000;
-    std::chrono::seconds io_timeout{5};  ///< one read or write of a body or response
+    std::chrono::seconds io_timeout{5};      ///< one read or write of a body or response
     std::chrono::seconds drain_timeout{10};  ///< on stop, how long requests in flight may take
     int retry_after_seconds = 1;
 };
@@ -49,11 +49,11 @@ struct HttpLimits {
 /// Counters of what the connection layer refused or closed, for /metrics.
 struct HttpCounters {
     std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> rejected_full{0};     ///< 503: no connection or queue place
-    std::atomic<std::uint64_t> evicted_idle{0};      ///< idle connections closed to make room
-    std::atomic<std::uint64_t> head_timeouts{0};     ///< 408: headers too slow
-    std::atomic<std::uint64_t> head_too_large{0};    ///< 431/414
-    std::atomic<std::uint64_t> queue_timeouts{0};    ///< 503: waited too long for a worker
+    std::atomic<std::uint64_t> rejected_full{0};   ///< 503: no connection or queue place
+    std::atomic<std::uint64_t> evicted_idle{0};    ///< idle connections closed to make room
+    std::atomic<std::uint64_t> head_timeouts{0};   ///< 408: headers too slow
+    std::atomic<std::uint64_t> head_too_large{0};  ///< 431/414
+    std::atomic<std::uint64_t> queue_timeouts{0};  ///< 503: waited too long for a worker
     std::atomic<std::size_t> open_connections{0};
 };
 

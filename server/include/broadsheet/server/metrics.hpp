@@ -17,11 +17,11 @@ namespace broadsheet::server {
 struct ServingFigures {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_open = 0;
-    std::uint64_t rejected_full = 0;     ///< 503: no connection or queue place
+    std::uint64_t rejected_full = 0;  ///< 503: no connection or queue place
     std::uint64_t evicted_idle = 0;
-    std::uint64_t head_timeouts = 0;     ///< 408
-    std::uint64_t head_too_large = 0;    ///< 431/414
-    std::uint64_t queue_timeouts = 0;    ///< 503 after waiting for a worker
+    std::uint64_t head_timeouts = 0;   ///< 408
+    std::uint64_t head_too_large = 0;  ///< 431/414
+    std::uint64_t queue_timeouts = 0;  ///< 503 after waiting for a worker
     std::uint64_t searches_running = 0;
     std::uint64_t searches_waiting = 0;
 };

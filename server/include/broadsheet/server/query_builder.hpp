@@ -21,7 +21,7 @@ enum class DefaultOperator { and_, or_ };
 /// A validated /search request.
 struct SearchRequest {
     std::string query;
-    int page = 1;   ///< 1-based
+    int page = 1;  ///< 1-based
     int size = 10;
     SortOrder sort = SortOrder::relevance;
     DefaultOperator op = DefaultOperator::and_;
@@ -29,9 +29,9 @@ struct SearchRequest {
     std::optional<schema::Date> to;    ///< inclusive (a date without time covers the whole day)
     /// Exact-value filters by query name (tag=economy, year=2014); repeated names AND together.
     std::vector<std::pair<std::string, std::string>> filters;
-    std::vector<std::string> facets;   ///< facet names to count over the whole match
+    std::vector<std::string> facets;  ///< facet names to count over the whole match
     int snippet_length = 200;
-    bool boost_recency = false;  ///< boost=recency: a bounded bonus for recent articles
+    bool boost_recency = false;         ///< boost=recency: a bounded bonus for recent articles
     std::optional<std::string> format;  ///< "json" or "html" if given
     /// syntax=strict: a query that does not parse is a 400 instead of being
     /// searched as plain words.
@@ -63,8 +63,8 @@ using Params = std::multimap<std::string, std::string>;
 /// Validates /search parameters against the limits and the schema's filters
 /// and facets. Throws ApiError 400 naming the parameter for anything unknown,
 /// malformed or out of range.
-[[nodiscard]] auto parse_search_request(const Params& params, const ServerConfig& limits,
-                                        const schema::Schema& schema) -> SearchRequest;
+[[nodiscard]] auto parse_search_request(const Params& params, const ServerConfig& limits, const schema::Schema& schema)
+    -> SearchRequest;
 
 /// Finds what Xapian's parser would otherwise silently reinterpret:
 /// unbalanced quotes or parentheses and operators with a missing operand.
@@ -98,7 +98,7 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits);
 /// filters and date range (filters do not change scores). A query that does
 /// not parse is searched as plain words (reported in the result), or with
 /// strict_syntax throws ApiError 400 invalid_query.
-[[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema,
-                               Xapian::QueryParser& parser) -> BuiltQuery;
+[[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
+    -> BuiltQuery;
 
 }  // namespace broadsheet::server

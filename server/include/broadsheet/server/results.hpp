@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 
 namespace broadsheet::server {
 
@@ -47,7 +47,7 @@ struct FacetValue {
 };
 
 struct Facet {
-    std::string name;  ///< the facet's name, also its URL filter (?tag=, ?year=)
+    std::string name;      ///< the facet's name, also its URL filter (?tag=, ?year=)
     bool by_year = false;  ///< the date facet: values are years, newest first
     std::vector<FacetValue> values;
 };

@@ -24,7 +24,7 @@ struct TextMatch {
     std::size_t end = 0;         ///< byte offset just past its last character
     std::size_t char_begin = 0;  ///< the same offsets counted in characters (code points)
     std::size_t char_end = 0;
-    std::uint32_t term = 0;      ///< which of the query's terms, phrases or wildcards it matches
+    std::uint32_t term = 0;  ///< which of the query's terms, phrases or wildcards it matches
 };
 
 /// How SnippetTerms learns a wildcard's pattern, which Xapian 1.4's public API does not give.
