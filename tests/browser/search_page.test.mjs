@@ -30,7 +30,8 @@ const { values: args } = parseArgs({
     },
 });
 
-// The flags the issue asks for. playwright adds its own on top, among them a
+// Headless, as root, on a machine with no outside network (background networking,
+// component updates and sync would only fail). playwright adds its own on top, among them a
 // fresh temporary --user-data-dir for every launch (checked below).
 const CHROMIUM_FLAGS = [
     '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
