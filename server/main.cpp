@@ -17,7 +17,7 @@ int main(int argc, char** argv) try {
     const auto config = bs::parse_config(argc, argv, exit_code);
     if (exit_code >= 0) return exit_code;
     bs::StopSignals stop_signals;  // before any thread starts
-    bs::start_logging(config.log_level);
+    const auto logger = bs::start_logging(config.log_level);
     bs::keep_large_buffers();
     bs::raise_descriptor_limit(static_cast<std::size_t>(config.max_connections));
 

@@ -45,7 +45,7 @@ auto StopSignals::serve_until_stopped(HttpServer& server) -> bool {
     return drained;
 }
 
-void start_logging(const std::string& level) {
+auto start_logging(const std::string& level) -> std::shared_ptr<spdlog::logger> {
     // One line per request: written by a background thread, so a worker never
     // waits on the sink's lock or on write(2).
     spdlog::init_thread_pool(16384, 1);
@@ -55,6 +55,7 @@ void start_logging(const std::string& level) {
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(level));
     spdlog::flush_on(spdlog::level::info);
+    return logger;
 }
 
 void keep_large_buffers() {

@@ -5,7 +5,10 @@
 
 #include <csignal>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include <spdlog/logger.h>
 
 #include "broadsheet/server/http_server.hpp"
 
@@ -31,7 +34,9 @@ private:
 
 /// Logs to standard output from `level` up, written by a background thread so
 /// that a worker never waits on a write; a full queue drops its oldest lines.
-void start_logging(const std::string& level);
+/// Hold the logger until after spdlog::shutdown(): it is then destroyed once the
+/// background thread has been joined, never while that thread still formats a line.
+[[nodiscard]] auto start_logging(const std::string& level) -> std::shared_ptr<spdlog::logger>;
 
 /// Keeps large freed buffers in the process instead of returning each to the
 /// kernel, which cost a fifth of the CPU on long articles.
