@@ -44,6 +44,18 @@ auto filter_names(const schema::Schema& schema) -> std::set<std::string> {
     return names;
 }
 
+// The names of a comma-separated parameter (facets=, fields=), trimmed, empty ones left out.
+auto list_items(std::string_view value) -> std::vector<std::string> {
+    std::vector<std::string> items;
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        auto item = schema::trim(value.substr(0, comma));
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        if (!item.empty()) items.emplace_back(item);
+    }
+    return items;
+}
+
 // What fields= may name for the snippet of the body (hits never carry the whole body).
 constexpr std::string_view snippet_name = "snippet";
 
@@ -53,21 +65,14 @@ auto parse_fields(std::string_view value, const schema::Schema& schema) -> std::
     const auto* body = schema.snippet_field();
     const auto& id_name = schema.id_field().name;
     std::vector<std::string> fields;
-    bool named = false;
-    std::string_view rest = value;
-    while (!rest.empty()) {
-        auto comma = rest.find(',');
-        auto name = std::string(schema::trim(rest.substr(0, comma)));
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        if (name.empty()) continue;
-        named = true;
+    const auto names = list_items(value);
+    for (const auto& name : names) {
         if (name == id_name || name == "rank" || name == "score") continue;
         if (body && name == body->name)
             throw bad_request("invalid_parameter",
                               "hits carry '" + name + "' as a snippet: ask for 'snippet' in 'fields'");
-        auto field = std::find_if(schema.fields().begin(), schema.fields().end(),
-                                  [&](const schema::FieldSpec& f) { return f.name == name; });
-        if (name != snippet_name && (field == schema.fields().end() || !field->stored)) {
+        const auto* field = schema.find(name);
+        if (name != snippet_name && (!field || !field->stored)) {
             std::string known = id_name + ", rank, score";
             for (const auto& f : schema.fields())
                 if (f.stored && f.name != id_name && (!body || f.name != body->name)) known += ", " + f.name;
@@ -77,7 +82,7 @@ auto parse_fields(std::string_view value, const schema::Schema& schema) -> std::
         }
         if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
     }
-    if (!named) throw bad_request("invalid_parameter", "'fields' is empty: name at least one field, such as id");
+    if (names.empty()) throw bad_request("invalid_parameter", "'fields' is empty: name at least one field, such as id");
     return fields;
 }
 
@@ -325,12 +330,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
         } else if (name == "to") {
             request.to = parse_date_param(name, value);
         } else if (name == "facets") {
-            std::string_view rest = value;
-            while (!rest.empty()) {
-                auto comma = rest.find(',');
-                auto facet = std::string(schema::trim(rest.substr(0, comma)));
-                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-                if (facet.empty()) continue;
+            for (const auto& facet : list_items(value)) {
                 if (!schema.find_facet(facet)) {
                     std::string known;
                     for (const auto& n : schema.facet_names()) known += (known.empty() ? "" : ", ") + n;
