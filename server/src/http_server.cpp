@@ -369,7 +369,7 @@ void HttpServer::write_refusal(int fd, int status, const char* code, const char*
                                          : "Request Header Fields Too Large";
     std::string answer = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                          "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n";
+                         std::to_string(body.size()) + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
     if (status == 503) answer += "Retry-After: " + std::to_string(m_limits.retry_after_seconds) + "\r\n";
     answer += "\r\n" + body;
     [[maybe_unused]] auto sent = ::send(fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);

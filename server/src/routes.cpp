@@ -9,10 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include "broadsheet/schema/text.hpp"
+#include "broadsheet/server/compression.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
+#include "broadsheet/server/http_caching.hpp"
 #include "broadsheet/server/http_server.hpp"
 #include "broadsheet/server/openapi.hpp"
+#include "broadsheet/server/page_files.hpp"
 
 namespace broadsheet::server {
 
@@ -57,18 +60,86 @@ auto wants_html(const httplib::Request& req) -> bool {
 
 using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&, bool html)>;
 
+/// How a route's successful answers may be cached: their Cache-Control, and
+/// the entity tag of the answer a request would get (nothing: no tag, and
+/// the answer is not stored). A tag is worked out before the handler runs,
+/// from what the answer is a function of, so that a 304 costs no index work.
+struct Caching {
+    const char* cache_control = cache_control::never;
+    std::function<std::optional<std::string>(const httplib::Request&, bool html)> tag;
+};
+
+auto never_cached() -> Caching { return {}; }
+
+// Answers from the index: the same while its generation and revision are.
+// The request target stands for every parameter (two spellings of one
+// search get two tags, which costs a refetch, never a wrong answer).
+auto cached_by_index(const SearchService& service, std::string build) -> Caching {
+    return {cache_control::revalidate,
+            [&service, build = std::move(build)](const httplib::Request& req, bool html) -> std::optional<std::string> {
+                auto info = service.index_info();
+                if (!info) return std::nullopt;
+                return fingerprint(
+                    {build, info->generation, std::to_string(info->revision), html ? "html" : "json", req.target});
+            }};
+}
+
+// Answers that change only with the server binary and its settings.
+auto cached_by_build(std::string build) -> Caching {
+    return {cache_control::per_build,
+            [build = std::move(build)](const httplib::Request& req, bool) -> std::optional<std::string> {
+                return fingerprint({build, req.target});
+            }};
+}
+
+// What besides the index and the request shapes an answer's bytes: the
+// code (its version, API description, templates) and the settings the
+// answers show.
+auto build_fingerprint(const ServerConfig& config) -> std::string {
+    std::string files;
+    for (const auto& file : page_files()) files += fingerprint({file.name, file.text});
+    return fingerprint({BROADSHEET_VERSION, openapi_json(), files, config.site_name,
+                        std::to_string(config.snippet_length), std::to_string(config.max_snippet_length),
+                        std::to_string(config.max_page_size), std::to_string(config.exact_total_limit),
+                        std::to_string(config.max_facet_documents)});
+}
+
 // Times the handler (Server-Timing, read by the access log; the metrics),
-// and turns whatever it throws into the answer for it.
-auto route(Metrics& metrics, const Site& site, std::string name, Answers answers, RouteHandler handler)
+// and turns whatever it throws into the answer for it. A request whose
+// If-None-Match names the current answer gets 304 without the handler.
+auto route(Metrics& metrics, const Site& site, std::string name, Answers answers, Caching caching, RouteHandler handler)
     -> httplib::Server::Handler {
-    return [&metrics, site, name = std::move(name), answers, handler = std::move(handler)](const httplib::Request& req,
-                                                                                           httplib::Response& res) {
+    return [&metrics, site, name = std::move(name), answers, caching = std::move(caching),
+            handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
         bool html = answers == Answers::json_or_html && wants_html(req);
-        try {
-            handler(req, res, html);
-        } catch (...) {
-            send_error(req, res, to_api_error(std::current_exception()), html, site);
+        auto tag = caching.tag ? caching.tag(req, html) : std::nullopt;
+        auto if_none_match = parse_if_none_match(req.get_header_value("If-None-Match"));
+        auto preferred = choose_coding(req.get_header_value("Accept-Encoding"), req.has_header("Accept-Encoding"));
+        auto still_current = tag ? match_if_none_match(if_none_match, *tag, preferred.coding) : std::nullopt;
+        if (!still_current) {
+            try {
+                handler(req, res, html);
+            } catch (...) {
+                send_error(req, res, to_api_error(std::current_exception()), html, site);
+            }
+            // A handler that sets Cache-Control itself has an answer that must not be kept.
+            bool keep = tag && (res.status == -1 || res.status == 200) && !res.has_header("Cache-Control");
+            if (!res.has_header("Cache-Control"))
+                res.set_header("Cache-Control", keep ? caching.cache_control : cache_control::never);
+            if (keep) res.set_header("ETag", entity_tag(*tag, ContentCoding::identity));
+            // "*": the client takes any current answer, and there is one.
+            if (keep && if_none_match.any) still_current = entity_tag(*tag, preferred.coding);
+        }
+        if (still_current) {
+            // Only the headers the 200 would carry that describe it (RFC 9110 §15.4.5).
+            res.status = 304;
+            res.body.clear();
+            res.headers.erase("Content-Type");
+            res.headers.erase("ETag");
+            res.headers.erase("Cache-Control");
+            res.set_header("ETag", *still_current);
+            res.set_header("Cache-Control", caching.cache_control);
         }
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         char timing[48];
@@ -137,6 +208,8 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
+    // Matching stopped at the time limit: another run may find more.
+    if (outcome.result.timed_out) res.set_header("Cache-Control", cache_control::never);
     if (html) res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
     else send_json(res, to_json(std::move(outcome.result)));
 }
@@ -197,7 +270,10 @@ void add_security_headers(const httplib::Request& req, httplib::Response& res) {
         res.set_header("X-Frame-Options", "DENY");
     }
     // Answers chosen by the Accept header must not be cached for the other kind.
-    if (req.path == "/search" || req.path.starts_with("/articles/")) res.set_header("Vary", "Accept, Origin");
+    if (req.path == "/search" || req.path.starts_with("/articles/")) {
+        add_vary(res, "Accept");
+        add_vary(res, "Origin");
+    }
 }
 
 }  // namespace
@@ -206,28 +282,31 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                      std::function<ServingFigures()> serving_figures) {
     auto& config = service.config();
     const Site site{config.site_name};
+    auto build = build_fingerprint(config);
     server.Get("/search",
-               route(metrics, site, "search", Answers::json_or_html,
+               route(metrics, site, "search", Answers::json_or_html, cached_by_index(service, build),
                      [&service](const auto& req, auto& res, bool html) { get_search(service, req, res, html); }));
     server.Get(R"(/articles/(.+)/related)",
-               route(metrics, site, "related", Answers::json_only,
+               route(metrics, site, "related", Answers::json_only, cached_by_index(service, build),
                      [&service](const auto& req, auto& res, bool html) { get_related(service, req, res, html); }));
     server.Get("/suggest",
-               route(metrics, site, "suggest", Answers::json_only,
+               route(metrics, site, "suggest", Answers::json_only, cached_by_index(service, build),
                      [&service](const auto& req, auto& res, bool html) { get_suggest(service, req, res, html); }));
     server.Get(R"(/articles/(.+))",
-               route(metrics, site, "article", Answers::json_or_html,
+               route(metrics, site, "article", Answers::json_or_html, cached_by_index(service, build),
                      [&service](const auto& req, auto& res, bool html) { get_article(service, req, res, html); }));
-    server.Get("/healthz", route(metrics, site, "healthz", Answers::json_only, [](const auto&, auto& res, bool) {
+    server.Get("/healthz",
+               route(metrics, site, "healthz", Answers::json_only, never_cached(), [](const auto&, auto& res, bool) {
                    send_json(res, json{{"status", "ok"}});
                }));
-    server.Get("/readyz", route(metrics, site, "readyz", Answers::json_only, [&service](const auto&, auto& res, bool) {
-                   auto [ready, body] = service.readiness();
-                   send_json(res, body, ready ? 200 : 503);
-               }));
-    server.Get("/stats", route(metrics, site, "stats", Answers::json_only,
+    server.Get("/readyz", route(metrics, site, "readyz", Answers::json_only, never_cached(),
+                                [&service](const auto&, auto& res, bool) {
+                                    auto [ready, body] = service.readiness();
+                                    send_json(res, body, ready ? 200 : 503);
+                                }));
+    server.Get("/stats", route(metrics, site, "stats", Answers::json_only, cached_by_index(service, build),
                                [&service](const auto&, auto& res, bool) { send_json(res, to_json(service.stats())); }));
-    server.Get("/metrics", route(metrics, site, "metrics", Answers::json_only,
+    server.Get("/metrics", route(metrics, site, "metrics", Answers::json_only, never_cached(),
                                  [&service, &metrics, serving_figures](const auto&, auto& res, bool) {
                                      auto info = service.index_info();
                                      auto figures = serving_figures ? serving_figures() : ServingFigures{};
@@ -236,10 +315,10 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                                      res.set_content(metrics.render(info.get()) + render_serving_figures(figures),
                                                      "text/plain; version=0.0.4; charset=utf-8");
                                  }));
-    server.Get("/openapi.json", route(metrics, site, "openapi", Answers::json_only, [](const auto&, auto& res, bool) {
-                   res.set_content(std::string(openapi_json()), json_type);
-               }));
-    server.Get("/", route(metrics, site, "home", Answers::json_only,
+    server.Get("/openapi.json",
+               route(metrics, site, "openapi", Answers::json_only, cached_by_build(build),
+                     [](const auto&, auto& res, bool) { res.set_content(std::string(openapi_json()), json_type); }));
+    server.Get("/", route(metrics, site, "home", Answers::json_only, never_cached(),
                           [](const auto&, auto& res, bool) { res.set_redirect("/search", 302); }));
 
     // Before routing: only the methods the API uses, no request bodies, and
@@ -281,9 +360,24 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
         if (!origin.empty() &&
             std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) != config.cors_origins.end()) {
             res.set_header("Access-Control-Allow-Origin", origin);
-            res.set_header("Access-Control-Expose-Headers", "Retry-After, Server-Timing");
+            res.set_header("Access-Control-Expose-Headers", "Retry-After, Server-Timing, ETag");
         }
         if (res.status == 503) res.set_header("Retry-After", std::to_string(config.retry_after_seconds));
+        if (res.status >= 400) {
+            // Errors, wherever they were made, are never kept.
+            res.headers.erase("ETag");
+            res.headers.erase("Cache-Control");
+            res.set_header("Cache-Control", cache_control::never);
+        }
+        if (res.status == 304) {
+            // httplib counts the empty body; a 304's length would be the 200's, unknown here.
+            res.headers.erase("Content-Length");
+            // Every answer with a tag is text, which varies with Accept-Encoding (encode_response).
+            add_vary(res, "Accept-Encoding");
+        }
+        // Ranges are ignored (http_server.cpp), so HEAD must not offer them either.
+        if (req.method == "HEAD") res.headers.erase("Accept-Ranges");
+        encode_response(req, res);
     });
 
     // Everything that is not a route above, or that httplib itself rejects

@@ -1,0 +1,51 @@
+#pragma once
+// Content coding of answers: which coding a client accepts (Accept-Encoding,
+// RFC 9110 §12.5.3) and compressing a body with it. The answer's text is
+// made as before; only its bytes on the wire change.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+namespace broadsheet::server {
+
+enum class ContentCoding { identity, gzip };
+
+/// The coding to send and whether the client would also take the body as it is.
+struct CodingChoice {
+    ContentCoding coding = ContentCoding::identity;
+    bool identity_acceptable = true;
+};
+
+/// The Content-Encoding token of a coding ("" for identity).
+[[nodiscard]] auto coding_name(ContentCoding coding) -> std::string_view;
+
+/// Reads an Accept-Encoding value: names in any case, q-values, "*" for
+/// every coding not named, "identity;q=0". gzip is chosen when it has a
+/// weight above 0 and above any weight given to identity by name. `present`
+/// is false when the request has no such header (then nothing is compressed).
+[[nodiscard]] auto choose_coding(std::string_view accept_encoding, bool present = true) -> CodingChoice;
+
+/// Whether answers of this Content-Type are text worth compressing.
+[[nodiscard]] auto is_compressible(std::string_view content_type) -> bool;
+
+/// Smaller bodies go out as they are (unless the client refuses identity):
+/// they fit in a packet either way and compressing them gains little.
+inline constexpr std::size_t min_compressed_body = 512;
+
+/// Chosen by measurement on search answers and pages (docs/benchmarks.md).
+inline constexpr int gzip_level = 4;
+
+/// `data` in that coding, or nothing if the coder failed.
+[[nodiscard]] auto compress(std::string_view data, ContentCoding coding) -> std::optional<std::string>;
+
+/// Compresses the answer in place when the client asks for it and its type
+/// and size are worth it: Content-Encoding, Content-Length and the ETag's
+/// coding follow; every answer of a compressible type gets
+/// "Vary: Accept-Encoding" whether or not this one was compressed.
+void encode_response(const httplib::Request& req, httplib::Response& res);
+
+}  // namespace broadsheet::server
