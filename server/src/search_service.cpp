@@ -361,14 +361,21 @@ auto SearchService::live() const -> std::shared_ptr<const IndexInfo> {
 
 auto SearchService::search(const Params& params, bool for_page, const std::function<bool()>& client_gone)
     -> SearchOutcome {
-    auto lease = m_pool.acquire();
     SearchOutcome outcome;
-    outcome.request = parse_search_request(params, m_config, lease->info->schema);
-    if (for_page && outcome.request.facets.empty()) outcome.request.facets = lease->info->schema.facet_names();
-    // Priced before it waits: a query over budget is refused at once.
-    auto built = build_query(outcome.request, lease->info->schema, lease->parser);
-    auto cost = query_cost(built.query);
-    check_query_cost(cost, m_config);
+    BuiltQuery built;
+    std::shared_ptr<const IndexInfo> read_with;
+    // Read and priced before it waits, so that a query over budget is refused
+    // at once; the searcher goes back to the pool while the query waits.
+    auto read = [&](Searcher& searcher) {
+        outcome.request = parse_search_request(params, m_config, searcher.info->schema);
+        if (for_page && outcome.request.facets.empty()) outcome.request.facets = searcher.info->schema.facet_names();
+        built = build_query(outcome.request, searcher.info->schema, searcher.parser);
+        read_with = searcher.info;
+        auto cost = query_cost(built.query);
+        check_query_cost(cost, m_config);
+        return cost;
+    };
+    auto cost = read(*m_pool.acquire());
     // Costly queries take a place in a narrower lane first, so that a flood of
     // them leaves cores for ordinary searches.
     std::optional<FifoGate::Pass> heavy;
@@ -379,6 +386,12 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     }
     auto pass = admit();
     if (client_gone && client_gone()) throw client_closed();
+    // Leased only once admitted: searchers are then about as many as the
+    // searches running, not the requests waiting, and the pool hands back the
+    // one used last, whose blocks and caches are warm.
+    auto lease = m_pool.acquire();
+    // A new generation may have come in while the query waited: read it again against that one's schema.
+    if (lease->info != read_with) read(*lease);
     outcome.result = on_lease(lease, [&](Searcher& searcher) {
         return run_search(searcher, m_documents, outcome.request, m_config, for_page, client_gone, built);
     });
