@@ -400,8 +400,9 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
 
 auto SearchService::search(const SearchRequest& request) -> SearchResult {
     auto pass = admit();
-    return with_searcher(m_pool,
-                         [&](Searcher& searcher) { return run_search(searcher, m_documents, request, m_config, false, {}); });
+    return with_searcher(m_pool, [&](Searcher& searcher) {
+        return run_search(searcher, m_documents, request, m_config, false, {});
+    });
 }
 
 auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {

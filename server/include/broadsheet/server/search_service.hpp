@@ -80,7 +80,7 @@ private:
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
     FifoGate m_gate;
-    FifoGate m_heavy_gate;  ///< at most half the places, for costly queries (taken before m_gate)
+    FifoGate m_heavy_gate;      ///< at most half the places, for costly queries (taken before m_gate)
     DocumentCache m_documents;  ///< hits' stored documents, decoded
     std::mutex m_overview_mutex;
     std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
