@@ -174,13 +174,24 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     return enquire;
 }
 
+// What a searcher's documents are kept under; none when its database has no
+// single revision (several shards), whose documents are then read every time.
+auto document_version(const Searcher& searcher) -> std::optional<DocumentVersion> {
+    try {
+        return DocumentVersion{searcher.info->generation, searcher.db.get_revision()};
+    } catch (const Xapian::Error&) {
+        return std::nullopt;
+    }
+}
+
 // A hit's stored document, decoded: kept from an earlier request, or read now and kept.
-auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const DocumentVersion& version,
+auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const std::optional<DocumentVersion>& version,
                 const Xapian::MSetIterator& hit) -> DocumentCache::Entry {
     const auto docid = *hit;
-    if (auto kept = cache.find(version, docid)) return kept;
+    if (version)
+        if (auto kept = cache.find(*version, docid)) return kept;
     auto read = std::make_shared<const schema::StoredDocument>(schema::read_stored(schema, hit.get_document()));
-    cache.insert(version, docid, read);
+    if (version) cache.insert(*version, docid, read);
     return read;
 }
 
@@ -220,7 +231,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
     const auto& id_name = schema.id_field().name;
-    const DocumentVersion version{searcher.info->generation, searcher.db.get_revision()};
+    const auto version = document_version(searcher);
     SearchResult result;
     result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
