@@ -38,6 +38,7 @@ int main(int argc, char** argv) try {
     const bool drained = stop_signals.serve_until_stopped(server);
     watcher.stop();
     spdlog::info(drained ? "stopped" : "stopped with requests unfinished after the drain timeout");
+    logger->flush();  // std::_Exit below runs no destructors
     spdlog::shutdown();
     if (!drained) std::_Exit(0);  // workers still hold the objects above: do not destroy them
     return 0;

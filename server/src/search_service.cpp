@@ -174,8 +174,29 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     return enquire;
 }
 
-auto run_search(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, bool for_page,
-                const std::function<bool()>& client_gone, BuiltQuery built = {}) -> SearchResult {
+// What a searcher's documents are kept under; none when its database has no
+// single revision (several shards), whose documents are then read every time.
+auto document_version(const Searcher& searcher) -> std::optional<DocumentVersion> {
+    try {
+        return DocumentVersion{searcher.info->generation, searcher.db.get_revision()};
+    } catch (const Xapian::Error&) {
+        return std::nullopt;
+    }
+}
+
+// A hit's stored document, decoded: kept from an earlier request, or read now and kept.
+auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const std::optional<DocumentVersion>& version,
+                const Xapian::MSetIterator& hit) -> DocumentCache::Entry {
+    const auto docid = *hit;
+    if (version)
+        if (auto kept = cache.find(*version, docid)) return kept;
+    auto read = std::make_shared<const schema::StoredDocument>(schema::read_stored(schema, hit.get_document()));
+    if (version) cache.insert(*version, docid, read);
+    return read;
+}
+
+auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& request, const ServerConfig& config,
+                bool for_page, const std::function<bool()>& client_gone, BuiltQuery built = {}) -> SearchResult {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
     auto enquire = make_enquire(searcher, request, config, built);
@@ -210,26 +231,32 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
     const auto& id_name = schema.id_field().name;
+    const auto version = document_version(searcher);
     SearchResult result;
     result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
-        auto doc = it.get_document();
-        auto stored = schema::read_stored(schema, doc);
+        const auto stored = stored_hit(schema, cache, version, it);
+        json shown_fields;
         if (fields) {
-            json kept = json::object();
-            kept[id_name] = std::move(stored.fields[id_name]);
-            for (const auto& name : *fields) kept[name] = std::move(stored.fields[name]);
-            stored.fields = std::move(kept);
+            auto field_or_null = [&stored](const std::string& name) {
+                auto found = stored->fields.find(name);
+                return found != stored->fields.end() ? *found : json(nullptr);
+            };
+            shown_fields = json::object();
+            shown_fields[id_name] = field_or_null(id_name);
+            for (const auto& name : *fields) shown_fields[name] = field_or_null(name);
+        } else {
+            shown_fields = stored->fields;
         }
-        auto hit = make_hit(schema, std::move(stored.fields), ++rank, it.get_weight(), for_page);
+        auto hit = make_hit(schema, std::move(shown_fields), ++rank, it.get_weight(), for_page);
         if (title_wanted) {
             auto title = hit.fields.find(title_field->name);
             hit.title_html = title != hit.fields.end() && title->is_string()
                                  ? highlight_all(title_terms, title->get_ref<const std::string&>())
                                  : std::string();
         }
-        if (snippet_field) hit.snippet_html = make_snippet(body_terms, stored.body, request.snippet_length);
+        if (snippet_field) hit.snippet_html = make_snippet(body_terms, stored->body, request.snippet_length);
         result.hits.push_back(std::move(hit));
     }
     result.facets = facet_counter.counts(max_facet_values);
@@ -320,7 +347,8 @@ SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, 
       m_gate(config.max_concurrent_searches > 0 ? static_cast<unsigned>(config.max_concurrent_searches)
                                                 : std::max(1u, std::thread::hardware_concurrency()),
              static_cast<std::size_t>(config.max_waiting_searches)),
-      m_heavy_gate(std::max(1u, m_gate.limit() / 2), static_cast<std::size_t>(config.max_waiting_searches)) {}
+      m_heavy_gate(std::max(1u, m_gate.limit() / 2), static_cast<std::size_t>(config.max_waiting_searches)),
+      m_documents(static_cast<std::size_t>(config.document_cache_mb) * 1024 * 1024) {}
 
 auto SearchService::is_heavy(const QueryCost& cost) -> bool {
     // Beyond a handful of words, phrase words or any wildcard, matching
@@ -344,14 +372,21 @@ auto SearchService::live() const -> std::shared_ptr<const IndexInfo> {
 
 auto SearchService::search(const Params& params, bool for_page, const std::function<bool()>& client_gone)
     -> SearchOutcome {
-    auto lease = m_pool.acquire();
     SearchOutcome outcome;
-    outcome.request = parse_search_request(params, m_config, lease->info->schema);
-    if (for_page && outcome.request.facets.empty()) outcome.request.facets = lease->info->schema.facet_names();
-    // Priced before it waits: a query over budget is refused at once.
-    auto built = build_query(outcome.request, lease->info->schema, lease->parser);
-    auto cost = query_cost(built.query);
-    check_query_cost(cost, m_config);
+    BuiltQuery built;
+    std::shared_ptr<const IndexInfo> read_with;
+    // Read and priced before it waits, so that a query over budget is refused
+    // at once; the searcher goes back to the pool while the query waits.
+    auto read = [&](Searcher& searcher) {
+        outcome.request = parse_search_request(params, m_config, searcher.info->schema);
+        if (for_page && outcome.request.facets.empty()) outcome.request.facets = searcher.info->schema.facet_names();
+        built = build_query(outcome.request, searcher.info->schema, searcher.parser);
+        read_with = searcher.info;
+        auto cost = query_cost(built.query);
+        check_query_cost(cost, m_config);
+        return cost;
+    };
+    auto cost = read(*m_pool.acquire());
     // Costly queries take a place in a narrower lane first, so that a flood of
     // them leaves cores for ordinary searches.
     std::optional<FifoGate::Pass> heavy;
@@ -362,16 +397,23 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     }
     auto pass = admit();
     if (client_gone && client_gone()) throw client_closed();
+    // Leased only once admitted: searchers are then about as many as the
+    // searches running, not the requests waiting, and the pool hands back the
+    // one used last, whose blocks and caches are warm.
+    auto lease = m_pool.acquire();
+    // A new generation may have come in while the query waited: read it again against that one's schema.
+    if (lease->info != read_with) read(*lease);
     outcome.result = on_lease(lease, [&](Searcher& searcher) {
-        return run_search(searcher, outcome.request, m_config, for_page, client_gone, built);
+        return run_search(searcher, m_documents, outcome.request, m_config, for_page, client_gone, built);
     });
     return outcome;
 }
 
 auto SearchService::search(const SearchRequest& request) -> SearchResult {
     auto pass = admit();
-    return with_searcher(m_pool,
-                         [&](Searcher& searcher) { return run_search(searcher, request, m_config, false, {}); });
+    return with_searcher(m_pool, [&](Searcher& searcher) {
+        return run_search(searcher, m_documents, request, m_config, false, {});
+    });
 }
 
 auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {

@@ -33,6 +33,7 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_MAX_WILDCARD_EXPANSION",
     "BROADSHEET_LOG_LEVEL",
     "BROADSHEET_EXACT_TOTAL_LIMIT",
+    "BROADSHEET_DOCUMENT_CACHE_MB",
     "BROADSHEET_MAX_CONCURRENT_SEARCHES",
     "BROADSHEET_SITE_NAME",
 };
@@ -220,6 +221,17 @@ TEST_CASE("concurrent searches default to one per core and must not be negative"
     CHECK(parse({"--index", "/i"}).config.max_concurrent_searches == 0);
     CHECK(parse({"--index", "/i", "--max-concurrent-searches", "4"}).config.max_concurrent_searches == 4);
     CHECK(parse({"--index", "/i", "--max-concurrent-searches", "-1"}).exit_code >= 0);
+}
+
+TEST_CASE("the document cache is 64 MB unless a flag or the environment says otherwise, and 0 turns it off") {
+    {
+        ScopedEnv env(std::map<std::string, std::string>{{"BROADSHEET_DOCUMENT_CACHE_MB", "256"}});
+        CHECK(parse({"--index", "/i"}).config.document_cache_mb == 256);
+        CHECK(parse({"--index", "/i", "--document-cache-mb", "0"}).config.document_cache_mb == 0);
+    }
+    ScopedEnv env;
+    CHECK(parse({"--index", "/i"}).config.document_cache_mb == 64);
+    CHECK(parse({"--index", "/i", "--document-cache-mb", "-1"}).exit_code >= 0);
 }
 
 TEST_CASE("the site name is Broadsheet unless a flag or the environment names the collection") {

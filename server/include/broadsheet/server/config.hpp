@@ -40,6 +40,7 @@ struct ServerConfig {
     int max_wildcard_expansion = 100;  ///< prefix* may expand to this many words, else 400
     int exact_total_limit = 1000;      ///< totals are counted exactly up to this many matches, estimated beyond
     int max_facet_documents = 100000;  ///< facets are counted over at most this many matching documents
+    int document_cache_mb = 64;        ///< decoded stored documents kept for the next hits; 0 = none
 
     /// Origins (scheme://host[:port]) whose pages may call the JSON API from a
     /// browser; none by default.

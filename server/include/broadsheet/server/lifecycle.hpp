@@ -33,9 +33,13 @@ private:
 };
 
 /// Logs to standard output from `level` up, written by a background thread so
-/// that a worker never waits on a write; a full queue drops its oldest lines.
-/// Hold the logger until after spdlog::shutdown(): it is then destroyed once the
-/// background thread has been joined, never while that thread still formats a line.
+/// that a worker never waits on a write. To a terminal, lines go out as they
+/// come (a full queue drops its oldest); to a file or pipe, they are gathered
+/// and written in batches (a warning at once), so that a busy server does not
+/// wake that thread once per request. Hold the logger until after
+/// spdlog::shutdown(): it is then destroyed once the background thread has
+/// been joined, never while that thread still formats or writes a line.
+/// Flush it before leaving without destructors (std::_Exit).
 [[nodiscard]] auto start_logging(const std::string& level) -> std::shared_ptr<spdlog::logger>;
 
 /// Keeps large freed buffers in the process instead of returning each to the

@@ -12,6 +12,7 @@
 
 #include "broadsheet/server/admission.hpp"
 #include "broadsheet/server/config.hpp"
+#include "broadsheet/server/document_cache.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/query_builder.hpp"
 #include "broadsheet/server/results.hpp"
@@ -79,7 +80,8 @@ private:
     IndexWatcher& m_watcher;
     SearcherPool& m_pool;
     FifoGate m_gate;
-    FifoGate m_heavy_gate;  ///< at most half the places, for costly queries (taken before m_gate)
+    FifoGate m_heavy_gate;      ///< at most half the places, for costly queries (taken before m_gate)
+    DocumentCache m_documents;  ///< hits' stored documents, decoded
     std::mutex m_overview_mutex;
     std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
     Overview m_overview;
