@@ -209,13 +209,15 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
     // What to mark, worked out once for all the hits.
     const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
+    ChunkedSnippets long_snippets(body_terms, searcher.db);
     const auto& id_name = schema.id_field().name;
     SearchResult result;
     result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         auto doc = it.get_document();
-        auto stored = schema::read_stored(schema, doc);
+        // The body is only wanted for the snippet: a long one stays in its chunks.
+        auto stored = schema::read_stored(schema, doc, schema::BodyReading::chunks);
         if (fields) {
             json kept = json::object();
             kept[id_name] = std::move(stored.fields[id_name]);
@@ -229,7 +231,9 @@ auto run_search(Searcher& searcher, const SearchRequest& request, const ServerCo
                                  ? highlight_all(title_terms, title->get_ref<const std::string&>())
                                  : std::string();
         }
-        if (snippet_field) hit.snippet_html = make_snippet(body_terms, stored.body, request.snippet_length);
+        if (snippet_field)
+            hit.snippet_html = stored.chunks ? long_snippets.make(*stored.chunks, *it, request.snippet_length)
+                                             : make_snippet(body_terms, stored.body, request.snippet_length);
         result.hits.push_back(std::move(hit));
     }
     result.facets = facet_counter.counts(max_facet_values);
