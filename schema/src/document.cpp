@@ -1,6 +1,7 @@
 #include "broadsheet/schema/document.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include <zstd.h>
@@ -141,6 +142,27 @@ auto chunk_starts(std::string_view text) -> std::vector<std::size_t> {
         at += body_chunk_bytes;
     }
     return starts;
+}
+
+// The first byte of the chunked layout; the other layout starts with the '{' of its JSON.
+constexpr char chunked_layout = '\x01';
+
+// XORs bytes that sit at `offset` onwards in the stored stream with the
+// keystream (splitmix64 of each 8-byte word's index): its own inverse. Not a
+// secret, only bytes in which zlib finds no pattern (see BodyChunks).
+void scramble(char* bytes, std::size_t size, std::size_t offset) {
+    for (std::size_t i = 0; i < size;) {
+        const auto at = offset + i;
+        auto word = static_cast<std::uint64_t>(at / 8) * 0x9e3779b97f4a7c15u + 0x9e3779b97f4a7c15u;
+        word = (word ^ (word >> 30)) * 0xbf58476d1ce4e5b9u;
+        word = (word ^ (word >> 27)) * 0x94d049bb133111ebu;
+        word ^= word >> 31;
+        const auto shift = at % 8;
+        const auto count = std::min<std::size_t>(8 - shift, size - i);
+        for (std::size_t k = 0; k < count; ++k)
+            bytes[i + k] = static_cast<char>(bytes[i + k] ^ static_cast<char>(word >> (8 * (shift + k))));
+        i += count;
+    }
 }
 
 struct ZstdContexts {
@@ -299,6 +321,8 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         data = json::array({std::move(stored), std::move(chunked->table)}).dump();
         data += '\0';
         data += chunked->compressed;
+        scramble(data.data(), data.size(), 0);
+        data.insert(data.begin(), chunked_layout);
     } else if (body_field && stored.contains(body_field->name)) {
         auto body = stored[body_field->name].get<std::string>();
         stored.erase(body_field->name);
@@ -314,17 +338,31 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
 
 auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading reading) -> StoredDocument {
     auto data = doc.get_data();
-    auto separator = data.find('\0');
     StoredDocument result;
-    std::string_view head(data.data(), separator == std::string::npos ? data.size() : separator);
-    json stored = head.empty() ? json::object() : json::parse(head, nullptr, false);
-    if (stored.is_array() && stored.size() == 2 && separator != std::string::npos) {
-        BodyChunks chunks(stored[1], data.substr(separator + 1));
+    json stored;
+    if (!data.empty() && data.front() == chunked_layout) {
+        // Unscrambled only as far as the NUL after the head.
+        std::string_view scrambled(data.data() + 1, data.size() - 1);
+        std::string head;
+        while (head.size() < scrambled.size() && head.find('\0') == std::string::npos) {
+            const auto from = head.size();
+            head.append(scrambled.substr(from, 256));
+            scramble(head.data() + from, head.size() - from, from);
+        }
+        const auto separator = head.find('\0');
+        if (separator == std::string::npos) throw std::runtime_error("a long body's stored data has no head");
+        head.resize(separator);
+        stored = json::parse(head, nullptr, false);
+        if (!stored.is_array() || stored.size() != 2) throw std::runtime_error("a long body's head is not readable");
+        BodyChunks chunks(stored[1], std::string(scrambled.substr(separator + 1)), separator + 1);
         if (reading == BodyReading::whole) result.body = chunks.text();
         else result.chunks = std::move(chunks);
         stored = std::move(stored[0]);
-    } else if (separator != std::string::npos) {
-        result.body = data.substr(separator + 1);
+    } else {
+        const auto separator = data.find('\0');
+        std::string_view head(data.data(), separator == std::string::npos ? data.size() : separator);
+        stored = head.empty() ? json::object() : json::parse(head, nullptr, false);
+        if (separator != std::string::npos) result.body = data.substr(separator + 1);
     }
     if (!stored.is_object()) stored = json::object();
     const auto* body_field = schema.snippet_field();
@@ -350,7 +388,8 @@ auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
     return std::move(stored.fields);
 }
 
-BodyChunks::BodyChunks(const json& table, std::string compressed) : m_compressed(std::move(compressed)) {
+BodyChunks::BodyChunks(const json& table, std::string compressed, std::size_t key_offset)
+    : m_compressed(std::move(compressed)), m_key_offset(key_offset) {
     const auto bad = [] { return std::runtime_error("a long body's chunk table does not fit its chunks"); };
     const auto number_list = [&](const char* key) {
         auto it = table.find(key);
@@ -396,8 +435,10 @@ void BodyChunks::decompress(std::size_t i, char* out) const {
     if (!context) context.reset(ZSTD_createDCtx());
     if (!context) throw std::bad_alloc();
     const auto size = chunk_end(i) - m_chunks[i].begin;
-    const auto written = ZSTD_decompressDCtx(context.get(), out, size, m_compressed.data() + m_frames[i],
-                                             m_frames[i + 1] - m_frames[i]);
+    thread_local std::string frame;
+    frame.assign(m_compressed, m_frames[i], m_frames[i + 1] - m_frames[i]);
+    scramble(frame.data(), frame.size(), m_key_offset + m_frames[i]);
+    const auto written = ZSTD_decompressDCtx(context.get(), out, size, frame.data(), frame.size());
     if (ZSTD_isError(written) || written != size) throw std::runtime_error("a long body's chunk is damaged");
 }
 

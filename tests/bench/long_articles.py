@@ -2,11 +2,13 @@
 """Long-article snippet benchmark: /search latency with snippets over long texts.
 
 Starts each given broadsheet-server binary on an ephemeral loopback port over the
-same index, then sends the queries of a query file one at a time (one keep-alive
-connection per server), taking turns between the servers query by query so that
-load from elsewhere on the machine falls on all of them alike. Prints p50/p90/p99
-per server and query kind, and a checksum of every hit's id, title_html and
-snippet_html per server (equal checksums: the same snippets).
+same index (or its own), then sends the queries of a query file one at a time (one
+keep-alive connection per server), taking turns between the servers query by query
+so that load from elsewhere on the machine falls on all of them alike. Prints
+p50/p90/p99 per server and query kind, the server's CPU time per request (user +
+system time over the measured requests: far less disturbed by other load than
+latency), and a checksum of every hit's id, title_html and snippet_html per server
+(equal checksums: the same hits and snippets).
 
     tests/bench/long_articles.py --index DATA/index \\
         --server before=/path/to/old/broadsheet-server \\
@@ -94,6 +96,12 @@ class Server:
         response = self.connection.getresponse()
         return response.status, response.read()
 
+    def cpu_seconds(self):
+        """User + system CPU time of the server process so far."""
+        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.connection.close()
         self.process.terminate()
@@ -133,6 +141,7 @@ def main():
                         digest.update(str(hit.get(key, "")).encode() + b"\0")
             checksums[server.label] = digest.hexdigest()[:16]
         times = {(s.label, kind): [] for s in servers for kind, _ in queries}
+        cpu_before = {s.label: s.cpu_seconds() for s in servers}
         for round_number in range(args.rounds):
             for i, path in enumerate(paths):
                 # Alternate which server goes first.
@@ -144,6 +153,7 @@ def main():
                     if status != 200:
                         raise SystemExit(f"long_articles: {server.label}: {path} answered {status}")
                     times[(server.label, queries[i][0])].append(elapsed)
+        cpu = {s.label: s.cpu_seconds() - cpu_before[s.label] for s in servers}
     finally:
         for server in servers:
             server.stop()
@@ -151,16 +161,18 @@ def main():
     load = open("/proc/loadavg").read().split()[:3]
     lines = [f"{len(queries)} queries x {args.rounds} rounds, 1 connection, {args.params}; "
              f"load average {' '.join(load)}", "",
-             "| server | kind | requests | p50 ms | p90 ms | p99 ms | mean ms | snippet checksum |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| server | kind | requests | p50 ms | p90 ms | p99 ms | mean ms | CPU ms/request | snippet checksum |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     kinds = list(dict.fromkeys(kind for kind, _ in queries))
     for server in servers:
         for kind in kinds + ["all"]:
             values = [t for (label, k), ts in times.items() if label == server.label and (k == kind or kind == "all")
                       for t in ts]
+            # The server's CPU time is only known for the whole run.
+            per_request = f"{cpu[server.label] * 1000 / (len(paths) * args.rounds):.2f}" if kind == "all" else ""
             lines.append(f"| {server.label} | {kind} | {len(values)} | {statistics.median(values):.2f} | "
                          f"{percentile(values, 90):.2f} | {percentile(values, 99):.2f} | "
-                         f"{statistics.fmean(values):.2f} | {checksums[server.label]} |")
+                         f"{statistics.fmean(values):.2f} | {per_request} | {checksums[server.label]} |")
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -44,8 +44,10 @@ using WordCounts = std::unordered_map<std::string, Xapian::termcount>;
 /// body_chunk_bytes, each starting at a word after an ASCII space, with where
 /// each starts in bytes, characters and word positions. A snippet then
 /// decompresses only the chunks that hold the positions of its terms (the
-/// positions Xapian keeps), and Xapian itself no longer inflates the whole
-/// body: its own compression cannot shrink these chunks, so it stores them as they are.
+/// positions Xapian keeps). The stored bytes are scrambled (XOR with a fixed
+/// keystream) so that Xapian's own zlib compression, which would otherwise
+/// shave a few bytes off and then inflate all of them at every read, finds
+/// nothing to shrink and stores them as they are.
 class BodyChunks {
 public:
     /// Where a chunk starts.
@@ -55,8 +57,10 @@ public:
         Xapian::termpos first_position = 0;   ///< the position of its first indexed word (or where it would be)
     };
 
-    /// Parses the stored table and takes the compressed chunks; throws std::runtime_error when they disagree.
-    BodyChunks(const nlohmann::json& table, std::string compressed);
+    /// Parses the stored table and takes the scrambled compressed chunks, which
+    /// start at byte `key_offset` of the keystream; throws std::runtime_error
+    /// when they disagree.
+    BodyChunks(const nlohmann::json& table, std::string compressed, std::size_t key_offset);
 
     [[nodiscard]] auto chunks() const -> const std::vector<Chunk>& { return m_chunks; }
     /// The body's length in bytes.
@@ -78,6 +82,7 @@ private:
     std::vector<Chunk> m_chunks;
     std::vector<std::size_t> m_frames;  // offsets of each chunk's compressed frame in m_compressed, and the end
     std::string m_compressed;
+    std::size_t m_key_offset = 0;
     std::size_t m_size = 0;
     Xapian::termpos m_end_position = 0;
 };
@@ -105,8 +110,9 @@ enum class BodyReading {
     chunks,  ///< left in StoredDocument::chunks when it is stored in chunks
 };
 
-/// Reads both layouts: the body as is after the JSON object of the other
-/// fields, or (a JSON array [fields, chunk table]) in chunks.
+/// Reads both layouts: the JSON object of the stored fields but the body,
+/// NUL, the body as is; or (from min_chunked_body_bytes on) a byte 1, then
+/// scrambled: the JSON array [that object, chunk table], NUL, the chunks.
 [[nodiscard]] auto read_stored(const Schema& schema, const Xapian::Document& doc,
                                BodyReading reading = BodyReading::whole) -> StoredDocument;
 
