@@ -321,8 +321,8 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         data = json::array({std::move(stored), std::move(chunked->table)}).dump();
         data += '\0';
         data += chunked->compressed;
-        scramble(data.data(), data.size(), 0);
         data.insert(data.begin(), chunked_layout);
+        scramble(data.data() + 1, data.size() - 1, 1);
     } else if (body_field && stored.contains(body_field->name)) {
         auto body = stored[body_field->name].get<std::string>();
         stored.erase(body_field->name);
@@ -347,14 +347,15 @@ auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading 
         while (head.size() < scrambled.size() && head.find('\0') == std::string::npos) {
             const auto from = head.size();
             head.append(scrambled.substr(from, 256));
-            scramble(head.data() + from, head.size() - from, from);
+            scramble(head.data() + from, head.size() - from, 1 + from);
         }
         const auto separator = head.find('\0');
         if (separator == std::string::npos) throw std::runtime_error("a long body's stored data has no head");
         head.resize(separator);
         stored = json::parse(head, nullptr, false);
         if (!stored.is_array() || stored.size() != 2) throw std::runtime_error("a long body's head is not readable");
-        BodyChunks chunks(stored[1], std::string(scrambled.substr(separator + 1)), separator + 1);
+        const auto begin = 1 + separator + 1;
+        BodyChunks chunks(stored[1], std::move(data), begin, 0);
         if (reading == BodyReading::whole) result.body = chunks.text();
         else result.chunks = std::move(chunks);
         stored = std::move(stored[0]);
@@ -388,8 +389,8 @@ auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
     return std::move(stored.fields);
 }
 
-BodyChunks::BodyChunks(const json& table, std::string compressed, std::size_t key_offset)
-    : m_compressed(std::move(compressed)), m_key_offset(key_offset) {
+BodyChunks::BodyChunks(const json& table, std::string stored, std::size_t begin, std::size_t key_offset)
+    : m_stored(std::move(stored)), m_key_offset(key_offset) {
     const auto bad = [] { return std::runtime_error("a long body's chunk table does not fit its chunks"); };
     const auto number_list = [&](const char* key) {
         auto it = table.find(key);
@@ -413,15 +414,16 @@ BodyChunks::BodyChunks(const json& table, std::string compressed, std::size_t ke
         throw bad();
     m_size = size->get<std::size_t>();
     m_end_position = end_position->get<Xapian::termpos>();
-    std::size_t frame = 0;
-    m_frames.push_back(0);
+    if (begin > m_stored.size()) throw bad();
+    std::size_t frame = begin;
+    m_frames.push_back(frame);
     for (std::size_t i = 0; i < begins.size(); ++i) {
         if (begins[i] > m_size || (i > 0 && begins[i] < begins[i - 1]) || (i == 0 && begins[i] != 0)) throw bad();
         m_chunks.push_back({begins[i], chars[i], static_cast<Xapian::termpos>(positions[i])});
         frame += frames[i];
         m_frames.push_back(frame);
     }
-    if (frame != m_compressed.size()) throw bad();
+    if (frame != m_stored.size()) throw bad();
 }
 
 auto BodyChunks::chunk_of_position(Xapian::termpos position) const -> std::size_t {
@@ -436,7 +438,7 @@ void BodyChunks::decompress(std::size_t i, char* out) const {
     if (!context) throw std::bad_alloc();
     const auto size = chunk_end(i) - m_chunks[i].begin;
     thread_local std::string frame;
-    frame.assign(m_compressed, m_frames[i], m_frames[i + 1] - m_frames[i]);
+    frame.assign(m_stored, m_frames[i], m_frames[i + 1] - m_frames[i]);
     scramble(frame.data(), frame.size(), m_key_offset + m_frames[i]);
     const auto written = ZSTD_decompressDCtx(context.get(), out, size, frame.data(), frame.size());
     if (ZSTD_isError(written) || written != size) throw std::runtime_error("a long body's chunk is damaged");

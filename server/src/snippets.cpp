@@ -19,17 +19,27 @@ namespace {
 class PartialBody {
 public:
     explicit PartialBody(const schema::BodyChunks& body)
-        : m_body(body), m_text(body.size(), 'x'), m_loaded(body.chunks().size(), false) {}
+        : m_body(body), m_buffer(buffer()), m_loaded(body.chunks().size(), false) {
+        if (m_buffer.size() < body.size()) m_buffer.resize(body.size(), filler);
+    }
+    PartialBody(const PartialBody&) = delete;
+    auto operator=(const PartialBody&) -> PartialBody& = delete;
+    ~PartialBody() {
+        // The buffer goes back as it came: all filler.
+        for (std::size_t i = 0; i < m_loaded.size(); ++i)
+            if (m_loaded[i]) std::fill(m_buffer.begin() + static_cast<std::ptrdiff_t>(begin(i)),
+                                       m_buffer.begin() + static_cast<std::ptrdiff_t>(end(i)), filler);
+    }
 
-    [[nodiscard]] auto text() const -> std::string_view { return m_text; }
+    [[nodiscard]] auto text() const -> std::string_view { return std::string_view(m_buffer).substr(0, m_body.size()); }
     [[nodiscard]] auto chunk_count() const -> std::size_t { return m_loaded.size(); }
     [[nodiscard]] auto begin(std::size_t i) const -> std::size_t { return m_body.chunks()[i].begin; }
     [[nodiscard]] auto end(std::size_t i) const -> std::size_t { return m_body.chunk_end(i); }
 
     void load(std::size_t i) {
         if (m_loaded[i]) return;
-        m_body.decompress(i, m_text.data() + begin(i));
-        m_loaded[i] = true;
+        m_loaded[i] = true;  // first: restored even if it is damaged and this throws
+        m_body.decompress(i, m_buffer.data() + begin(i));
     }
 
     /// Loads every chunk with a byte in [from, to).
@@ -39,8 +49,18 @@ public:
     }
 
 private:
+    static constexpr char filler = 'x';
+
+    // Filling a fresh body-sized string for every hit would cost more than
+    // the snippet: one buffer per thread, all filler between uses, is reused
+    // (by one PartialBody at a time), and only the chunks read are restored.
+    static auto buffer() -> std::string& {
+        thread_local std::string text;
+        return text;
+    }
+
     const schema::BodyChunks& m_body;
-    std::string m_text;
+    std::string& m_buffer;
     std::vector<bool> m_loaded;
 };
 

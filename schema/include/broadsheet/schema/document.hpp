@@ -57,10 +57,10 @@ public:
         Xapian::termpos first_position = 0;   ///< the position of its first indexed word (or where it would be)
     };
 
-    /// Parses the stored table and takes the scrambled compressed chunks, which
-    /// start at byte `key_offset` of the keystream; throws std::runtime_error
-    /// when they disagree.
-    BodyChunks(const nlohmann::json& table, std::string compressed, std::size_t key_offset);
+    /// Parses the stored table and takes the stored bytes, whose scrambled
+    /// compressed chunks start at `begin`, at byte `key_offset` of the
+    /// keystream; throws std::runtime_error when they disagree.
+    BodyChunks(const nlohmann::json& table, std::string stored, std::size_t begin, std::size_t key_offset);
 
     [[nodiscard]] auto chunks() const -> const std::vector<Chunk>& { return m_chunks; }
     /// The body's length in bytes.
@@ -80,18 +80,18 @@ public:
 
 private:
     std::vector<Chunk> m_chunks;
-    std::vector<std::size_t> m_frames;  // offsets of each chunk's compressed frame in m_compressed, and the end
-    std::string m_compressed;
-    std::size_t m_key_offset = 0;
+    std::vector<std::size_t> m_frames;  // offsets of each chunk's compressed frame in m_stored, and the end
+    std::string m_stored;
+    std::size_t m_key_offset = 0;  // of m_stored's first byte
     std::size_t m_size = 0;
     Xapian::termpos m_end_position = 0;
 };
 
 /// Bodies from this many bytes on are stored in chunks (BodyChunks); shorter
 /// ones are stored as they are, where Xapian's own compression serves them well.
-inline constexpr std::size_t min_chunked_body_bytes = 32 * 1024;
+inline constexpr std::size_t min_chunked_body_bytes = 8 * 1024;
 /// About how long a chunk of a long body is.
-inline constexpr std::size_t body_chunk_bytes = 12 * 1024;
+inline constexpr std::size_t body_chunk_bytes = 8 * 1024;
 
 /// A document's stored data, with the snippet field (the body) kept apart:
 /// it is stored after the JSON of the other fields, unescaped, so reading a
