@@ -183,9 +183,8 @@ auto compress_chunk(std::string_view chunk, std::string& out) -> std::size_t {
     if (!context) throw std::bad_alloc();
     const auto before = out.size();
     out.resize(before + ZSTD_compressBound(chunk.size()));
-    const auto written =
-        ZSTD_compressCCtx(context.get(), out.data() + before, out.size() - before, chunk.data(), chunk.size(),
-                          body_compression_level);
+    const auto written = ZSTD_compressCCtx(context.get(), out.data() + before, out.size() - before, chunk.data(),
+                                           chunk.size(), body_compression_level);
     if (ZSTD_isError(written)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(written));
     out.resize(before + written);
     return written;
@@ -198,8 +197,7 @@ struct ChunkedBody {
     std::string compressed;
 };
 
-auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGenerator& generator)
-    -> ChunkedBody {
+auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGenerator& generator) -> ChunkedBody {
     ChunkedBody body;
     const auto starts = chunk_starts(text);
     json begins = json::array(), chars = json::array(), positions = json::array(), frames = json::array();
@@ -220,9 +218,12 @@ auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGe
         char_count += count_chars(text, begin, end);
         frames.push_back(compress_chunk(chunk, body.compressed));
     }
-    body.table = json{{"size", text.size()},     {"begins", std::move(begins)},
-                      {"chars", std::move(chars)}, {"positions", std::move(positions)},
-                      {"end_position", generator.get_termpos() + 1}, {"frames", std::move(frames)}};
+    body.table = json{{"size", text.size()},
+                      {"begins", std::move(begins)},
+                      {"chars", std::move(chars)},
+                      {"positions", std::move(positions)},
+                      {"end_position", generator.get_termpos() + 1},
+                      {"frames", std::move(frames)}};
     return body;
 }
 }  // namespace

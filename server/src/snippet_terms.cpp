@@ -439,9 +439,8 @@ auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::opti
     // TermGenerator puts a ':' between a prefix of more than one letter and a
     // word starting with a capital; these words are lower case.
     const auto term = [&](const std::string& word) {
-        return m_prefix.size() > 1 && is_ascii_upper(static_cast<unsigned char>(word.front()))
-                   ? m_prefix + ':' + word
-                   : m_prefix + word;
+        return m_prefix.size() > 1 && is_ascii_upper(static_cast<unsigned char>(word.front())) ? m_prefix + ':' + word
+                                                                                               : m_prefix + word;
     };
     std::vector<std::string> terms;
     for (const auto& [word, hit] : m_exact) terms.push_back(term(word));

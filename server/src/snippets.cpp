@@ -27,8 +27,9 @@ public:
     ~PartialBody() {
         // The buffer goes back as it came: all filler.
         for (std::size_t i = 0; i < m_loaded.size(); ++i)
-            if (m_loaded[i]) std::fill(m_buffer.begin() + static_cast<std::ptrdiff_t>(begin(i)),
-                                       m_buffer.begin() + static_cast<std::ptrdiff_t>(end(i)), filler);
+            if (m_loaded[i])
+                std::fill(m_buffer.begin() + static_cast<std::ptrdiff_t>(begin(i)),
+                          m_buffer.begin() + static_cast<std::ptrdiff_t>(end(i)), filler);
     }
 
     [[nodiscard]] auto text() const -> std::string_view { return std::string_view(m_buffer).substr(0, m_body.size()); }

@@ -169,10 +169,19 @@ namespace {
 // long to index, in an order a fixed seed decides.
 auto long_body(std::size_t bytes, unsigned seed) -> std::string {
     const std::vector<std::string> pieces = {
-        "oil",    "prices",      "rose",     "The",        "U.S.",     "AT&T",    "don't",   "1,000.5",
-        "C++",    "caf\xC3\xA9", "Z\xC3\xBCrich", "\xE6\x9D\xB1\xE4\xBA\xAC", "\"quoted.\"", "(aside)",
-        "end.",   "\n",          "   ",      "rates",      "rising",   "said",    "and",     "of",
-        "exports", std::string(70, 'w'), "\xE2\x80\x94", "it\xE2\x80\x99s",
+        "oil",           "prices",
+        "rose",          "The",
+        "U.S.",          "AT&T",
+        "don't",         "1,000.5",
+        "C++",           "caf\xC3\xA9",
+        "Z\xC3\xBCrich", "\xE6\x9D\xB1\xE4\xBA\xAC",
+        "\"quoted.\"",   "(aside)",
+        "end.",          "\n",
+        "   ",           "rates",
+        "rising",        "said",
+        "and",           "of",
+        "exports",       std::string(70, 'w'),
+        "\xE2\x80\x94",  "it\xE2\x80\x99s",
     };
     std::string body;
     auto state = seed;

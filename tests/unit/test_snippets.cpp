@@ -720,10 +720,36 @@ public:
         Xapian::TermGenerator generator;
         m_schema.configure(generator);
         const std::vector<std::string> pieces = {
-            "oil",   "prices", "rose",      "The",    "U.S.",  "crude",         "exports",  "said",
-            "and",   "of",     "rising",    "rates",  "end.",  "\"quoted.\"",   "(aside)",  "\n",
-            "   ",   "caf\xC3\xA9", "\xE6\x9D\xB1\xE4\xBA\xAC", "\xE2\x80\x94", "minister", "harbour",
-            "ferries", "week.", "gulls",   "market", "timetable", "nothing", "note",   "happened",
+            "oil",
+            "prices",
+            "rose",
+            "The",
+            "U.S.",
+            "crude",
+            "exports",
+            "said",
+            "and",
+            "of",
+            "rising",
+            "rates",
+            "end.",
+            "\"quoted.\"",
+            "(aside)",
+            "\n",
+            "   ",
+            "caf\xC3\xA9",
+            "\xE6\x9D\xB1\xE4\xBA\xAC",
+            "\xE2\x80\x94",
+            "minister",
+            "harbour",
+            "ferries",
+            "week.",
+            "gulls",
+            "market",
+            "timetable",
+            "nothing",
+            "note",
+            "happened",
         };
         auto state = 11u;
         for (int d = 0; d < 6; ++d) {
@@ -772,9 +798,10 @@ private:
     void add(const std::string& id, const std::string& title, const std::string& body) {
         Xapian::TermGenerator generator;
         m_schema.configure(generator);
-        auto doc = schema::make_document(
-            m_schema, schema::normalize_record(m_schema, json{{"id", id}, {"title", title}, {"body", body}}),
-            generator);
+        auto doc = schema::make_document(m_schema,
+                                         schema::normalize_record(m_schema,
+                                                                  json{{"id", id}, {"title", title}, {"body", body}}),
+                                         generator);
         m_articles.push_back({m_db.add_document(doc), body});
     }
 
@@ -789,8 +816,19 @@ private:
 TEST_CASE("a long body read chunk by chunk gives the snippet of the whole body") {
     LongIndex index;
     const std::vector<std::string> queries = {
-        "oil",  "prices",        "crude", "rates",      "\"oil prices\"", "\"crude oil exports\"", "oil prices crude",
-        "caf\xC3\xA9", "\"prices oil rose\"", "the",   "zebra",      "pri*",           "oil -gulls",
+        "oil",
+        "prices",
+        "crude",
+        "rates",
+        "\"oil prices\"",
+        "\"crude oil exports\"",
+        "oil prices crude",
+        "caf\xC3\xA9",
+        "\"prices oil rose\"",
+        "the",
+        "zebra",
+        "pri*",
+        "oil -gulls",
     };
     std::size_t chunked = 0;
     for (const auto& article : index.articles()) {
@@ -805,8 +843,7 @@ TEST_CASE("a long body read chunk by chunk gives the snippet of the whole body")
                 CAPTURE(article.did);
                 CAPTURE(q);
                 CAPTURE(length);
-                CHECK(snippets.make(*stored.chunks, article.did, length) ==
-                      make_snippet(terms, article.body, length));
+                CHECK(snippets.make(*stored.chunks, article.did, length) == make_snippet(terms, article.body, length));
             }
         }
     }

@@ -52,9 +52,9 @@ class BodyChunks {
 public:
     /// Where a chunk starts.
     struct Chunk {
-        std::size_t begin = 0;                ///< byte offset in the body
-        std::size_t char_begin = 0;           ///< the same in characters (code points)
-        Xapian::termpos first_position = 0;   ///< the position of its first indexed word (or where it would be)
+        std::size_t begin = 0;               ///< byte offset in the body
+        std::size_t char_begin = 0;          ///< the same in characters (code points)
+        Xapian::termpos first_position = 0;  ///< the position of its first indexed word (or where it would be)
     };
 
     /// Parses the stored table and takes the stored bytes, whose scrambled
