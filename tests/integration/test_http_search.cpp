@@ -506,8 +506,10 @@ TEST_CASE("a long article stored in chunks is served whole and its snippet found
     CHECK(snippet.find("Then interest <mark>rates</mark> rose sharply.") != std::string::npos);
     auto phrase = search(server.port(), "\"harbour that week\"");
     REQUIRE(phrase["hits"].size() == 1);
-    CHECK(phrase["hits"][0]["snippet_html"].get<std::string>().starts_with(
-        "Nothing of note happened in the <mark>harbour that week</mark>."));
+    const auto phrase_snippet = phrase["hits"][0]["snippet_html"].get<std::string>();
+    CAPTURE(phrase_snippet);
+    CHECK(phrase_snippet.find("in the <mark>harbour that week</mark>. Nothing") != std::string::npos);
+    CHECK(phrase_snippet.find("harbour.") == std::string::npos);
     auto article = get(server.port(), "/articles/long");
     REQUIRE(article.status == 200);
     CHECK(article.json_body()["body"] == body);
