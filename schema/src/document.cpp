@@ -1,6 +1,13 @@
 #include "broadsheet/schema/document.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+
+#include <zstd.h>
+
 #include "broadsheet/schema/dates.hpp"
+#include "broadsheet/schema/text.hpp"
 
 namespace broadsheet::schema {
 
@@ -108,6 +115,117 @@ void count_words(const Xapian::Document& doc, WordCounts& counts) {
     }
 }
 
+
+// zstd's level for the chunks of long bodies: as small as Xapian's zlib made
+// the whole body, at a fraction of the cost to read.
+constexpr int body_compression_level = 6;
+
+auto is_ascii_space_byte(char c) -> bool {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+auto is_ascii_word_byte(char c) -> bool {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// Where the chunks of a long body start: about body_chunk_bytes apart, each
+// at an ASCII word character after an ASCII space. No word, and no rule of
+// Xapian's TermGenerator, reaches across such a space, so indexing the chunks
+// one after another gives the terms and positions of indexing the whole; and
+// a chunk never starts with a space or a closing quote, so the snippet code's
+// look back over spaces and quotes never leaves a chunk it has read.
+auto chunk_starts(std::string_view text) -> std::vector<std::size_t> {
+    std::vector<std::size_t> starts{0};
+    for (auto at = body_chunk_bytes; at < text.size();) {
+        while (at < text.size() && !(is_ascii_space_byte(text[at - 1]) && is_ascii_word_byte(text[at]))) ++at;
+        if (at >= text.size()) break;
+        starts.push_back(at);
+        at += body_chunk_bytes;
+    }
+    return starts;
+}
+
+// The first byte of the chunked layout; the other layout starts with the '{' of its JSON.
+constexpr char chunked_layout = '\x01';
+
+// XORs bytes that sit at `offset` onwards in the stored stream with the
+// keystream (splitmix64 of each 8-byte word's index): its own inverse. Not a
+// secret, only bytes in which zlib finds no pattern (see BodyChunks).
+void scramble(char* bytes, std::size_t size, std::size_t offset) {
+    for (std::size_t i = 0; i < size;) {
+        const auto at = offset + i;
+        auto word = static_cast<std::uint64_t>(at / 8) * 0x9e3779b97f4a7c15u + 0x9e3779b97f4a7c15u;
+        word = (word ^ (word >> 30)) * 0xbf58476d1ce4e5b9u;
+        word = (word ^ (word >> 27)) * 0x94d049bb133111ebu;
+        word ^= word >> 31;
+        const auto shift = at % 8;
+        const auto count = std::min<std::size_t>(8 - shift, size - i);
+        for (std::size_t k = 0; k < count; ++k)
+            bytes[i + k] = static_cast<char>(bytes[i + k] ^ static_cast<char>(word >> (8 * (shift + k))));
+        i += count;
+    }
+}
+
+struct ZstdContexts {
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> compress{nullptr, ZSTD_freeCCtx};
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> decompress{nullptr, ZSTD_freeDCtx};
+};
+
+// One pair of contexts per thread: creating one costs more than
+// decompressing a chunk, and a context is for one thread at a time.
+auto zstd_contexts() -> ZstdContexts& {
+    thread_local ZstdContexts contexts;
+    return contexts;
+}
+
+auto compress_chunk(std::string_view chunk, std::string& out) -> std::size_t {
+    auto& context = zstd_contexts().compress;
+    if (!context) context.reset(ZSTD_createCCtx());
+    if (!context) throw std::bad_alloc();
+    const auto before = out.size();
+    out.resize(before + ZSTD_compressBound(chunk.size()));
+    const auto written = ZSTD_compressCCtx(context.get(), out.data() + before, out.size() - before, chunk.data(),
+                                           chunk.size(), body_compression_level);
+    if (ZSTD_isError(written)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(written));
+    out.resize(before + written);
+    return written;
+}
+
+// A long body's text field: indexed chunk by chunk (see chunk_starts), both
+// copies of its words at the same positions, and stored compressed chunk by chunk.
+struct ChunkedBody {
+    json table;
+    std::string compressed;
+};
+
+auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGenerator& generator) -> ChunkedBody {
+    ChunkedBody body;
+    const auto starts = chunk_starts(text);
+    json begins = json::array(), chars = json::array(), positions = json::array(), frames = json::array();
+    std::size_t char_count = 0;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const auto begin = starts[i];
+        const auto end = i + 1 < starts.size() ? starts[i + 1] : text.size();
+        const auto chunk = text.substr(begin, end - begin);
+        const auto start = generator.get_termpos();
+        begins.push_back(begin);
+        chars.push_back(char_count);
+        positions.push_back(start + 1);
+        generator.index_text(Xapian::Utf8Iterator(chunk.data(), chunk.size()), 1, field.prefix);
+        if (field.weight > 0) {
+            generator.set_termpos(start);
+            generator.index_text(Xapian::Utf8Iterator(chunk.data(), chunk.size()), field.weight);
+        }
+        char_count += count_chars(text, begin, end);
+        frames.push_back(compress_chunk(chunk, body.compressed));
+    }
+    body.table = json{{"size", text.size()},
+                      {"begins", std::move(begins)},
+                      {"chars", std::move(chars)},
+                      {"positions", std::move(positions)},
+                      {"end_position", generator.get_termpos() + 1},
+                      {"frames", std::move(frames)}};
+    return body;
+}
 }  // namespace
 
 auto normalize_record(const Schema& schema, const json& raw) -> json {
@@ -141,6 +259,8 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     generator.set_document(doc);
     json stored = json::object();
     std::vector<TextSpan> searchable;  // where each field's unprefixed words are
+    const auto* body_field = schema.snippet_field();
+    std::optional<ChunkedBody> chunked;  // a long body, already indexed
     for (const auto& field : schema.fields()) {
         auto it = article.find(field.name);
         if (it == article.end() || it->is_null()) continue;
@@ -153,12 +273,16 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
                 // weighted, unprefixed for plain queries. Both copies share
                 // positions so phrases work in either.
                 auto start = generator.get_termpos();
-                generator.index_text(text, 1, field.prefix);
-                if (field.weight > 0) {
-                    generator.set_termpos(start);
-                    generator.index_text(text, field.weight);
-                    searchable.push_back({start + 1, generator.get_termpos(), field.weight});
+                if (field.stored && &field == body_field && text.size() >= min_chunked_body_bytes) {
+                    chunked = index_chunked(field, text, generator);
+                } else {
+                    generator.index_text(text, 1, field.prefix);
+                    if (field.weight > 0) {
+                        generator.set_termpos(start);
+                        generator.index_text(text, field.weight);
+                    }
                 }
+                if (field.weight > 0) searchable.push_back({start + 1, generator.get_termpos(), field.weight});
                 // A gap so a phrase never matches across two fields.
                 generator.increase_termpos(100);
                 break;
@@ -190,9 +314,17 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     schema.synonyms().add_phrase_terms(doc, searchable);
     // Layout: JSON of the stored fields but the body, NUL, the body as is.
     // A JSON dump escapes NUL, so the first NUL is always the separator.
-    const auto* body_field = schema.snippet_field();
+    // A long body: a JSON array of that object and the chunk table, NUL, the
+    // compressed chunks.
     std::string data;
-    if (body_field && stored.contains(body_field->name)) {
+    if (chunked) {
+        stored.erase(body_field->name);
+        data = json::array({std::move(stored), std::move(chunked->table)}).dump();
+        data += '\0';
+        data += chunked->compressed;
+        data.insert(data.begin(), chunked_layout);
+        scramble(data.data() + 1, data.size() - 1, 1);
+    } else if (body_field && stored.contains(body_field->name)) {
         auto body = stored[body_field->name].get<std::string>();
         stored.erase(body_field->name);
         data = stored.dump();
@@ -205,14 +337,36 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     return doc;
 }
 
-auto read_stored(const Schema& schema, const Xapian::Document& doc) -> StoredDocument {
+auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading reading) -> StoredDocument {
     auto data = doc.get_data();
-    auto separator = data.find('\0');
     StoredDocument result;
-    std::string_view head(data.data(), separator == std::string::npos ? data.size() : separator);
-    json stored = head.empty() ? json::object() : json::parse(head, nullptr, false);
+    json stored;
+    if (!data.empty() && data.front() == chunked_layout) {
+        // Unscrambled only as far as the NUL after the head.
+        std::string_view scrambled(data.data() + 1, data.size() - 1);
+        std::string head;
+        while (head.size() < scrambled.size() && head.find('\0') == std::string::npos) {
+            const auto from = head.size();
+            head.append(scrambled.substr(from, 256));
+            scramble(head.data() + from, head.size() - from, 1 + from);
+        }
+        const auto separator = head.find('\0');
+        if (separator == std::string::npos) throw std::runtime_error("a long body's stored data has no head");
+        head.resize(separator);
+        stored = json::parse(head, nullptr, false);
+        if (!stored.is_array() || stored.size() != 2) throw std::runtime_error("a long body's head is not readable");
+        const auto begin = 1 + separator + 1;
+        BodyChunks chunks(stored[1], std::move(data), begin, 0);
+        if (reading == BodyReading::whole) result.body = chunks.text();
+        else result.chunks = std::move(chunks);
+        stored = std::move(stored[0]);
+    } else {
+        const auto separator = data.find('\0');
+        std::string_view head(data.data(), separator == std::string::npos ? data.size() : separator);
+        stored = head.empty() ? json::object() : json::parse(head, nullptr, false);
+        if (separator != std::string::npos) result.body = data.substr(separator + 1);
+    }
     if (!stored.is_object()) stored = json::object();
-    if (separator != std::string::npos) result.body = data.substr(separator + 1);
     const auto* body_field = schema.snippet_field();
     result.fields = json::object();
     for (const auto& field : schema.fields()) {
@@ -234,6 +388,67 @@ auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
         stored.fields[body_field->name] = stored.body.empty() ? json(nullptr) : json(std::move(stored.body));
     }
     return std::move(stored.fields);
+}
+
+BodyChunks::BodyChunks(const json& table, std::string stored, std::size_t begin, std::size_t key_offset)
+    : m_stored(std::move(stored)), m_key_offset(key_offset) {
+    const auto bad = [] { return std::runtime_error("a long body's chunk table does not fit its chunks"); };
+    const auto number_list = [&](const char* key) {
+        auto it = table.find(key);
+        if (it == table.end() || !it->is_array()) throw bad();
+        std::vector<std::size_t> numbers;
+        for (const auto& n : *it) {
+            if (!n.is_number_unsigned()) throw bad();
+            numbers.push_back(n.get<std::size_t>());
+        }
+        return numbers;
+    };
+    const auto begins = number_list("begins");
+    const auto chars = number_list("chars");
+    const auto positions = number_list("positions");
+    const auto frames = number_list("frames");
+    const auto size = table.find("size");
+    const auto end_position = table.find("end_position");
+    if (begins.empty() || chars.size() != begins.size() || positions.size() != begins.size() ||
+        frames.size() != begins.size() || size == table.end() || !size->is_number_unsigned() ||
+        end_position == table.end() || !end_position->is_number_unsigned())
+        throw bad();
+    m_size = size->get<std::size_t>();
+    m_end_position = end_position->get<Xapian::termpos>();
+    if (begin > m_stored.size()) throw bad();
+    std::size_t frame = begin;
+    m_frames.push_back(frame);
+    for (std::size_t i = 0; i < begins.size(); ++i) {
+        if (begins[i] > m_size || (i > 0 && begins[i] < begins[i - 1]) || (i == 0 && begins[i] != 0)) throw bad();
+        m_chunks.push_back({begins[i], chars[i], static_cast<Xapian::termpos>(positions[i])});
+        frame += frames[i];
+        m_frames.push_back(frame);
+    }
+    if (frame != m_stored.size()) throw bad();
+}
+
+auto BodyChunks::chunk_of_position(Xapian::termpos position) const -> std::size_t {
+    auto after = std::upper_bound(m_chunks.begin(), m_chunks.end(), position,
+                                  [](Xapian::termpos p, const Chunk& chunk) { return p < chunk.first_position; });
+    return after == m_chunks.begin() ? 0 : static_cast<std::size_t>(after - m_chunks.begin()) - 1;
+}
+
+void BodyChunks::decompress(std::size_t i, char* out) const {
+    auto& context = zstd_contexts().decompress;
+    if (!context) context.reset(ZSTD_createDCtx());
+    if (!context) throw std::bad_alloc();
+    const auto size = chunk_end(i) - m_chunks[i].begin;
+    thread_local std::string frame;
+    frame.assign(m_stored, m_frames[i], m_frames[i + 1] - m_frames[i]);
+    scramble(frame.data(), frame.size(), m_key_offset + m_frames[i]);
+    const auto written = ZSTD_decompressDCtx(context.get(), out, size, frame.data(), frame.size());
+    if (ZSTD_isError(written) || written != size) throw std::runtime_error("a long body's chunk is damaged");
+}
+
+auto BodyChunks::text() const -> std::string {
+    std::string text(m_size, '\0');
+    for (std::size_t i = 0; i < m_chunks.size(); ++i) decompress(i, text.data() + m_chunks[i].begin);
+    return text;
 }
 
 auto join_values(const json& values) -> std::string {

@@ -24,7 +24,8 @@ auto json_footprint(const nlohmann::json& value) -> std::size_t {
 DocumentCache::DocumentCache(std::size_t capacity_bytes) : m_shard_capacity(capacity_bytes / shard_count) {}
 
 auto DocumentCache::footprint(const schema::StoredDocument& document) -> std::size_t {
-    return node_overhead + document.body.size() + json_footprint(document.fields);
+    auto chunks = document.chunks ? document.chunks->stored_bytes() : 0;
+    return node_overhead + document.body.size() + chunks + json_footprint(document.fields);
 }
 
 auto DocumentCache::find(const DocumentVersion& version, Xapian::docid docid) -> Entry {

@@ -190,7 +190,9 @@ auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const std::o
     const auto docid = *hit;
     if (version)
         if (auto kept = cache.find(*version, docid)) return kept;
-    auto read = std::make_shared<const schema::StoredDocument>(schema::read_stored(schema, hit.get_document()));
+    // The body is only wanted for the snippet: a long one stays in its chunks.
+    auto read = std::make_shared<const schema::StoredDocument>(
+        schema::read_stored(schema, hit.get_document(), schema::BodyReading::chunks));
     if (version) cache.insert(*version, docid, read);
     return read;
 }
@@ -230,6 +232,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     // What to mark, worked out once for all the hits.
     const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
     const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
+    ChunkedSnippets long_snippets(body_terms, searcher.db);
     const auto& id_name = schema.id_field().name;
     const auto version = document_version(searcher);
     SearchResult result;
@@ -256,7 +259,9 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
                                  ? highlight_all(title_terms, title->get_ref<const std::string&>())
                                  : std::string();
         }
-        if (snippet_field) hit.snippet_html = make_snippet(body_terms, stored->body, request.snippet_length);
+        if (snippet_field)
+            hit.snippet_html = stored->chunks ? long_snippets.make(*stored->chunks, *it, request.snippet_length)
+                                              : make_snippet(body_terms, stored->body, request.snippet_length);
         result.hits.push_back(std::move(hit));
     }
     result.facets = facet_counter.counts(max_facet_values);

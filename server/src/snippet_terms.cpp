@@ -433,4 +433,28 @@ auto SnippetTerms::find(std::string_view text) const -> std::vector<TextMatch> {
     return scan.take();
 }
 
+auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::optional<std::vector<std::string>> {
+    if (!m_wildcards.empty() || !m_unread_wildcards.empty()) return std::nullopt;
+    if (!m_stems.empty() && !m_stem_keeps_first_letter) return std::nullopt;
+    // TermGenerator puts a ':' between a prefix of more than one letter and a
+    // word starting with a capital; these words are lower case.
+    const auto term = [&](const std::string& word) {
+        return m_prefix.size() > 1 && is_ascii_upper(static_cast<unsigned char>(word.front())) ? m_prefix + ':' + word
+                                                                                               : m_prefix + word;
+    };
+    std::vector<std::string> terms;
+    for (const auto& [word, hit] : m_exact) terms.push_back(term(word));
+    // The words find() stems are those could_stem_to_query lets through.
+    for (const auto& [key, stem_size] : m_stem_keys) {
+        const auto start = term(key);
+        for (auto it = db.allterms_begin(start); it != db.allterms_end(start); ++it) {
+            const auto name = *it;
+            const auto word = name.substr(m_prefix.size());
+            if (word.size() < stem_size || !m_stems.contains(m_stemmer(word))) continue;
+            if (std::find(terms.begin(), terms.end(), name) == terms.end()) terms.push_back(name);
+        }
+    }
+    return terms;
+}
+
 }  // namespace broadsheet::server

@@ -490,6 +490,31 @@ TEST_CASE("an article is served by id with its stored fields") {
     CHECK(article["tags"].is_array());
 }
 
+TEST_CASE("a long article stored in chunks is served whole and its snippet found deep inside it") {
+    TempDir dir;
+    std::string body;
+    while (body.size() < 60 * 1024) body += "Nothing of note happened in the harbour that week. ";
+    body += "Then interest rates rose sharply. ";
+    while (body.size() < 120 * 1024) body += "Quiet again in the harbour. ";
+    write_file(dir / "long.jsonl", json{{"id", "long"}, {"title", "A long week"}, {"body", body}}.dump() + "\n");
+    build_index(dir / "index", {(dir / "long.jsonl").string()});
+    ServerProcess server(dir / "index");
+    auto found = search(server.port(), "rates");
+    REQUIRE(found["hits"].size() == 1);
+    const auto snippet = found["hits"][0]["snippet_html"].get<std::string>();
+    CAPTURE(snippet);
+    CHECK(snippet.find("Then interest <mark>rates</mark> rose sharply.") != std::string::npos);
+    auto phrase = search(server.port(), "\"harbour that week\"");
+    REQUIRE(phrase["hits"].size() == 1);
+    const auto phrase_snippet = phrase["hits"][0]["snippet_html"].get<std::string>();
+    CAPTURE(phrase_snippet);
+    CHECK(phrase_snippet.find("in the <mark>harbour that week</mark>. Nothing") != std::string::npos);
+    CHECK(phrase_snippet.find("harbour.") == std::string::npos);
+    auto article = get(server.port(), "/articles/long");
+    REQUIRE(article.status == 200);
+    CHECK(article.json_body()["body"] == body);
+}
+
 TEST_CASE("a rebuild during queries swaps generations with zero failed requests") {
     FixtureIndex index;
     ServerProcess server(index.root);

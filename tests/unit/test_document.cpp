@@ -1,10 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/text.hpp"
 #include "test_support.hpp"
+
+#include <zlib.h>
 
 using namespace broadsheet::schema;
 using nlohmann::json;
@@ -154,4 +160,147 @@ TEST_CASE("spelling words counted in memory are what the generator's spelling fl
     CHECK(counts["x"] == 1);
     CHECK(counts["economy"] == 5);              // title, subtitle twice, body, the second title; not the tag
     CHECK(counts.count("united states") == 0);  // a synonym phrase term is no word to suggest
+}
+
+namespace {
+
+// A long body with what word splitting has rules for: initials, joiners,
+// numbers, "C++", accents, CJK, quotes, new lines, runs of spaces and words too
+// long to index, in an order a fixed seed decides.
+auto long_body(std::size_t bytes, unsigned seed) -> std::string {
+    const std::vector<std::string> pieces = {
+        "oil",           "prices",
+        "rose",          "The",
+        "U.S.",          "AT&T",
+        "don't",         "1,000.5",
+        "C++",           "caf\xC3\xA9",
+        "Z\xC3\xBCrich", "\xE6\x9D\xB1\xE4\xBA\xAC",
+        "\"quoted.\"",   "(aside)",
+        "end.",          "\n",
+        "   ",           "rates",
+        "rising",        "said",
+        "and",           "of",
+        "exports",       std::string(70, 'w'),
+        "\xE2\x80\x94",  "it\xE2\x80\x99s",
+    };
+    std::string body;
+    auto state = seed;
+    while (body.size() < bytes) {
+        state = state * 1103515245u + 12345u;
+        body += pieces[(state >> 16) % pieces.size()];
+        body += (state >> 8) % 7 == 0 ? "\t" : " ";
+    }
+    return body;
+}
+
+// Terms with their wdf and positions.
+auto terms_and_positions(const Xapian::Document& doc)
+    -> std::map<std::string, std::pair<Xapian::termcount, std::vector<Xapian::termpos>>> {
+    std::map<std::string, std::pair<Xapian::termcount, std::vector<Xapian::termpos>>> out;
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+        out[*t] = {t.get_wdf(), std::vector<Xapian::termpos>(t.positionlist_begin(), t.positionlist_end())};
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a long body is stored in compressed chunks that start at words and read back whole") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    auto body = long_body(150 * 1024, 7);
+    body += std::string("a NUL \0 inside", 14);
+    auto doc = make_document(schema, normalize_record(schema, json{{"id", "long"}, {"title", "T"}, {"body", body}}),
+                             generator);
+    CHECK(doc.get_data().size() < body.size() / 2);
+
+    auto whole = read_stored(schema, doc);
+    CHECK(whole.body == body);
+    CHECK_FALSE(whole.chunks);
+    CHECK(whole.fields["title"] == "T");
+    CHECK(stored_fields(schema, doc)["body"] == body);
+
+    auto lazy = read_stored(schema, doc, BodyReading::chunks);
+    CHECK(lazy.body.empty());
+    CHECK(lazy.fields["title"] == "T");
+    REQUIRE(lazy.chunks);
+    const auto& chunks = lazy.chunks->chunks();
+    CHECK(chunks.size() > 5);
+    CHECK(lazy.chunks->size() == body.size());
+    CHECK(lazy.chunks->text() == body);
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const auto begin = chunks[i].begin;
+        const auto end = lazy.chunks->chunk_end(i);
+        CHECK(chunks[i].char_begin == count_chars(body, 0, begin));
+        if (i > 0) {
+            CHECK(end - chunks[i - 1].begin > body_chunk_bytes / 2);
+            CHECK(std::isspace(static_cast<unsigned char>(body[begin - 1])));
+            CHECK(std::isalnum(static_cast<unsigned char>(body[begin])));
+        }
+        std::string part(end - begin, '\0');
+        lazy.chunks->decompress(i, part.data());
+        CHECK(part == body.substr(begin, end - begin));
+    }
+    // The title's one word is position 1; the body's first after the gap.
+    CHECK(chunks.front().first_position == 102);
+
+    // Xapian's glass backend deflates document data and keeps the result when
+    // it is a byte shorter: it must not be, or every read inflates it all.
+    const auto data = doc.get_data();
+    auto room = compressBound(static_cast<uLong>(data.size()));
+    std::string deflated(room, '\0');
+    REQUIRE(compress(reinterpret_cast<Bytef*>(deflated.data()), &room, reinterpret_cast<const Bytef*>(data.data()),
+                     static_cast<uLong>(data.size())) == Z_OK);
+    CHECK(room >= data.size());
+}
+
+TEST_CASE("a body indexed chunk by chunk has the terms, wdf and positions of the body indexed whole") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const auto* body_field = schema.snippet_field();
+    for (unsigned seed : {1u, 2u, 3u}) {
+        const auto body = long_body(100 * 1024, seed);
+        auto doc = make_document(schema, normalize_record(schema, json{{"id", "x"}, {"body", body}}), generator);
+        REQUIRE(read_stored(schema, doc, BodyReading::chunks).chunks);
+
+        Xapian::Document whole;
+        generator.set_document(whole);
+        generator.set_termpos(0);
+        generator.index_text(body, 1, body_field->prefix);
+        generator.set_termpos(0);
+        generator.index_text(body, body_field->weight);
+        const auto expected = terms_and_positions(whole);
+        auto actual = terms_and_positions(doc);
+        // Only the id term and synonym phrase terms are more.
+        std::erase_if(actual, [&](const auto& entry) {
+            return !expected.contains(entry.first) &&
+                   (entry.first.starts_with("Q") || entry.first.find(' ') != std::string::npos);
+        });
+        CHECK(actual == expected);
+    }
+}
+
+TEST_CASE("a body shorter than the chunked size is stored as it is") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const auto body = long_body(min_chunked_body_bytes - 100, 4);
+    auto doc = make_document(schema, normalize_record(schema, json{{"id", "s"}, {"body", body}}), generator);
+    const auto data = doc.get_data();
+    CHECK(data.substr(data.find('\0') + 1) == body);
+    CHECK_FALSE(read_stored(schema, doc, BodyReading::chunks).chunks);
+}
+
+TEST_CASE("a long body stored whole by earlier indexers is still read whole") {
+    auto schema = Schema::default_schema();
+    const auto body = long_body(80 * 1024, 5);
+    Xapian::Document doc;
+    doc.set_data(json{{"id", "old"}, {"title", "T"}}.dump() + std::string(1, '\0') + body);
+    for (auto reading : {BodyReading::whole, BodyReading::chunks}) {
+        auto stored = read_stored(schema, doc, reading);
+        CHECK(stored.body == body);
+        CHECK_FALSE(stored.chunks);
+        CHECK(stored.fields["title"] == "T");
+    }
 }

@@ -709,3 +709,159 @@ TEST_CASE("matches carry byte and character offsets") {
     CHECK(matches[1].char_end == 9);
     CHECK(matches[0].term == matches[1].term);
 }
+
+namespace {
+
+// Long articles, stored in chunks, and what their snippets should be: those
+// of the whole body.
+class LongIndex {
+public:
+    LongIndex() {
+        Xapian::TermGenerator generator;
+        m_schema.configure(generator);
+        const std::vector<std::string> pieces = {
+            "oil",
+            "prices",
+            "rose",
+            "The",
+            "U.S.",
+            "crude",
+            "exports",
+            "said",
+            "and",
+            "of",
+            "rising",
+            "rates",
+            "end.",
+            "\"quoted.\"",
+            "(aside)",
+            "\n",
+            "   ",
+            "caf\xC3\xA9",
+            "\xE6\x9D\xB1\xE4\xBA\xAC",
+            "\xE2\x80\x94",
+            "minister",
+            "harbour",
+            "ferries",
+            "week.",
+            "gulls",
+            "market",
+            "timetable",
+            "nothing",
+            "note",
+            "happened",
+        };
+        auto state = 11u;
+        for (int d = 0; d < 6; ++d) {
+            std::string body;
+            const auto bytes = static_cast<std::size_t>(40 + 40 * d) * 1024;
+            while (body.size() < bytes) {
+                state = state * 1103515245u + 12345u;
+                // Query words grow rarer from article to article.
+                const auto rare = (state >> 20) % static_cast<unsigned>(1 + d * d * 8) != 0;
+                const auto piece = pieces[(state >> 16) % pieces.size()];
+                body += rare && (piece == "oil" || piece == "prices" || piece == "crude") ? "harbour" : piece;
+                body += (state >> 8) % 9 == 0 ? ".  " : " ";
+            }
+            add("long" + std::to_string(d), "Long article " + std::to_string(d), body);
+        }
+        // A chunk with no indexed word (one word longer than the indexer takes)
+        // between "prices" and "oil", which the index takes for neighbours.
+        std::string body;
+        while (body.size() < schema::body_chunk_bytes - 7) body += "gulls ";
+        body.resize(schema::body_chunk_bytes - 7);
+        body += " prices " + std::string(30000, 'w') + " oil rose. ";
+        while (body.size() < 60 * 1024) body += "Nothing of note happened. ";
+        add("gap", "Gap", body);
+        // A body with no query word at all.
+        std::string quiet = "   ";
+        while (quiet.size() < 50 * 1024) quiet += "Nothing of note happened in the harbour that week.  ";
+        add("quiet", "Oil prices in the title only", quiet);
+        m_schema.configure(m_parser);
+        m_parser.set_database(m_db);
+    }
+
+    [[nodiscard]] auto terms(const std::string& q) -> SnippetTerms {
+        auto request = parse_search_request({{"q", q}}, ServerConfig{}, m_schema);
+        return SnippetTerms(build_query(request, m_schema, m_parser).query, m_schema, *m_schema.snippet_field());
+    }
+
+    struct Article {
+        Xapian::docid did;
+        std::string body;
+    };
+    [[nodiscard]] auto articles() const -> const std::vector<Article>& { return m_articles; }
+    [[nodiscard]] auto db() const -> const Xapian::Database& { return m_db; }
+    [[nodiscard]] auto schema() const -> const schema::Schema& { return m_schema; }
+
+private:
+    void add(const std::string& id, const std::string& title, const std::string& body) {
+        Xapian::TermGenerator generator;
+        m_schema.configure(generator);
+        auto doc = schema::make_document(m_schema,
+                                         schema::normalize_record(m_schema,
+                                                                  json{{"id", id}, {"title", title}, {"body", body}}),
+                                         generator);
+        m_articles.push_back({m_db.add_document(doc), body});
+    }
+
+    schema::Schema m_schema = schema::Schema::default_schema();
+    Xapian::WritableDatabase m_db{std::string(), Xapian::DB_BACKEND_INMEMORY};
+    Xapian::QueryParser m_parser;
+    std::vector<Article> m_articles;
+};
+
+}  // namespace
+
+TEST_CASE("a long body read chunk by chunk gives the snippet of the whole body") {
+    LongIndex index;
+    const std::vector<std::string> queries = {
+        "oil",
+        "prices",
+        "crude",
+        "rates",
+        "\"oil prices\"",
+        "\"crude oil exports\"",
+        "oil prices crude",
+        "caf\xC3\xA9",
+        "\"prices oil rose\"",
+        "the",
+        "zebra",
+        "pri*",
+        "oil -gulls",
+    };
+    std::size_t chunked = 0;
+    for (const auto& article : index.articles()) {
+        auto stored = schema::read_stored(index.schema(), index.db().get_document(article.did),
+                                          schema::BodyReading::chunks);
+        REQUIRE(stored.chunks);
+        ++chunked;
+        for (const auto& q : queries) {
+            const auto terms = index.terms(q);
+            ChunkedSnippets snippets(terms, index.db());
+            for (int length : {10, 60, 200, 1000}) {
+                CAPTURE(article.did);
+                CAPTURE(q);
+                CAPTURE(length);
+                CHECK(snippets.make(*stored.chunks, article.did, length) == make_snippet(terms, article.body, length));
+            }
+        }
+    }
+    CHECK(chunked == 8);
+}
+
+TEST_CASE("a long body is marked across the chunk without an indexed word that a phrase spans") {
+    LongIndex index;
+    const auto& gap = index.articles()[6];
+    auto stored = schema::read_stored(index.schema(), index.db().get_document(gap.did), schema::BodyReading::chunks);
+    REQUIRE(stored.chunks);
+    const auto terms = index.terms("\"prices oil\"");
+    ChunkedSnippets snippets(terms, index.db());
+    const auto snippet = snippets.make(*stored.chunks, gap.did, 100);
+    CAPTURE(snippet);
+    // Only as the phrase's first word is "prices" marked; the phrase runs on
+    // into the long word, where the passage is cut.
+    CHECK(snippet == "\xE2\x80\xA6<mark>prices</mark>\xE2\x80\xA6");
+    CHECK(snippet == make_snippet(terms, gap.body, 100));
+    CHECK(make_snippet(index.terms("prices"), gap.body, 100) != snippet);
+}

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +63,13 @@ public:
     [[nodiscard]] auto empty() const -> bool { return m_term_count == 0; }
     /// Every match in `text`, in order, not overlapping.
     [[nodiscard]] auto find(std::string_view text) const -> std::vector<TextMatch>;
+    /// The index terms of `db` at whose positions (in a document the indexer
+    /// made) every word of the field that find() matches is: the field's
+    /// prefixed forms of its words, and of the words in `db` that stem to its
+    /// stems (the indexer keeps no positions for stems). nullopt when it has
+    /// wildcards, or stems of a language whose stems are not known to keep the
+    /// word's start (see could_stem_to_query), whose words these do not name.
+    [[nodiscard]] auto position_terms(const Xapian::Database& db) const -> std::optional<std::vector<std::string>>;
 
     /// The query terms a word satisfies: at most one loose term (a word or
     /// wildcard on its own) and any number of phrase elements (bits).

@@ -4,9 +4,14 @@
 // (snippet_terms.hpp), passage choice (snippet_passage.hpp) and rendering
 // (snippet_render.hpp).
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <xapian.h>
+
+#include "broadsheet/schema/document.hpp"
 #include "broadsheet/server/snippet_terms.hpp"
 
 namespace broadsheet::server {
@@ -20,6 +25,25 @@ namespace broadsheet::server {
 /// HTML-escaped, with the matches in <mark>; neighbouring ones share a span.
 /// `length` (at least 1) counts the article's characters, not the markup or the "…".
 [[nodiscard]] auto make_snippet(const SnippetTerms& terms, std::string_view text, int length) -> std::string;
+
+/// make_snippet for the long bodies (stored in chunks, schema::BodyChunks) of
+/// one query's hits in one database: the same snippets, but only the chunks
+/// that hold positions of the query's terms, and those around the passage,
+/// are decompressed and read (all of them for a query with a wildcard). Which
+/// terms those are is worked out once, at the first body. Keeps references to
+/// both; for one thread at a time.
+class ChunkedSnippets {
+public:
+    ChunkedSnippets(const SnippetTerms& terms, const Xapian::Database& db) : m_terms(terms), m_db(db) {}
+
+    /// The snippet of `body`, the body of document `did`.
+    [[nodiscard]] auto make(const schema::BodyChunks& body, Xapian::docid did, int length) -> std::string;
+
+private:
+    const SnippetTerms& m_terms;
+    const Xapian::Database& m_db;
+    std::optional<std::optional<std::vector<std::string>>> m_position_terms;  // once worked out
+};
 
 /// The whole of `text` (a title, an article page) with every match marked. HTML-escaped.
 [[nodiscard]] auto highlight_all(const SnippetTerms& terms, std::string_view text) -> std::string;
