@@ -19,6 +19,10 @@ namespace {
 constexpr std::uintmax_t max_manifest_bytes = std::uintmax_t{1} << 20;
 constexpr int manifest_format = 1;
 
+[[noreturn]] void fail(const std::string& why) {
+    throw InvalidShardManifestError(std::string(shard_manifest_name) + ": " + why);
+}
+
 void check_count(std::uint32_t count) {
     if (count == 0 || count > max_shards)
         throw std::invalid_argument("a shard count is between 1 and " + std::to_string(max_shards));
@@ -56,43 +60,40 @@ auto ShardManifest::to_json() const -> std::string {
 }
 
 auto ShardManifest::from_json(std::string_view text) -> ShardManifest {
-    auto fail = [](const std::string& why) -> InvalidShardManifestError {
-        return InvalidShardManifestError(std::string(shard_manifest_name) + ": " + why);
-    };
     const auto json = nlohmann::json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) throw fail("not a JSON object");
+    if (json.is_discarded() || !json.is_object()) fail("not a JSON object");
     const auto format = json.find("format");
     if (format == json.end() || !format->is_number_integer() || format->get<int>() != manifest_format)
-        throw fail("unknown format (this build reads format " + std::to_string(manifest_format) + ")");
+        fail("unknown format (this build reads format " + std::to_string(manifest_format) + ")");
     const auto hash = json.find("hash");
     if (hash == json.end() || !hash->is_string() || hash->get<std::string>() != shard_hash_name)
-        throw fail("unknown hash (this build knows \"" + std::string(shard_hash_name) + "\")");
+        fail(R"(unknown hash (this build knows ")" + std::string(shard_hash_name) + R"("))");
     const auto shards = json.find("shards");
     if (shards == json.end() || !shards->is_number_unsigned() || shards->get<std::uint64_t>() < 2 ||
         shards->get<std::uint64_t>() > max_shards)
-        throw fail("\"shards\" is not a count between 2 and " + std::to_string(max_shards));
+        fail(R"("shards" is not a count between 2 and )" + std::to_string(max_shards));
     ShardManifest manifest;
     manifest.count = shards->get<std::uint32_t>();
     const auto generation = json.find("generation");
     if (generation == json.end() || !generation->is_string() || !generation_number(generation->get<std::string>()))
-        throw fail("\"generation\" is not a generation name");
+        fail(R"("generation" is not a generation name)");
     manifest.generation = generation->get<std::string>();
     // Names and the front database are derived, not configurable: a manifest
     // naming others was not written by this contract.
     const auto names = json.find("names");
     if (names == json.end() || !names->is_array() || names->size() != manifest.count)
-        throw fail("\"names\" does not list one name per shard");
+        fail(R"("names" does not list one name per shard)");
     for (std::uint32_t i = 0; i < manifest.count; ++i)
         if (!(*names)[i].is_string() || (*names)[i].get<std::string>() != shard_name(i))
-            throw fail("shard " + std::to_string(i) + " is not named " + shard_name(i));
+            fail("shard " + std::to_string(i) + " is not named " + shard_name(i));
     const auto front = json.find("front");
     if (front == json.end() || !front->is_string() || front->get<std::string>() != front_database_name)
-        throw fail("\"front\" is not \"" + std::string(front_database_name) + "\"");
+        fail(R"("front" is not ")" + std::string(front_database_name) + '"');
     const auto documents = json.find("documents");
     if (documents == json.end() || !documents->is_array() || documents->size() != manifest.count)
-        throw fail("\"documents\" does not give one count per shard");
+        fail(R"("documents" does not give one count per shard)");
     for (const auto& count : *documents) {
-        if (!count.is_number_unsigned()) throw fail("\"documents\" holds something other than counts");
+        if (!count.is_number_unsigned()) fail(R"("documents" holds something other than counts)");
         manifest.documents.push_back(count.get<std::uint64_t>());
     }
     return manifest;

@@ -357,7 +357,7 @@ TEST_CASE("a node serving a stub file switches new connections to a new generati
     // An id of shard 0 that the fixture does not have, for the second generation.
     std::string extra = "extra-0";
     for (int i = 1; bs::shard_of(extra, 2) != 0; ++i) extra = "extra-" + std::to_string(i);
-    write_file(dir / "more.jsonl", "{\"id\": \"" + extra + "\", \"title\": \"An extra article\"}\n");
+    write_file(dir / "more.jsonl", R"({"id": ")" + extra + R"(", "title": "An extra article"})" + "\n");
     build_index(root, {fixture("articles.jsonl").string(), (dir / "more.jsonl").string()}, {"--shards", "2"});
     const auto second = live_path(root);
     REQUIRE(first != second);
@@ -388,7 +388,7 @@ TEST_CASE("a node serving a stub file switches new connections to a new generati
     // A new revision of the served generation (add) reaches an open connection by reopen().
     std::string newer = extra + "-0";
     for (int i = 1; bs::shard_of(newer, 2) != 0; ++i) newer = extra + "-" + std::to_string(i);
-    write_file(dir / "newer.jsonl", "{\"id\": \"" + newer + "\", \"title\": \"Another extra\"}\n");
+    write_file(dir / "newer.jsonl", R"({"id": ")" + newer + R"(", "title": "Another extra"})" + "\n");
     const auto added = run({indexer_bin(), "add", "--index", root.string(), "--input", (dir / "newer.jsonl").string()});
     INFO(added.output);
     REQUIRE(added.exit_code == 0);
@@ -428,7 +428,7 @@ TEST_CASE("a replica made by xapian-replicate from a stub master switches to a n
 
     std::string extra = "extra-0";
     for (int i = 1; bs::shard_of(extra, 2) != 0; ++i) extra = "extra-" + std::to_string(i);
-    write_file(dir / "more.jsonl", "{\"id\": \"" + extra + "\", \"title\": \"An extra article\"}\n");
+    write_file(dir / "more.jsonl", R"({"id": ")" + extra + R"(", "title": "An extra article"})" + "\n");
     build_index(root, {fixture("articles.jsonl").string(), (dir / "more.jsonl").string()}, {"--shards", "2"});
     const auto second = live_path(root);
     point_master_at(second);

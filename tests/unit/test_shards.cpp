@@ -82,13 +82,13 @@ TEST_CASE("a manifest that is not this contract's is refused with the reason") {
         {replaced("\"front\"", "\"frontage\""), "\"front\""},
         {replaced("2\n  ]", "-2\n  ]"), "\"documents\""},
     };
-    for (const auto& [text, reason] : cases) {
-        CAPTURE(text);
+    for (const auto& one : cases) {
+        CAPTURE(one.text);
         try {
-            (void)ShardManifest::from_json(text);
+            (void)ShardManifest::from_json(one.text);
             FAIL("accepted");
         } catch (const InvalidShardManifestError& e) {
-            CHECK(std::string(e.what()).find(reason) != std::string::npos);
+            CHECK(std::string(e.what()).find(one.reason) != std::string::npos);
         }
     }
     TempDir dir;
