@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "broadsheet/schema/command_line.hpp"
+#include "broadsheet/schema/shards.hpp"
 
 namespace broadsheet::indexer {
 
@@ -12,6 +13,8 @@ void IndexerConfig::validate() const {
     if (options.index_root.empty()) throw std::invalid_argument("--index is required");
     if (command != Command::remove && options.inputs.empty()) throw std::invalid_argument("--input is required");
     if (command == Command::remove && ids.empty()) throw std::invalid_argument("delete needs at least one id");
+    if (options.shards < 1 || options.shards > schema::max_shards)
+        throw std::invalid_argument("--shards must be between 1 and " + std::to_string(schema::max_shards));
     schema::validate_log_level(log_level);
 }
 
@@ -76,6 +79,12 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> IndexerC
     build->add_option("--jobs", options.jobs, "writer threads (default: one per core)")
         ->envname("BROADSHEET_JOBS")
         ->check(CLI::Range(0, 64));
+    build
+        ->add_option("--shards", options.shards,
+                     "shard databases in the generation, split by a hash of the article id (1: one database)")
+        ->envname("BROADSHEET_SHARDS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint32_t{1}, schema::max_shards));
     build->add_flag("--allow-empty", options.allow_empty, "publish even if no document was read");
     build->add_option("--prune-grace", prune_grace, "seconds a retired generation is kept")
         ->envname("BROADSHEET_PRUNE_GRACE")

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/indexer/progress.hpp"
 #include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/shards.hpp"
 
 namespace broadsheet::indexer {
 
@@ -151,22 +153,31 @@ private:
     std::unordered_map<std::string, std::string> m_stems;
 };
 
-// Turns articles into documents in one database.
+// Turns articles into documents in one or more databases (the shards of a
+// generation), counting their words for the spelling table, which goes into
+// one database of its own choosing (the shard itself when there is one).
 class DocumentWriter {
 public:
-    /// `fresh`: the database started empty, so an id not yet written here cannot be in it.
-    DocumentWriter(const BuildOptions& options, const schema::Schema& schema, Xapian::WritableDatabase& db, bool fresh)
-        : m_schema(schema), m_db(db), m_fresh(fresh), m_spelling(options.spelling) {
+    /// `fresh`: the databases started empty, so an id not yet written here cannot be in them.
+    DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
+                   std::vector<Xapian::WritableDatabase*> targets, Xapian::WritableDatabase* words, bool fresh)
+        : m_schema(schema),
+          m_targets(std::move(targets)),
+          m_words_db(words),
+          m_fresh(fresh),
+          m_spelling(options.spelling),
+          m_distinct(m_targets.size(), 0) {
         schema.configure(m_generator);
         // "none" stays the no-op stemmer Xapian recognises (no stemmed terms at all).
         if (auto stemmer = schema.stemmer(); !stemmer.is_none())
             m_generator.set_stemmer(Xapian::Stem(new CachedStem(std::move(stemmer))));
     }
 
-    /// Throws BuildError naming `origin` if Xapian refuses the record's document.
-    void write(const std::string& id, const nlohmann::json& article, const std::string& origin) {
+    /// Writes into targets[target]. Throws BuildError naming `origin` if Xapian
+    /// refuses the record's document.
+    void write(const std::string& id, const nlohmann::json& article, const std::string& origin, std::size_t target) {
         try {
-            add_or_replace(id, article);
+            add_or_replace(id, article, target);
         } catch (const Xapian::InvalidArgumentError& e) {
             // A record Xapian cannot take; it has already dropped the uncommitted
             // changes with it, so the run cannot go on without them.
@@ -178,7 +189,7 @@ public:
     /// where the TermGenerator's FLAG_SPELLING adds it once per occurrence.
     /// Call it before each commit.
     void add_spelling() {
-        for (const auto& [word, count] : m_words) m_db.add_spelling(word, count);
+        for (const auto& [word, count] : m_words) m_words_db->add_spelling(word, count);
         m_words.clear();
     }
 
@@ -188,107 +199,147 @@ public:
     void commit(bool last) {
         if (last || m_words.size() >= max_pending_words) add_spelling();
         // Explicitly commit so that we get to see any errors (a full disk, say).
-        m_db.commit();
+        for (auto* db : m_targets) db->commit();
+        if (std::find(m_targets.begin(), m_targets.end(), m_words_db) == m_targets.end()) m_words_db->commit();
         m_text_bytes = 0;
     }
 
     /// Bytes of article text written since the last commit().
     [[nodiscard]] auto text_bytes() const -> std::uint64_t { return m_text_bytes; }
 
-    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_ids.size(); }
+    /// Distinct ids written into targets[target].
+    [[nodiscard]] auto distinct_ids(std::size_t target) const -> std::uint64_t { return m_distinct.at(target); }
 
 private:
     // About 40 MB of counted words.
     static constexpr std::size_t max_pending_words = std::size_t{1} << 19;
 
-    void add_or_replace(const std::string& id, const nlohmann::json& article) {
+    void add_or_replace(const std::string& id, const nlohmann::json& article, std::size_t target) {
         for (const auto& field : m_schema.fields()) {
             if (!field.is_text()) continue;
             if (auto text = article.find(field.name); text != article.end() && text->is_string())
                 m_text_bytes += text->get_ref<const std::string&>().size();
         }
         auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr);
+        auto& db = *m_targets.at(target);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
-        if (m_fresh && m_ids.insert(id).second) {
-            m_db.add_document(doc);
+        // An id always goes to the same target, so the set can be shared.
+        const bool first = m_ids.insert(id).second;
+        if (first) ++m_distinct[target];
+        if (m_fresh && first) {
+            db.add_document(doc);
         } else {
-            m_db.replace_document(m_schema.id_term(id), doc);
-            m_ids.insert(id);
+            db.replace_document(m_schema.id_term(id), doc);
         }
     }
 
     const schema::Schema& m_schema;
-    Xapian::WritableDatabase& m_db;
+    std::vector<Xapian::WritableDatabase*> m_targets;
+    Xapian::WritableDatabase* m_words_db;
     bool m_fresh;
     bool m_spelling;
     Xapian::TermGenerator m_generator;
     schema::WordCounts m_words;
     std::uint64_t m_text_bytes = 0;
     std::unordered_set<std::string> m_ids;
+    std::vector<std::uint64_t> m_distinct;
 };
 
-// A build split over worker threads, each writing its own shard database;
-// the shards are merged when the generation is compacted. Articles go to a
-// shard by a hash of their id, so a repeated id replaces within one shard.
-class ShardedBuild {
+// The scratch databases a parallel build leaves for compaction.
+struct BuildParts {
+    std::vector<std::vector<fs::path>> shards;  ///< per shard, its parts (one per writer)
+    std::vector<fs::path> words;                ///< sharded: each writer's spelling database
+    std::vector<std::uint64_t> documents;       ///< per shard, distinct ids written
+};
+
+// A build split over writer threads. Each writer owns a part of every shard
+// (one scratch database per shard) and, in a sharded build, a database for
+// its spelling data; each shard is then compacted from its parts. An article
+// goes to its shard by the id's shard hash and to a writer by the rest of
+// that hash, so a repeated id replaces within one database.
+class PartedBuild {
 public:
-    ShardedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned shards)
-        : m_flush_bytes(std::max<std::uint64_t>(options.flush_bytes, 1)) {
-        for (unsigned i = 0; i < shards; ++i) {
-            auto shard = std::make_unique<Shard>();
-            shard->path = scratch / ("shard-" + std::to_string(i));
+    PartedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned writers,
+                std::uint32_t shards)
+        : m_flush_bytes(std::max<std::uint64_t>(options.flush_bytes, 1)), m_shard_count(shards) {
+        for (unsigned i = 0; i < writers; ++i) {
+            auto part = std::make_unique<Part>();
             // No fsync per commit: the compacted generation is synced once, before publishing.
-            shard->db = Xapian::WritableDatabase(shard->path.string(),
-                                                 Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
-            shard->writer = std::make_unique<DocumentWriter>(options, schema, shard->db, true);
-            m_shards.push_back(std::move(shard));
+            constexpr int flags = Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC;
+            const auto base = "part-" + std::to_string(i);
+            std::vector<Xapian::WritableDatabase*> targets;
+            part->dbs.reserve(shards);
+            for (std::uint32_t k = 0; k < shards; ++k) {
+                part->paths.push_back(scratch / (base + "-" + schema::shard_name(k)));
+                part->dbs.emplace_back(part->paths.back().string(), flags);
+            }
+            for (auto& db : part->dbs) targets.push_back(&db);
+            Xapian::WritableDatabase* words = targets.front();
+            if (shards > 1) {
+                part->words_path = scratch / (base + "-words");
+                part->words = Xapian::WritableDatabase(part->words_path.string(), flags);
+                words = &part->words;
+            }
+            part->writer = std::make_unique<DocumentWriter>(options, schema, std::move(targets), words, true);
+            m_parts.push_back(std::move(part));
         }
         try {
-            for (auto& shard : m_shards) shard->thread = std::thread([this, s = shard.get()] { work(*s); });
+            for (auto& part : m_parts) part->thread = std::thread([this, p = part.get()] { work(*p); });
         } catch (...) {
             stop();  // a running thread must be joined before it is destroyed
             throw;
         }
     }
 
-    ~ShardedBuild() { stop(); }
+    ~PartedBuild() { stop(); }
 
     void add(std::string id, nlohmann::json article, std::string origin) {
-        auto& shard = *m_shards[std::hash<std::string>{}(id) % m_shards.size()];
-        shard.pending.push_back(Pending{std::move(id), std::move(article), std::move(origin)});
-        if (shard.pending.size() >= batch_size) hand_over(shard);
+        const auto hash = schema::fnv1a_64(id);
+        const auto shard = static_cast<std::uint32_t>(hash % m_shard_count);
+        auto& part = *m_parts[(hash / m_shard_count) % m_parts.size()];
+        part.pending.push_back(Pending{std::move(id), std::move(article), std::move(origin), shard});
+        if (part.pending.size() >= batch_size) hand_over(part);
     }
 
-    /// Waits for the workers to commit every shard and returns their paths.
-    auto finish() -> std::vector<fs::path> {
-        for (auto& shard : m_shards) hand_over(*shard);
+    /// Waits for the writers to commit every database and returns them.
+    auto finish() -> BuildParts {
+        for (auto& part : m_parts) hand_over(*part);
         m_committing = true;
         stop();
-        std::vector<fs::path> paths;
-        for (auto& shard : m_shards) {
-            if (shard->error) std::rethrow_exception(shard->error);
-            m_distinct += shard->writer->distinct_ids();
-            shard->db.close();
-            paths.push_back(shard->path);
+        BuildParts result;
+        result.shards.resize(m_shard_count);
+        result.documents.assign(m_shard_count, 0);
+        for (auto& part : m_parts) {
+            if (part->error) std::rethrow_exception(part->error);
+            for (std::uint32_t k = 0; k < m_shard_count; ++k) {
+                result.documents[k] += part->writer->distinct_ids(k);
+                part->dbs[k].close();
+                result.shards[k].push_back(part->paths[k]);
+            }
+            if (m_shard_count > 1) {
+                part->words.close();
+                result.words.push_back(part->words_path);
+            }
         }
-        return paths;
+        return result;
     }
-
-    [[nodiscard]] auto distinct_ids() const -> std::uint64_t { return m_distinct; }
 
 private:
     struct Pending {
         std::string id;
         nlohmann::json article;
         std::string origin;  ///< "file:line", for an error about this record
+        std::uint32_t shard;
     };
     using Batch = std::vector<Pending>;
     static constexpr std::size_t batch_size = 64;
     static constexpr std::size_t max_queued_batches = 8;  // bounds memory when writers lag
 
-    struct Shard {
-        fs::path path;
-        Xapian::WritableDatabase db;
+    struct Part {
+        std::vector<fs::path> paths;  ///< per shard
+        std::vector<Xapian::WritableDatabase> dbs;
+        fs::path words_path;
+        Xapian::WritableDatabase words;
         std::unique_ptr<DocumentWriter> writer;
         Batch pending;
         std::deque<Batch> queue;
@@ -299,69 +350,126 @@ private:
         std::thread thread;
     };
 
-    void hand_over(Shard& shard) {
-        if (shard.pending.empty()) return;
-        std::unique_lock lock(shard.mutex);
-        shard.changed.wait(lock, [&] { return shard.queue.size() < max_queued_batches || shard.error; });
-        if (shard.error) std::rethrow_exception(shard.error);
-        shard.queue.push_back(std::move(shard.pending));
-        shard.pending = {};
-        shard.changed.notify_all();
+    void hand_over(Part& part) {
+        if (part.pending.empty()) return;
+        std::unique_lock lock(part.mutex);
+        part.changed.wait(lock, [&] { return part.queue.size() < max_queued_batches || part.error; });
+        if (part.error) std::rethrow_exception(part.error);
+        part.queue.push_back(std::move(part.pending));
+        part.pending = {};
+        part.changed.notify_all();
     }
 
-    void work(Shard& shard) {
+    void work(Part& part) {
         while (true) {
             Batch batch;
             {
-                std::unique_lock lock(shard.mutex);
-                shard.changed.wait(lock, [&] { return !shard.queue.empty() || shard.closing; });
-                if (shard.queue.empty()) break;
-                batch = std::move(shard.queue.front());
-                shard.queue.pop_front();
-                shard.changed.notify_all();
+                std::unique_lock lock(part.mutex);
+                part.changed.wait(lock, [&] { return !part.queue.empty() || part.closing; });
+                if (part.queue.empty()) break;
+                batch = std::move(part.queue.front());
+                part.queue.pop_front();
+                part.changed.notify_all();
             }
             try {
                 for (const auto& pending : batch) {
-                    shard.writer->write(pending.id, pending.article, pending.origin);
+                    part.writer->write(pending.id, pending.article, pending.origin, pending.shard);
                     // Small commits are cheaper as well as smaller: Xapian's
-                    // inverter slows down as its maps grow.
-                    if (shard.writer->text_bytes() >= m_flush_bytes) shard.writer->commit(false);
+                    // inverter slows down as its maps grow. The bound is per
+                    // writer, whatever the number of shards.
+                    if (part.writer->text_bytes() >= m_flush_bytes) part.writer->commit(false);
                 }
             } catch (...) {
-                std::lock_guard lock(shard.mutex);
-                shard.error = std::current_exception();
-                shard.queue.clear();
-                shard.changed.notify_all();
+                std::lock_guard lock(part.mutex);
+                part.error = std::current_exception();
+                part.queue.clear();
+                part.changed.notify_all();
                 return;
             }
         }
-        if (!m_committing) return;  // abandoned: the scratch shards are removed
+        if (!m_committing) return;  // abandoned: the scratch databases are removed
         try {
-            // Each worker commits its own shard, so the final flushes run side by side.
-            shard.writer->commit(true);
+            // Each writer commits its own databases, so the final flushes run side by side.
+            part.writer->commit(true);
         } catch (...) {
-            std::lock_guard lock(shard.mutex);
-            shard.error = std::current_exception();
+            std::lock_guard lock(part.mutex);
+            part.error = std::current_exception();
         }
     }
 
     void stop() {
-        for (auto& shard : m_shards) {
+        for (auto& part : m_parts) {
             {
-                std::lock_guard lock(shard->mutex);
-                shard->closing = true;
+                std::lock_guard lock(part->mutex);
+                part->closing = true;
             }
-            shard->changed.notify_all();
+            part->changed.notify_all();
         }
-        for (auto& shard : m_shards)
-            if (shard->thread.joinable()) shard->thread.join();
+        for (auto& part : m_parts)
+            if (part->thread.joinable()) part->thread.join();
     }
 
     std::uint64_t m_flush_bytes;
-    std::vector<std::unique_ptr<Shard>> m_shards;
-    std::atomic<bool> m_committing = false;  ///< set by finish(): workers commit their shard on closing
-    std::uint64_t m_distinct = 0;
+    std::uint32_t m_shard_count;
+    std::vector<std::unique_ptr<Part>> m_parts;
+    std::atomic<bool> m_committing = false;  ///< set by finish(): writers commit their databases on closing
 };
+
+// Runs the tasks on up to `threads` threads; rethrows the first failure
+// once all have stopped.
+void run_in_parallel(const std::vector<std::function<void()>>& tasks, unsigned threads) {
+    std::atomic<std::size_t> next = 0;
+    std::mutex mutex;
+    std::exception_ptr error;
+    auto work = [&] {
+        for (auto i = next++; i < tasks.size(); i = next++) {
+            try {
+                tasks[i]();
+            } catch (...) {
+                std::lock_guard lock(mutex);
+                if (!error) error = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    const auto extra = std::min<std::size_t>(std::max(threads, 1u), tasks.size());
+    try {
+        for (std::size_t i = 1; i < extra; ++i) pool.emplace_back(work);
+    } catch (...) {
+        // Fewer threads than asked for: the ones running and this one finish the work.
+    }
+    work();
+    for (auto& thread : pool) thread.join();
+    if (error) std::rethrow_exception(error);
+}
+
+// Merges databases into a new compacted one at `output` (which must not exist).
+void compact_into(const std::vector<fs::path>& inputs, const fs::path& output) {
+    Xapian::Database merged;
+    for (const auto& path : inputs) merged.add_database(Xapian::Database(path.string()));
+    merged.compact(output.string(), Xapian::Compactor::FULL);
+    merged.close();
+}
+
+// What every database of a generation records about its build.
+void write_build_metadata(Xapian::WritableDatabase& db, const schema::Schema& schema, const std::string& generation,
+                          const std::string& built_at) {
+    db.set_metadata(schema::metadata::schema, schema.to_string());
+    db.set_metadata(schema::metadata::built_at, built_at);
+    db.set_metadata(schema::metadata::generation, generation);
+}
+
+// The synonyms and stopword entries the query parser reads.
+void write_dictionary(Xapian::WritableDatabase& db, const schema::Schema& schema) {
+    schema.synonyms().write_to(db, schema.stemmer(), schema.stopper());
+    schema::write_stopword_keys(db, schema.stopwords(), schema.stemmer());
+}
+
+void check_stored_schema(const Xapian::Database& db, const fs::path& path, const schema::Schema& schema) {
+    if (load_stored_schema(db, path).to_string() != schema.to_string())
+        throw BuildError("verification failed: the stored schema of " + path.string() +
+                         " does not read back identically");
+}
 
 // Reopens the finished generation read-only and checks it holds what was written.
 void verify_generation(const fs::path& path, const schema::Schema& schema, std::uint64_t expected_docs) {
@@ -369,20 +477,110 @@ void verify_generation(const fs::path& path, const schema::Schema& schema, std::
     if (db.get_doccount() != expected_docs)
         throw BuildError("verification failed: expected " + std::to_string(expected_docs) +
                          " documents, the new index holds " + std::to_string(db.get_doccount()));
-    if (load_stored_schema(db, path).to_string() != schema.to_string())
-        throw BuildError("verification failed: the stored schema does not read back identically");
+    check_stored_schema(db, path, schema);
 }
 
-// Every file Xapian wrote, and the directory itself, on disk before publishing.
+// The same for a sharded generation: every shard holds its documents and
+// knows its place, the front database holds none, and together they hold all.
+void verify_sharded_generation(const fs::path& path, const schema::Schema& schema,
+                               const schema::ShardManifest& manifest) {
+    const auto front_path = path / schema::front_database_name;
+    Xapian::Database front(front_path.string());
+    if (front.get_doccount() != 0)
+        throw BuildError("verification failed: the front database holds " + std::to_string(front.get_doccount()) +
+                         " documents");
+    check_stored_schema(front, front_path, schema);
+    const auto count = std::to_string(manifest.count);
+    if (front.get_metadata(schema::shard_metadata::count) != count)
+        throw BuildError("verification failed: the front database does not record " + count + " shards");
+    Xapian::Database all(front_path.string());
+    std::uint64_t total = 0;
+    const auto paths = manifest.shard_paths(path);
+    for (std::uint32_t k = 0; k < manifest.count; ++k) {
+        Xapian::Database shard(paths[k].string());
+        if (shard.get_doccount() != manifest.documents[k])
+            throw BuildError("verification failed: expected " + std::to_string(manifest.documents[k]) +
+                             " documents in " + schema::shard_name(k) + ", it holds " +
+                             std::to_string(shard.get_doccount()));
+        check_stored_schema(shard, paths[k], schema);
+        if (shard.get_metadata(schema::shard_metadata::index) != std::to_string(k) ||
+            shard.get_metadata(schema::shard_metadata::count) != count)
+            throw BuildError("verification failed: " + schema::shard_name(k) + " does not record its place");
+        total += manifest.documents[k];
+        all.add_database(shard);
+    }
+    if (all.get_doccount() != total)
+        throw BuildError("verification failed: the shards together hold " + std::to_string(all.get_doccount()) +
+                         " documents, not " + std::to_string(total));
+}
+
+// Every file Xapian wrote, and the directories themselves, on disk before publishing.
 void sync_directory(const fs::path& dir) {
-    for (const auto& entry : fs::directory_iterator(dir))
-        if (entry.is_regular_file()) sync_path(entry.path());
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.is_directory()) {
+            sync_directory(entry.path());
+        } else if (entry.is_regular_file()) {
+            sync_path(entry.path());
+        }
+    }
     sync_path(dir);
 }
 
 // One writer per core: parsing is cheap next to term generation and Xapian's
-// inverter, which is what the shards spread out.
+// inverter, which is what the writers spread out.
 auto default_jobs() -> unsigned { return std::clamp(std::thread::hardware_concurrency(), 1u, 8u); }
+
+// The databases of the live generation, opened for writing: one (the
+// generation itself) or its shards and its front database.
+struct LiveDatabases {
+    std::optional<schema::ShardManifest> manifest;
+    std::vector<Xapian::WritableDatabase> shards;
+    Xapian::WritableDatabase front;  ///< sharded only
+    schema::Schema stored_schema;    ///< the schema the generation was built with
+
+    LiveDatabases(const fs::path& path, std::optional<schema::ShardManifest> sharding)
+        : manifest(std::move(sharding)), stored_schema(schema::Schema::default_schema()) {
+        if (!manifest) {
+            shards.emplace_back(path.string(), Xapian::DB_OPEN);
+            // The generation keeps the schema it was built with, whatever --schema says now.
+            stored_schema = load_stored_schema(shards.front(), path);
+            return;
+        }
+        const auto front_path = path / schema::front_database_name;
+        front = Xapian::WritableDatabase(front_path.string(), Xapian::DB_OPEN);
+        stored_schema = load_stored_schema(front, front_path);
+        for (const auto& shard : manifest->shard_paths(path)) shards.emplace_back(shard.string(), Xapian::DB_OPEN);
+    }
+
+    /// The database an id's document lives in.
+    [[nodiscard]] auto shard_for(std::string_view id) const -> std::size_t {
+        return manifest ? schema::shard_of(id, manifest->count) : 0;
+    }
+    /// Where the spelling data goes.
+    [[nodiscard]] auto words() -> Xapian::WritableDatabase* { return manifest ? &front : &shards.front(); }
+    /// Every database, each once.
+    [[nodiscard]] auto all() -> std::vector<Xapian::WritableDatabase*> {
+        std::vector<Xapian::WritableDatabase*> dbs;
+        for (auto& shard : shards) dbs.push_back(&shard);
+        if (manifest) dbs.push_back(&front);
+        return dbs;
+    }
+    [[nodiscard]] auto doccount() const -> std::uint64_t {
+        std::uint64_t total = 0;
+        for (const auto& shard : shards) total += shard.get_doccount();
+        return total;
+    }
+};
+
+auto open_live(const IndexRoot& root, const fs::path& index_root, BuildSummary& summary) -> LiveDatabases {
+    auto live = root.current();
+    if (!live) throw BuildError("no published index at " + index_root.string() + ": run build first");
+    summary.generation = *live;
+    summary.path = root.path_of(*live);
+    LiveDatabases dbs(summary.path, schema::read_shard_manifest(summary.path));
+    summary.shards = dbs.manifest ? dbs.manifest->count : 1;
+    return dbs;
+}
 
 }  // namespace
 
@@ -397,48 +595,75 @@ auto directory_bytes(const fs::path& dir) -> std::uint64_t {
 auto build_index(const BuildOptions& options) -> BuildSummary {
     auto start = Clock::now();
     const auto schema = options.schema ? *options.schema : schema::Schema::default_schema();
+    const auto shard_count = options.shards;
+    if (shard_count < 1 || shard_count > schema::max_shards)
+        throw BuildError("--shards must be between 1 and " + std::to_string(schema::max_shards));
+    const unsigned jobs = options.jobs > 0 ? options.jobs : default_jobs();
     IndexRoot root(options.index_root);
     BuildSummary summary;
     summary.generation = root.next_generation();
+    summary.shards = shard_count;
     auto staging = root.prepare_staging(summary.generation);
-    // Documents go into scratch shard databases first, which are then merged
-    // and compacted into the staging directory: half the size, faster to search.
+    // Documents go into scratch databases first, which are then merged and
+    // compacted into the staging directory: half the size, faster to search.
     auto scratch = fs::path(staging.string() + ".raw");
     try {
         fs::create_directories(scratch);
-        std::uint64_t distinct = 0;
-        std::vector<fs::path> shard_paths;
+        BuildParts parts;
         {
-            ShardedBuild shards(options, schema, scratch, options.jobs > 0 ? options.jobs : default_jobs());
+            PartedBuild build(options, schema, scratch, jobs, shard_count);
             ArticleReader(options, schema)
                 .run(summary, [&](std::string id, nlohmann::json article, const std::string& origin) {
-                    shards.add(std::move(id), std::move(article), origin);
+                    build.add(std::move(id), std::move(article), origin);
                 });
-            shard_paths = shards.finish();
-            distinct = shards.distinct_ids();
+            parts = build.finish();
         }
+        std::uint64_t distinct = 0;
+        for (const auto count : parts.documents) distinct += count;
         if (distinct == 0 && !options.allow_empty)
             throw BuildError("no documents in the input: nothing published (--allow-empty publishes an empty index)");
-        {
-            // The metadata and synonyms go into the first shard; compaction carries them over.
-            Xapian::WritableDatabase first(shard_paths.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
-            schema.synonyms().write_to(first, schema.stemmer(), schema.stopper());
-            schema::write_stopword_keys(first, schema.stopwords(), schema.stemmer());
-            first.set_metadata(schema::metadata::schema, schema.to_string());
-            first.set_metadata(schema::metadata::built_at, now_iso());
-            first.set_metadata(schema::metadata::generation, summary.generation);
+        const auto built_at = now_iso();
+        if (shard_count == 1) {
+            // The metadata and synonyms go into the first part; compaction carries them over.
+            Xapian::WritableDatabase first(parts.shards[0].front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
+            write_dictionary(first, schema);
+            write_build_metadata(first, schema, summary.generation, built_at);
             first.commit();
+            first.close();
+            fs::remove(staging);  // compact() creates it
+            compact_into(parts.shards[0], staging);
+            fs::remove_all(scratch);
+            verify_generation(staging, schema, distinct);
+        } else {
+            const auto count = std::to_string(shard_count);
+            std::vector<std::function<void()>> compactions;
+            {
+                Xapian::WritableDatabase front(parts.words.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
+                write_dictionary(front, schema);
+                write_build_metadata(front, schema, summary.generation, built_at);
+                front.set_metadata(schema::shard_metadata::count, count);
+                front.commit();
+            }
+            compactions.emplace_back([&] { compact_into(parts.words, staging / schema::front_database_name); });
+            for (std::uint32_t k = 0; k < shard_count; ++k) {
+                Xapian::WritableDatabase first(parts.shards[k].front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
+                write_build_metadata(first, schema, summary.generation, built_at);
+                first.set_metadata(schema::shard_metadata::count, count);
+                first.set_metadata(schema::shard_metadata::index, std::to_string(k));
+                first.commit();
+                compactions.emplace_back([&, k] { compact_into(parts.shards[k], staging / schema::shard_name(k)); });
+            }
+            // One compaction per shard, side by side.
+            run_in_parallel(compactions, jobs);
+            fs::remove_all(scratch);
+            const schema::ShardManifest manifest{summary.generation, shard_count, parts.documents};
+            verify_sharded_generation(staging, schema, manifest);
+            schema::write_shard_manifest(staging, manifest);
         }
-        Xapian::Database merged;
-        for (const auto& path : shard_paths) merged.add_database(Xapian::Database(path.string()));
-        fs::remove(staging);  // compact() creates it
-        merged.compact(staging.string(), Xapian::Compactor::FULL);
-        merged.close();
-        fs::remove_all(scratch);
-        verify_generation(staging, schema, distinct);
         sync_directory(staging);
         root.publish(summary.generation, staging);
         summary.total_documents = distinct;
+        summary.shard_documents = parts.documents;
     } catch (...) {
         std::error_code ignored;
         fs::remove_all(scratch, ignored);
@@ -455,50 +680,57 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
 auto add_documents(const BuildOptions& options) -> BuildSummary {
     auto start = Clock::now();
     IndexRoot root(options.index_root);
-    auto live = root.current();
-    if (!live) throw BuildError("no published index at " + options.index_root.string() + ": run build first");
     BuildSummary summary;
-    summary.generation = *live;
-    summary.path = root.path_of(*live);
-    Xapian::WritableDatabase db(summary.path.string(), Xapian::DB_OPEN);
-    // The generation keeps the schema it was built with, whatever --schema says now.
-    auto schema = load_stored_schema(db, summary.path);
-    // Batches of options.commit_every documents, each one transaction: memory
-    // stays bounded, readers see whole batches only, and an add that fails or
-    // is killed leaves the live generation at its last committed batch (upserts
-    // by id, so running the same add again is safe).
+    auto live = open_live(root, options.index_root, summary);
+    auto dbs = live.all();
+    // Batches of options.commit_every documents, each one transaction per
+    // database: memory stays bounded, readers see whole batches only (of each
+    // shard), and an add that fails or is killed leaves the live generation at
+    // its last committed batch (upserts by id, so running the same add again
+    // is safe).
     const auto batch_size = std::max<std::uint64_t>(options.commit_every, 1);
     std::uint64_t in_batch = 0;
-    bool in_transaction = false;
+    std::vector<Xapian::WritableDatabase*> in_transaction;
+    auto begin = [&] {
+        for (auto* db : dbs) {
+            db->begin_transaction();
+            in_transaction.push_back(db);
+        }
+    };
+    auto commit = [&] {
+        while (!in_transaction.empty()) {
+            auto* db = in_transaction.back();
+            in_transaction.pop_back();  // a failed commit ends the transaction too
+            db->commit_transaction();
+        }
+    };
     try {
-        db.begin_transaction();
-        in_transaction = true;
-        DocumentWriter writer(options, schema, db, false);
-        ArticleReader(options, schema)
+        begin();
+        std::vector<Xapian::WritableDatabase*> targets;
+        for (auto& shard : live.shards) targets.push_back(&shard);
+        DocumentWriter writer(options, live.stored_schema, std::move(targets), live.words(), false);
+        ArticleReader(options, live.stored_schema)
             .run(summary, [&](const std::string& id, const nlohmann::json& article, const std::string& origin) {
-                writer.write(id, article, origin);
+                writer.write(id, article, origin, live.shard_for(id));
                 if (++in_batch < batch_size) return;
                 writer.add_spelling();
-                in_transaction = false;  // a failed commit ends the transaction too
-                db.commit_transaction();
-                db.begin_transaction();
-                in_transaction = true;
+                commit();
+                begin();
                 in_batch = 0;
             });
         writer.add_spelling();
-        in_transaction = false;
-        db.commit_transaction();
+        commit();
     } catch (...) {
-        if (in_transaction) {
+        for (auto* db : in_transaction) {
             try {
-                db.cancel_transaction();
+                db->cancel_transaction();
             } catch (...) {
                 // The first error is the one to report; the batch is lost either way.
             }
         }
         throw;
     }
-    summary.total_documents = db.get_doccount();
+    summary.total_documents = live.doccount();
     summary.index_bytes = directory_bytes(summary.path);
     summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return summary;
@@ -506,14 +738,13 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
 
 auto delete_documents(const fs::path& index_root, const std::vector<std::string>& ids) -> DeleteSummary {
     IndexRoot root(index_root);
-    auto live = root.current();
-    if (!live) throw BuildError("no published index at " + index_root.string() + ": run build first");
+    BuildSummary located;
+    auto live = open_live(root, index_root, located);
     DeleteSummary summary;
-    summary.generation = *live;
-    Xapian::WritableDatabase db(root.path_of(*live).string(), Xapian::DB_OPEN);
-    auto schema = load_stored_schema(db, root.path_of(*live));
+    summary.generation = located.generation;
     for (const auto& id : ids) {
-        auto term = schema.id_term(id);
+        auto term = live.stored_schema.id_term(id);
+        auto& db = live.shards[live.shard_for(id)];
         if (db.term_exists(term)) {
             db.delete_document(term);
             summary.deleted.push_back(id);
@@ -521,22 +752,23 @@ auto delete_documents(const fs::path& index_root, const std::vector<std::string>
             summary.not_found.push_back(id);
         }
     }
-    db.commit();
+    for (auto& shard : live.shards) shard.commit();
     return summary;
 }
 
 auto format_summary(const BuildSummary& summary) -> std::string {
     double seconds = std::max(summary.seconds, 1e-6);
+    const auto shards = summary.shards > 1 ? " in " + std::to_string(summary.shards) + " shards" : std::string();
     char buffer[512];
     std::snprintf(buffer, sizeof buffer,
                   "indexed %llu documents (%llu bad) in %.2f s: %.0f documents/s, %.1f MB/s; "
-                  "index %.1f MB, %llu documents (%s)",
+                  "index %.1f MB, %llu documents%s (%s)",
                   static_cast<unsigned long long>(summary.documents),
                   static_cast<unsigned long long>(summary.bad_records), summary.seconds,
                   static_cast<double>(summary.documents) / seconds,
                   static_cast<double>(summary.input_bytes) / 1e6 / seconds,
                   static_cast<double>(summary.index_bytes) / 1e6,
-                  static_cast<unsigned long long>(summary.total_documents), summary.generation.c_str());
+                  static_cast<unsigned long long>(summary.total_documents), shards.c_str(), summary.generation.c_str());
     return buffer;
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broadsheet/schema/generations.hpp"
+#include "broadsheet/schema/shards.hpp"
 #include "broadsheet/server/errors.hpp"
 
 namespace broadsheet::server {
@@ -78,6 +79,17 @@ auto IndexWatcher::refresh() -> bool {
         }
         if (new_generation) {
             auto path = m_root / *current;
+            // This server opens one database per generation; a sharded one
+            // needs the cluster front end. What is open keeps answering.
+            if (auto manifest = schema::read_shard_manifest(path)) {
+                const auto refused = "generation " + *current + " is split into " + std::to_string(manifest->count) +
+                                     " shards, which this server does not serve (build it with --shards 1)";
+                if (problem() != refused)
+                    spdlog::error("index root {}: {}{}", m_root.string(), refused,
+                                  known ? "; still serving " + known->generation : std::string());
+                set_problem(refused);
+                return false;
+            }
             m_db.emplace(path.string());
         } else if (!m_db->reopen()) {
             set_problem(std::nullopt);

@@ -5,6 +5,7 @@
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/indexer/index_builder.hpp"
 #include "broadsheet/schema/schema.hpp"
+#include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
 
 using namespace broadsheet::indexer;
@@ -268,4 +269,175 @@ TEST_CASE("the index is the same whatever the number of writers and however ofte
     auto expected = fingerprint(open_live(one_writer));
     CHECK(expected.find("spelling government ") != std::string::npos);
     CHECK(fingerprint(open_live(many_commits)) == expected);
+}
+
+namespace {
+
+namespace bs = broadsheet::schema;
+
+// The live generation as the front end combines it: the front database
+// first (its metadata, spelling and synonyms), then the shards in order.
+auto open_live_shards(const TempDir& dir) -> Xapian::Database {
+    auto live = read_current_generation(dir / "index");
+    REQUIRE(live.has_value());
+    const auto path = dir / "index" / *live;
+    auto manifest = bs::read_shard_manifest(path);
+    REQUIRE(manifest.has_value());
+    Xapian::Database all((path / bs::front_database_name).string());
+    for (const auto& shard : manifest->shard_paths(path)) all.add_database(Xapian::Database(shard.string()));
+    return all;
+}
+
+// The ids (unique-id terms) a database holds.
+auto ids_in(const Xapian::Database& db) -> std::vector<std::string> {
+    const auto prefix = bs::Schema::default_schema().id_term("");
+    std::vector<std::string> ids;
+    for (auto term = db.allterms_begin(prefix); term != db.allterms_end(prefix); ++term)
+        ids.push_back((*term).substr(prefix.size()));
+    return ids;
+}
+
+auto sharded_options(const TempDir& dir, std::uint32_t shards) -> BuildOptions {
+    auto options = options_for(dir, {fixture("articles.jsonl").string()});
+    options.shards = shards;
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("one shard is the default and keeps the generation a single database") {
+    CHECK(BuildOptions{}.shards == 1);
+    TempDir dir;
+    auto summary = build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    CHECK(summary.shards == 1);
+    CHECK(std::filesystem::exists(summary.path / "iamglass"));
+    CHECK_FALSE(bs::read_shard_manifest(summary.path).has_value());
+    CHECK(format_summary(summary).find("shards") == std::string::npos);
+}
+
+TEST_CASE("a sharded build puts each article in the shard its id hashes to, and records the split") {
+    TempDir dir;
+    auto summary = build_index(sharded_options(dir, 3));
+    CHECK(summary.total_documents == 12);
+    CHECK(summary.shards == 3);
+    CHECK(format_summary(summary).find("12 documents in 3 shards (gen-000001)") != std::string::npos);
+    auto manifest = bs::read_shard_manifest(summary.path);
+    REQUIRE(manifest.has_value());
+    CHECK(manifest->generation == "gen-000001");
+    CHECK(manifest->count == 3);
+    CHECK(manifest->documents == summary.shard_documents);
+    std::uint64_t total = 0;
+    const auto paths = manifest->shard_paths(summary.path);
+    for (std::uint32_t k = 0; k < 3; ++k) {
+        CAPTURE(k);
+        Xapian::Database shard(paths[k].string());
+        CHECK(shard.get_doccount() == manifest->documents[k]);
+        CHECK(shard.get_doccount() > 0);  // 12 ids over 3 shards: none empty with this hash
+        for (const auto& id : ids_in(shard)) CHECK(bs::shard_of(id, 3) == k);
+        CHECK(shard.get_metadata(bs::shard_metadata::index) == std::to_string(k));
+        CHECK(shard.get_metadata(bs::shard_metadata::count) == "3");
+        CHECK(shard.get_metadata(bs::metadata::generation) == "gen-000001");
+        CHECK(shard.get_metadata(bs::metadata::schema) == bs::Schema::default_schema().to_string());
+        // Spelling and synonyms are the front database's, once for the whole collection.
+        CHECK(shard.spellings_begin() == shard.spellings_end());
+        CHECK(shard.synonym_keys_begin() == shard.synonym_keys_end());
+        total += shard.get_doccount();
+    }
+    CHECK(total == 12);
+}
+
+TEST_CASE("the front database of a sharded generation holds the schema, spelling and synonyms but no documents") {
+    TempDir dir;
+    auto summary = build_index(sharded_options(dir, 2));
+    Xapian::Database front((summary.path / bs::front_database_name).string());
+    CHECK(front.get_doccount() == 0);
+    CHECK(front.get_metadata(bs::metadata::schema) == bs::Schema::default_schema().to_string());
+    CHECK(front.get_metadata(bs::metadata::generation) == "gen-000001");
+    CHECK(front.get_metadata(bs::shard_metadata::count) == "2");
+    CHECK_FALSE(front.get_metadata(bs::metadata::built_at).empty());
+    CHECK(front.get_spelling_suggestion("goverment") == "government");
+    CHECK(front.synonym_keys_begin() != front.synonym_keys_end());
+}
+
+TEST_CASE("the shards together hold the same terms, frequencies and spelling data as one index") {
+    TempDir single;
+    (void)build_index(options_for(single, {fixture("articles.jsonl").string()}));
+    for (const std::uint32_t shards : {2u, 3u, 5u}) {
+        CAPTURE(shards);
+        TempDir sharded;
+        auto options = sharded_options(sharded, shards);
+        options.jobs = 2;
+        options.flush_bytes = 1;  // commits after every document, across parts and shards
+        (void)build_index(options);
+        CHECK(fingerprint(open_live_shards(sharded)) == fingerprint(open_live(single)));
+        std::vector<std::string> synonyms;
+        auto all = open_live_shards(sharded);
+        auto one = open_live(single);
+        for (auto key = one.synonym_keys_begin(); key != one.synonym_keys_end(); ++key) synonyms.push_back(*key);
+        std::vector<std::string> combined;
+        for (auto key = all.synonym_keys_begin(); key != all.synonym_keys_end(); ++key) combined.push_back(*key);
+        CHECK_FALSE(synonyms.empty());
+        CHECK(combined == synonyms);
+    }
+}
+
+TEST_CASE("add and delete route each id to its shard in a sharded generation") {
+    TempDir dir;
+    (void)build_index(sharded_options(dir, 3));
+    write_file(dir / "more.jsonl",
+               "{\"id\": \"a001\", \"title\": \"Replaced headline about zeppelins\"}\n"
+               "{\"id\": \"new1\", \"title\": \"A brand new article about dirigibles\"}\n"
+               "{\"id\": \"new2\", \"title\": \"Another new one\"}\n");
+    auto options = options_for(dir, {(dir / "more.jsonl").string()});
+    options.commit_every = 2;
+    auto added = add_documents(options);
+    CHECK(added.generation == "gen-000001");
+    CHECK(added.shards == 3);
+    CHECK(added.documents == 3);
+    CHECK(added.total_documents == 14);
+    const auto path = dir / "index" / "gen-000001";
+    auto manifest = bs::read_shard_manifest(path);
+    REQUIRE(manifest.has_value());
+    const auto paths = manifest->shard_paths(path);
+    for (const std::string id : {"a001", "new1", "new2"}) {
+        CAPTURE(id);
+        for (std::uint32_t k = 0; k < 3; ++k) {
+            Xapian::Database shard(paths[k].string());
+            CHECK(shard.get_termfreq(bs::Schema::default_schema().id_term(id)) == (bs::shard_of(id, 3) == k ? 1 : 0));
+        }
+    }
+    auto all = open_live_shards(dir);
+    CHECK(all.get_doccount() == 14);
+    CHECK(all.get_termfreq("zeppelins") == 1);
+    // The new words reach the front database's spelling table.
+    Xapian::Database front((path / bs::front_database_name).string());
+    CHECK(front.get_spelling_suggestion("dirigibels") == "dirigibles");
+
+    auto deleted = delete_documents(dir / "index", {"new1", "a001", "missing"});
+    CHECK(deleted.deleted == std::vector<std::string>{"new1", "a001"});
+    CHECK(deleted.not_found == std::vector<std::string>{"missing"});
+    all = open_live_shards(dir);
+    CHECK(all.get_doccount() == 12);
+    CHECK(all.get_termfreq(bs::Schema::default_schema().id_term("a001")) == 0);
+}
+
+TEST_CASE("a sharded rebuild replaces an unsharded generation and back, each published whole") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    auto sharded = build_index(sharded_options(dir, 4));
+    CHECK(sharded.generation == "gen-000002");
+    CHECK(read_current_generation(dir / "index") == "gen-000002");
+    CHECK(open_live_shards(dir).get_doccount() == 12);
+    auto single = build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    CHECK(single.generation == "gen-000003");
+    CHECK(open_live(dir).get_doccount() == 12);
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "index"))
+        CHECK(entry.path().filename().string().find(".raw") == std::string::npos);
+}
+
+TEST_CASE("a shard count out of range is refused before anything is written") {
+    TempDir dir;
+    CHECK_THROWS_AS((void)build_index(sharded_options(dir, 0)), BuildError);
+    CHECK_THROWS_AS((void)build_index(sharded_options(dir, bs::max_shards + 1)), BuildError);
+    CHECK_FALSE(read_current_generation(dir / "index").has_value());
 }

@@ -17,9 +17,10 @@ namespace {
 
 constexpr std::chrono::milliseconds poll{1000};  // refresh() is called by hand below
 
-auto build(const fs::path& root) -> std::string {
+auto build(const fs::path& root, std::uint32_t shards = 1) -> std::string {
     broadsheet::indexer::BuildOptions options;
     options.index_root = root;
+    options.shards = shards;
     options.inputs = {broadsheet::testing::fixture("articles.jsonl").string()};
     return broadsheet::indexer::build_index(options).generation;
 }
@@ -58,6 +59,25 @@ TEST_CASE("a CURRENT that names no generation opens nothing and says why") {
         REQUIRE(watcher.problem().has_value());
         CHECK(watcher.problem()->find("CURRENT") != std::string::npos);
     }
+}
+
+TEST_CASE("a sharded generation is refused with the reason, and what is open keeps serving") {
+    TempDir dir;
+    const auto single = build(dir.path());
+    IndexWatcher watcher(dir.path(), poll);
+    REQUIRE(watcher.refresh());
+    const auto sharded = build(dir.path(), 3);
+    CHECK_FALSE(watcher.refresh());
+    REQUIRE(watcher.problem().has_value());
+    CHECK(watcher.problem()->find(sharded + " is split into 3 shards") != std::string::npos);
+    REQUIRE(watcher.info());
+    CHECK(watcher.info()->generation == single);
+
+    IndexWatcher fresh(dir.path(), poll);
+    CHECK_FALSE(fresh.refresh());
+    CHECK_FALSE(fresh.info());
+    REQUIRE(fresh.problem().has_value());
+    CHECK(fresh.problem()->find("--shards 1") != std::string::npos);
 }
 
 TEST_CASE("a CURRENT spoilt under a live generation keeps it serving, not ready, until repaired") {

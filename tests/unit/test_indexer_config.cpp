@@ -18,7 +18,7 @@ namespace {
 // Every variable the indexer reads; each test starts with none of them set.
 const std::vector<std::string> all_env_names = {
     "BROADSHEET_INDEX",       "BROADSHEET_MAX_RECORD_BYTES", "BROADSHEET_SCHEMA",    "BROADSHEET_JOBS",
-    "BROADSHEET_PRUNE_GRACE", "BROADSHEET_COMMIT_EVERY",     "BROADSHEET_LOG_LEVEL",
+    "BROADSHEET_PRUNE_GRACE", "BROADSHEET_COMMIT_EVERY",     "BROADSHEET_LOG_LEVEL", "BROADSHEET_SHARDS",
 };
 
 // Every test starts with none of the variables set.
@@ -61,6 +61,7 @@ TEST_CASE("build needs only --index and --input and has the defaults otherwise")
     CHECK(c.options.source.id_from_file_name);
     CHECK(c.options.source.max_record_bytes == defaults.source.max_record_bytes);
     CHECK(c.options.jobs == 0);
+    CHECK(c.options.shards == 1);
     CHECK(c.options.prune_grace == std::chrono::seconds(300));
     CHECK_FALSE(c.options.progress);
     CHECK_FALSE(c.options.schema.has_value());
@@ -68,9 +69,27 @@ TEST_CASE("build needs only --index and --input and has the defaults otherwise")
 
 TEST_CASE("every build setting can be given as a flag") {
     ScopedEnv env;
-    const auto parsed = parse({"--log-level", "debug", "build", "--index", "/i", "--input", "-", "--skip-bad",
-                               "--max-record-bytes", "4096", "--no-spelling", "--ids-from-paths", "--schema", "s.json",
-                               "--jobs", "3", "--allow-empty", "--prune-grace", "0"});
+    const auto parsed = parse({"--log-level",
+                               "debug",
+                               "build",
+                               "--index",
+                               "/i",
+                               "--input",
+                               "-",
+                               "--skip-bad",
+                               "--max-record-bytes",
+                               "4096",
+                               "--no-spelling",
+                               "--ids-from-paths",
+                               "--schema",
+                               "s.json",
+                               "--jobs",
+                               "3",
+                               "--shards",
+                               "4",
+                               "--allow-empty",
+                               "--prune-grace",
+                               "0"});
     REQUIRE(parsed.exit_code == -1);
     const auto& c = parsed.config;
     CHECK(c.log_level == "debug");
@@ -80,6 +99,7 @@ TEST_CASE("every build setting can be given as a flag") {
     CHECK_FALSE(c.options.source.id_from_file_name);
     CHECK(c.schema_path == "s.json");
     CHECK(c.options.jobs == 3);
+    CHECK(c.options.shards == 4);
     CHECK(c.options.allow_empty);
     CHECK(c.options.prune_grace == std::chrono::seconds(0));
 }
@@ -110,6 +130,7 @@ TEST_CASE("every setting with a variable can be given as a BROADSHEET_ environme
                    {"BROADSHEET_MAX_RECORD_BYTES", "1234"},
                    {"BROADSHEET_SCHEMA", "env.json"},
                    {"BROADSHEET_JOBS", "2"},
+                   {"BROADSHEET_SHARDS", "3"},
                    {"BROADSHEET_PRUNE_GRACE", "60"},
                    {"BROADSHEET_COMMIT_EVERY", "7"},
                    {"BROADSHEET_LOG_LEVEL", "warn"}});
@@ -119,6 +140,7 @@ TEST_CASE("every setting with a variable can be given as a BROADSHEET_ environme
     CHECK(build.config.options.source.max_record_bytes == 1234);
     CHECK(build.config.schema_path == "env.json");
     CHECK(build.config.options.jobs == 2);
+    CHECK(build.config.options.shards == 3);
     CHECK(build.config.options.prune_grace == std::chrono::seconds(60));
     CHECK(build.config.log_level == "warn");
     const auto add = parse({"add", "--input", "-"});
@@ -165,6 +187,9 @@ TEST_CASE("a bad command line gives a non-zero exit code") {
              {"delete", "--index", "/i"},  // no ids
              {"build", "--index", "/i", "--input", "-", "--jobs", "65"},
              {"build", "--index", "/i", "--input", "-", "--jobs", "many"},
+             {"build", "--index", "/i", "--input", "-", "--shards", "0"},
+             {"build", "--index", "/i", "--input", "-", "--shards", "1001"},
+             {"add", "--index", "/i", "--input", "-", "--shards", "2"},  // build only
              {"build", "--index", "/i", "--input", "-", "--prune-grace", "-1"},
              {"build", "--index", "/i", "--input", "-", "--max-record-bytes", "0"},
              {"add", "--index", "/i", "--input", "-", "--commit-every", "0"},

@@ -50,7 +50,7 @@ public:
     void publish(const std::string& generation, const fs::path& staging) const;
     /// Removes generations retired (replaced as CURRENT) longer than `grace` ago.
     /// Returns the names removed.
-    auto prune(std::chrono::seconds grace) const -> std::vector<std::string>;
+    [[nodiscard]] auto prune(std::chrono::seconds grace) const -> std::vector<std::string>;
 
 private:
     fs::path m_root;

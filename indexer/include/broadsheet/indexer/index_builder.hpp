@@ -31,10 +31,13 @@ struct BuildOptions {
     bool allow_empty = false;  ///< publish a generation with no documents
     bool spelling = true;      ///< keep spelling data for "did you mean"
     bool progress = false;     ///< draw a progress bar on standard error
-    unsigned jobs = 0;         ///< build: writer threads (shards); 0 = one per core
+    unsigned jobs = 0;         ///< build: writer threads; 0 = one per core
+    /// build: the shard databases of the new generation, split by the id's
+    /// shard hash (broadsheet/schema/shards.hpp); 1 = the generation is one database
+    std::uint32_t shards = 1;
     /// build: article text (bytes) a writer takes in between commits of its
-    /// shard (about 1,000 news articles); bounds the memory Xapian's inverter
-    /// holds whatever the corpus size, and small commits cost less CPU too.
+    /// databases (about 1,000 news articles); bounds the memory Xapian's inverter
+    /// holds whatever the corpus size or shard count, and small commits cost less CPU too.
     std::uint64_t flush_bytes = std::uint64_t{1} << 20;
     std::uint64_t commit_every = 10000;     ///< add: documents per committed batch
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
@@ -43,8 +46,10 @@ struct BuildOptions {
 struct BuildSummary {
     std::string generation;
     fs::path path;
-    std::uint64_t documents = 0;        ///< records written (an upsert counts once)
-    std::uint64_t total_documents = 0;  ///< documents in the index afterwards
+    std::uint64_t documents = 0;                 ///< records written (an upsert counts once)
+    std::uint64_t total_documents = 0;           ///< documents in the index afterwards
+    std::uint32_t shards = 1;                    ///< shard databases in the generation
+    std::vector<std::uint64_t> shard_documents;  ///< build: documents per shard
     std::uint64_t bad_records = 0;
     std::uint64_t input_bytes = 0;
     std::uint64_t index_bytes = 0;
@@ -55,7 +60,8 @@ struct BuildSummary {
 /// publishes it. On any failure the live generation is untouched.
 [[nodiscard]] auto build_index(const BuildOptions& options) -> BuildSummary;
 
-/// Upserts records (by id) into the live generation, committing every
+/// Upserts records (by id) into the live generation (into each id's shard
+/// when it is sharded), committing every
 /// options.commit_every documents: a failed or killed add leaves the
 /// batches committed before it (running it again is safe).
 [[nodiscard]] auto add_documents(const BuildOptions& options) -> BuildSummary;
@@ -66,7 +72,8 @@ struct DeleteSummary {
     std::vector<std::string> not_found;
 };
 
-/// Deletes documents by id from the live generation, in one commit.
+/// Deletes documents by id from the live generation (from each id's shard
+/// when it is sharded), in one commit per database.
 [[nodiscard]] auto delete_documents(const fs::path& index_root, const std::vector<std::string>& ids) -> DeleteSummary;
 
 /// "indexed 21577 documents (0 bad) in 9.1 s: 2371 documents/s, 2.6 MB/s; index 61.2 MB (gen-000002)"
