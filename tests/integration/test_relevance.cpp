@@ -50,13 +50,13 @@ void check_floors(const std::string& collection, double ndcg_10, double map) {
 }  // namespace
 
 TEST_CASE("Cranfield nDCG@10 and MAP do not fall below their recorded values") {
-    check_floors("cranfield", 0.5403, 0.4407);
+    check_floors("cranfield", 0.5363, 0.4334);
 }
 
-TEST_CASE("CISI nDCG@10 and MAP do not fall below their recorded values") { check_floors("cisi", 0.4092, 0.2299); }
+TEST_CASE("CISI nDCG@10 and MAP do not fall below their recorded values") { check_floors("cisi", 0.4049, 0.2232); }
 
-TEST_CASE("CACM nDCG@10 and MAP do not fall below their recorded values") { check_floors("cacm", 0.4629, 0.3198); }
+TEST_CASE("CACM nDCG@10 and MAP do not fall below their recorded values") { check_floors("cacm", 0.5081, 0.3521); }
 
 TEST_CASE("SciFact nDCG@10 and MAP do not fall below their recorded values") {
-    check_floors("scifact", 0.6929, 0.6482);
+    check_floors("scifact", 0.7000, 0.6573);
 }

@@ -189,12 +189,12 @@ TEST_CASE("loading a missing or malformed schema file names the file") {
 
 TEST_CASE("BM25 parameters come from the schema, with Xapian's defaults when absent") {
     auto schema = Schema::default_schema();
-    CHECK(schema.bm25_k1() == doctest::Approx(1.6));
-    CHECK(schema.bm25_b() == doctest::Approx(0.9));
+    CHECK(schema.bm25_k1() == doctest::Approx(1.4));
+    CHECK(schema.bm25_b() == doctest::Approx(0.6));
     auto plain = Schema::from_json(minimal());
     CHECK(plain.bm25_k1() == doctest::Approx(1.0));
     CHECK(plain.bm25_b() == doctest::Approx(0.5));
-    CHECK(Schema::from_string(schema.to_string()).bm25_b() == doctest::Approx(0.9));
+    CHECK(Schema::from_string(schema.to_string()).bm25_b() == doctest::Approx(0.6));
     CHECK(schema.weighting().name() == "Xapian::BM25Weight");
 }
 
