@@ -16,9 +16,13 @@ same way on all four. SciFact is tuned on its train split and reported on its
 test split; the others have one query set.
 
 Every measurement is cached (--cache), so a rerun or a finer grid only runs
-what is new. Run from the project root after scripts/build:
+what is new. Run from the project root after scripts/build (docs/relevance.md
+has the figures these gave):
 
-  nice eval/tune_ranking.py --work /tmp/tune > tune.md
+  nice eval/tune_ranking.py --work /tmp/tune --fine --stages bm25 > bm25.md
+  nice eval/tune_ranking.py --work /tmp/tune --stages expand \
+      --base '{"title": 4, "k1": 1.4, "b": 0.6, "proximity": 0, "expand": false}' > expand.md
+  nice eval/tune_ranking.py --work /tmp/tune --stages proximity --base '...' > proximity.md
 """
 
 import argparse
