@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <xapian.h>
 #include <CLI/CLI.hpp>
 
 #include "broadsheet/eval/runner.hpp"
@@ -79,5 +80,9 @@ int main(int argc, char** argv) try {
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "broadsheet-eval: %s\n", e.what());
+    return 1;
+} catch (const Xapian::Error& e) {
+    // Xapian's errors are not std::exceptions.
+    std::fprintf(stderr, "broadsheet-eval: %s\n", e.get_description().c_str());
     return 1;
 }
