@@ -23,6 +23,14 @@ auto run_queries(std::istream& queries, const RunOptions& options) -> RunResult 
     bs::SearchService service(config, watcher, pool);
     const auto live = service.live();
     const auto& schema = live->schema;
+    auto ranking = schema.ranking();
+    if (options.k1) ranking.k1 = *options.k1;
+    if (options.b) ranking.b = *options.b;
+    if (options.proximity) ranking.proximity = *options.proximity;
+    if (options.proximity_window) ranking.proximity_window = *options.proximity_window;
+    if (options.expand_documents) ranking.expand_documents = *options.expand_documents;
+    if (options.expand_terms) ranking.expand_terms = *options.expand_terms;
+    if (options.expand_weight) ranking.expand_weight = *options.expand_weight;
 
     RunResult result;
     std::string line;
@@ -33,10 +41,15 @@ auto run_queries(std::istream& queries, const RunOptions& options) -> RunResult 
         bs::Params params{{"q", line.substr(tab + 1)}, {"op", options.op}, {"size", std::to_string(options.depth)}};
         // Natural-language queries with stray punctuation are read as plain
         // words, as /search reads them.
-        const auto request = bs::parse_search_request(params, config, schema);
+        auto request = bs::parse_search_request(params, config, schema);
         if (!request.syntax_problem.empty()) ++result.as_plain_words;
+        request.expand = options.expand;
         auto& docs = result.run[qid];
-        for (auto& [id, score] : service.rank(request, options.depth)) docs.push_back({id, score});
+        const auto started = std::chrono::steady_clock::now();
+        auto ranked = service.rank(request, options.depth, ranking);
+        result.milliseconds.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+        for (auto& [id, score] : ranked) docs.push_back({id, score});
         ++result.queries;
     }
     return result;

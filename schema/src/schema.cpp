@@ -269,12 +269,35 @@ auto Schema::from_json(const json& doc) -> Schema {
     }
     if (auto ranking = doc.find("ranking"); ranking != doc.end()) {
         if (!ranking->is_object()) throw SchemaError("'ranking' must be an object with k1 and b");
+        static const std::set<std::string> keys{"k1",           "b",
+                                                "proximity",    "proximity_window",
+                                                "expand",       "expand_documents",
+                                                "expand_terms", "expand_weight"};
         for (const auto& [key, value] : ranking->items())
-            if (key != "k1" && key != "b") throw SchemaError("ranking: unknown key '" + key + "' (k1, b)");
-        schema.m_k1 = get_or<double>(*ranking, "k1", schema.m_k1, "ranking");
-        schema.m_b = get_or<double>(*ranking, "b", schema.m_b, "ranking");
-        if (schema.m_k1 < 0 || schema.m_k1 > 10) throw SchemaError("ranking: k1 must be between 0 and 10");
-        if (schema.m_b < 0 || schema.m_b > 1) throw SchemaError("ranking: b must be between 0 and 1");
+            if (!keys.contains(key))
+                throw SchemaError("ranking: unknown key '" + key +
+                                  "' (k1, b, proximity, proximity_window, expand, expand_documents, "
+                                  "expand_terms, expand_weight)");
+        auto& r = schema.m_ranking;
+        r.k1 = get_or<double>(*ranking, "k1", r.k1, "ranking");
+        r.b = get_or<double>(*ranking, "b", r.b, "ranking");
+        r.proximity = get_or<double>(*ranking, "proximity", r.proximity, "ranking");
+        r.proximity_window = get_or<unsigned>(*ranking, "proximity_window", r.proximity_window, "ranking");
+        r.expand = get_or<bool>(*ranking, "expand", r.expand, "ranking");
+        r.expand_documents = get_or<unsigned>(*ranking, "expand_documents", r.expand_documents, "ranking");
+        r.expand_terms = get_or<unsigned>(*ranking, "expand_terms", r.expand_terms, "ranking");
+        r.expand_weight = get_or<double>(*ranking, "expand_weight", r.expand_weight, "ranking");
+        if (r.k1 < 0 || r.k1 > 10) throw SchemaError("ranking: k1 must be between 0 and 10");
+        if (r.b < 0 || r.b > 1) throw SchemaError("ranking: b must be between 0 and 1");
+        if (r.proximity < 0 || r.proximity > 10) throw SchemaError("ranking: proximity must be between 0 and 10");
+        if (r.proximity_window < 2 || r.proximity_window > 100)
+            throw SchemaError("ranking: proximity_window must be between 2 and 100");
+        if (r.expand_documents < 1 || r.expand_documents > 100)
+            throw SchemaError("ranking: expand_documents must be between 1 and 100");
+        if (r.expand_terms < 1 || r.expand_terms > 100)
+            throw SchemaError("ranking: expand_terms must be between 1 and 100");
+        if (r.expand_weight < 0 || r.expand_weight > 10)
+            throw SchemaError("ranking: expand_weight must be between 0 and 10");
     }
     auto fields = doc.find("fields");
     if (fields == doc.end() || !fields->is_array() || fields->empty())
@@ -390,7 +413,15 @@ auto Schema::to_json() const -> json {
                 {"version", m_version},
                 {"language", m_language},
                 {"stopwords", m_stopwords},
-                {"ranking", {{"k1", m_k1}, {"b", m_b}}},
+                {"ranking",
+                 {{"k1", m_ranking.k1},
+                  {"b", m_ranking.b},
+                  {"proximity", m_ranking.proximity},
+                  {"proximity_window", m_ranking.proximity_window},
+                  {"expand", m_ranking.expand},
+                  {"expand_documents", m_ranking.expand_documents},
+                  {"expand_terms", m_ranking.expand_terms},
+                  {"expand_weight", m_ranking.expand_weight}}},
                 {"synonyms", m_synonyms.to_json()},
                 {"fields", fields}};
 }
@@ -475,7 +506,7 @@ auto Schema::stemmer() const -> Xapian::Stem { return Xapian::Stem(m_language); 
 auto Schema::weighting() const -> Xapian::BM25Weight {
     // k2 = 0 and k3 = 1: no query-length correction, query term frequency as is
     // (Xapian's defaults); min_normlen 0.5 likewise.
-    return {m_k1, 0, 1, m_b, 0.5};
+    return {m_ranking.k1, 0, 1, m_ranking.b, 0.5};
 }
 
 auto Schema::stopper() const -> const Xapian::Stopper* { return m_stopper.get(); }

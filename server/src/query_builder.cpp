@@ -283,7 +283,7 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
     -> SearchRequest {
     static const std::set<std::string> single{"q",     "page",   "size",   "sort",           "op",
                                               "from",  "to",     "facets", "snippet_length", "format",
-                                              "boost", "syntax", "fields", "highlight"};
+                                              "boost", "syntax", "fields", "highlight",      "expand"};
     const auto filters = filter_names(schema);
     SearchRequest request;
     request.snippet_length = limits.snippet_length;
@@ -364,6 +364,10 @@ auto parse_search_request(const Params& params, const ServerConfig& limits, cons
             if (value != "true" && value != "false")
                 throw bad_request("invalid_parameter", "'highlight' must be true or false");
             request.highlight = value == "true";
+        } else if (name == "expand") {
+            if (value != "true" && value != "false")
+                throw bad_request("invalid_parameter", "'expand' must be true or false");
+            request.expand = value == "true";
         } else if (name == "format") {
             if (value != "json" && value != "html")
                 throw bad_request("invalid_parameter", "'format' must be json or html");
@@ -467,6 +471,7 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
         built.query = parser.parse_query(built.words, Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS);
     }
     auto& query = built.query;
+    built.text = query;
 
     std::vector<Xapian::Query> filters;
     for (const auto& [name, value] : request.filters) {

@@ -10,6 +10,7 @@
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
+#include "broadsheet/server/query_ranking.hpp"
 #include "broadsheet/server/snippets.hpp"
 
 namespace broadsheet::server {
@@ -155,19 +156,24 @@ auto make_hit(const schema::Schema& schema, json fields, Xapian::doccount rank, 
 
 // The query, weighting and order of a request: shared by /search and rank().
 // `built` is the request's query when already built (and priced), else it is built here.
-auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, BuiltQuery& built)
-    -> Xapian::Enquire {
+// `ranking` replaces the schema's (evaluation).
+auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, BuiltQuery& built,
+                  const schema::Ranking* ranking = nullptr) -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
     if (built.query.empty()) {
         built = build_query(request, schema, searcher.parser);
         check_query_cost(query_cost(built.query), config);
     }
-    enquire.set_query(built.query);
     // Xapian stops matching when the time is up and ranks what it has seen.
     enquire.set_time_limit(config.search_time_limit_ms / 1000.0);
-    enquire.set_weighting_scheme(schema.weighting());
-    if (request.sort != SortOrder::relevance) {
+    const auto& scoring = ranking ? *ranking : schema.ranking();
+    enquire.set_weighting_scheme(bm25(scoring));
+    if (request.sort == SortOrder::relevance) {
+        set_ranked_query(enquire, built.query, built.text, scoring, request.expand.value_or(scoring.expand),
+                         searcher.parser, schema.stopper());
+    } else {
+        enquire.set_query(built.query);
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
                                                  request.sort == SortOrder::date_descending);
     }
@@ -421,10 +427,11 @@ auto SearchService::search(const SearchRequest& request) -> SearchResult {
     });
 }
 
-auto SearchService::rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>> {
+auto SearchService::rank(const SearchRequest& request, int depth, const std::optional<schema::Ranking>& ranking)
+    -> std::vector<std::pair<std::string, double>> {
     return with_searcher(m_pool, [&](Searcher& searcher) {
         BuiltQuery built;
-        auto enquire = make_enquire(searcher, request, m_config, built);
+        auto enquire = make_enquire(searcher, request, m_config, built, ranking ? &*ranking : nullptr);
         auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(depth));
         const auto& id_name = searcher.info->schema.id_field().name;
         std::vector<std::pair<std::string, double>> ranked;

@@ -352,6 +352,20 @@ TEST_CASE("fields= returns only the named stored fields and highlight=false mark
     CHECK(page.body.find("<mark>Lenovo</mark>") != std::string::npos);
 }
 
+TEST_CASE("expand=true reorders the query's matches without adding or dropping any") {
+    FixtureIndex index;
+    ServerProcess server(index.root);
+    auto plain = search(server.port(), "government budget", "&op=or&size=50&fields=id");
+    auto expanded = search(server.port(), "government budget", "&op=or&size=50&fields=id&expand=true");
+    CHECK(expanded["total"] == plain["total"]);
+    auto sorted = [](std::vector<std::string> ids) {
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    };
+    CHECK(sorted(ids_of(expanded)) == sorted(ids_of(plain)));
+    check_error(get(server.port(), "/search?q=budget&expand=yes"), 400, "invalid_parameter");
+}
+
 TEST_CASE("stemming matches other forms of a word") {
     FixtureIndex index;
     ServerProcess server(index.root);

@@ -385,6 +385,24 @@ TEST_CASE("highlight accepts true or false only") {
     }
 }
 
+TEST_CASE("expand accepts true or false only, and left out defers to the schema") {
+    CHECK_FALSE(parse(make_params({{"q", "a"}})).expand.has_value());
+    CHECK(parse(make_params({{"q", "a"}, {"expand", "true"}})).expand == true);
+    CHECK(parse(make_params({{"q", "a"}, {"expand", "false"}})).expand == false);
+    for (const std::string bad : {"", "0", "1", "yes", "True"}) {
+        INFO("expand=", bad);
+        CHECK(outcome(make_params({{"q", "a"}, {"expand", bad}})) == "400 invalid_parameter");
+    }
+}
+
+TEST_CASE("the built query keeps the parsed words apart from its filters") {
+    auto& index = news();
+    const auto request = parse(make_params({{"q", "interest rates"}, {"tag", "economy"}, {"op", "or"}}));
+    const auto built = build_query(request, schema::Schema::default_schema(), index.parser());
+    CHECK(built.query.get_type() == Xapian::Query::OP_FILTER);
+    CHECK(built.text.get_type() == Xapian::Query::OP_OR);
+}
+
 TEST_CASE("an unknown parameter is unknown_parameter and names the known ones") {
     for (const std::string name : {"query", "Q", "tags", "url", "id", "sort_by", ""}) {
         INFO("parameter: ", name);

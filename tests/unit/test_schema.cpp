@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/schema.hpp"
@@ -185,13 +189,43 @@ TEST_CASE("loading a missing or malformed schema file names the file") {
 
 TEST_CASE("BM25 parameters come from the schema, with Xapian's defaults when absent") {
     auto schema = Schema::default_schema();
-    CHECK(schema.bm25_k1() == doctest::Approx(1.6));
-    CHECK(schema.bm25_b() == doctest::Approx(0.9));
+    CHECK(schema.bm25_k1() == doctest::Approx(1.4));
+    CHECK(schema.bm25_b() == doctest::Approx(0.6));
     auto plain = Schema::from_json(minimal());
     CHECK(plain.bm25_k1() == doctest::Approx(1.0));
     CHECK(plain.bm25_b() == doctest::Approx(0.5));
-    CHECK(Schema::from_string(schema.to_string()).bm25_b() == doctest::Approx(0.9));
+    CHECK(Schema::from_string(schema.to_string()).bm25_b() == doctest::Approx(0.6));
     CHECK(schema.weighting().name() == "Xapian::BM25Weight");
+}
+
+TEST_CASE("the proximity and expansion settings come from the schema and are range-checked") {
+    auto doc = minimal();
+    doc["ranking"] = {{"k1", 1.2},          {"b", 0.7},
+                      {"proximity", 0.25},  {"proximity_window", 5},
+                      {"expand", true},     {"expand_documents", 7},
+                      {"expand_terms", 12}, {"expand_weight", 0.4}};
+    const auto ranking = Schema::from_json(doc).ranking();
+    CHECK(ranking.proximity == doctest::Approx(0.25));
+    CHECK(ranking.proximity_window == 5);
+    CHECK(ranking.expand);
+    CHECK(ranking.expand_documents == 7);
+    CHECK(ranking.expand_terms == 12);
+    CHECK(ranking.expand_weight == doctest::Approx(0.4));
+    const auto again = Schema::from_string(Schema::from_json(doc).to_string()).ranking();
+    CHECK(again.proximity_window == 5);
+    CHECK(again.expand_weight == doctest::Approx(0.4));
+    const auto plain = Schema::from_json(minimal()).ranking();
+    CHECK(plain.proximity == 0);
+    CHECK_FALSE(plain.expand);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, double>>{{"proximity", -0.5},
+                                                                                {"proximity_window", 1},
+                                                                                {"expand_documents", 0},
+                                                                                {"expand_terms", 500},
+                                                                                {"expand_weight", 11}}) {
+        auto bad = minimal();
+        bad["ranking"] = {{key, value}};
+        check_rejected(bad, key + " must be between");
+    }
 }
 
 TEST_CASE("keyword terms are case-folded and id terms carry the id prefix") {

@@ -30,6 +30,23 @@ enum class FieldType {
     date,     ///< ISO 8601 dates: sortable, range-filterable value slot
 };
 
+/// How matches are scored: BM25 over the weighted words, and the optional
+/// bonuses on top of it ("ranking" in the schema file; docs/relevance.md
+/// says how the defaults were chosen).
+struct Ranking {
+    double k1 = 1.0;  ///< BM25 term-frequency saturation (Xapian's default)
+    double b = 0.5;   ///< BM25 document-length normalisation (Xapian's default)
+    /// Weight of the bonus for neighbouring query words found within
+    /// proximity_window positions of each other, as a multiple of their BM25
+    /// weight; 0 turns it off.
+    double proximity = 0;
+    unsigned proximity_window = 8;
+    bool expand = false;             ///< pseudo-relevance feedback when a search does not say
+    unsigned expand_documents = 10;  ///< top results the expansion terms are drawn from
+    unsigned expand_terms = 10;      ///< expansion terms added
+    double expand_weight = 0.5;      ///< the expansion's weight relative to the query's
+};
+
 /// What a field is to a reader, so pages show it without knowing its name.
 /// The body is the snippet field ("snippet": true), not a role.
 enum class Role {
@@ -107,8 +124,9 @@ public:
     [[nodiscard]] auto stemmer() const -> Xapian::Stem;
     /// BM25 with the schema's k1 and b ("ranking" in the schema file).
     [[nodiscard]] auto weighting() const -> Xapian::BM25Weight;
-    [[nodiscard]] auto bm25_k1() const -> double { return m_k1; }
-    [[nodiscard]] auto bm25_b() const -> double { return m_b; }
+    [[nodiscard]] auto bm25_k1() const -> double { return m_ranking.k1; }
+    [[nodiscard]] auto bm25_b() const -> double { return m_ranking.b; }
+    [[nodiscard]] auto ranking() const -> const Ranking& { return m_ranking; }
     [[nodiscard]] auto stopwords() const -> const std::vector<std::string>& { return m_stopwords; }
     [[nodiscard]] auto synonyms() const -> const Synonyms& { return m_synonyms; }
     /// A stopper for this schema's stopword list; shared, immutable, safe to reuse.
@@ -124,8 +142,7 @@ private:
     int m_version = 1;
     std::string m_language;
     std::vector<std::string> m_stopwords;
-    double m_k1 = 1.0;  // Xapian's BM25 defaults unless the schema says otherwise
-    double m_b = 0.5;
+    Ranking m_ranking;  // Xapian's BM25 defaults and no bonuses unless the schema says otherwise
     std::vector<FieldSpec> m_fields;
     std::shared_ptr<Xapian::SimpleStopper> m_stopper;
     Synonyms m_synonyms;

@@ -47,11 +47,15 @@ struct SearchRequest {
     /// highlight=false: hits carry no snippet_html and no <title>_html, so no
     /// passage is chosen and nothing is marked.
     bool highlight = true;
+    /// expand=: pseudo-relevance feedback on or off (not given: the schema's default).
+    std::optional<bool> expand;
 };
 
 /// What build_query made of a request.
 struct BuiltQuery {
     Xapian::Query query;
+    /// The parsed words alone, before filters and boosts (what ranking bonuses read).
+    Xapian::Query text;
     /// Set when the query could not be read as written and was searched as
     /// plain words instead: the reason, for the response to say so.
     std::optional<std::string> lenient_reason;

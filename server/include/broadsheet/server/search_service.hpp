@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,8 +46,10 @@ public:
     /// The same for an already validated request (evaluation, tests).
     [[nodiscard]] auto search(const SearchRequest& request) -> SearchResult;
     /// Ids and scores of the first `depth` hits, ranked exactly as /search ranks
-    /// them, without snippets (relevance evaluation).
-    [[nodiscard]] auto rank(const SearchRequest& request, int depth) -> std::vector<std::pair<std::string, double>>;
+    /// them, without snippets (relevance evaluation); `ranking`, when given,
+    /// replaces the schema's scoring parameters.
+    [[nodiscard]] auto rank(const SearchRequest& request, int depth, const std::optional<schema::Ranking>& ranking = {})
+        -> std::vector<std::pair<std::string, double>>;
     /// One stored article; throws ApiError 404 if absent.
     [[nodiscard]] auto article(std::string_view id) -> nlohmann::json;
     /// An article for its page: stored fields, title_html and body_html with the
