@@ -12,8 +12,8 @@ using broadsheet::server::DocumentVersion;
 namespace {
 
 auto document(const std::string& title, std::size_t body_bytes = 100) -> DocumentCache::Entry {
-    return std::make_shared<const StoredDocument>(
-        StoredDocument{nlohmann::json{{"title", title}, {"tags", {"a", "b"}}}, std::string(body_bytes, 'x')});
+    return std::make_shared<const StoredDocument>(StoredDocument{nlohmann::json{{"title", title}, {"tags", {"a", "b"}}},
+                                                                 std::string(body_bytes, 'x'), std::nullopt});
 }
 
 const DocumentVersion first{"gen-000001", 3};
