@@ -6,7 +6,6 @@
 #include <thread>
 
 #include <httplib.h>
-#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -37,40 +36,11 @@ auto ask(int port, const std::string& path, const httplib::Headers& headers = {}
     return {result->status, result->headers, result->body};
 }
 
-auto gunzip(const std::string& data) -> std::string {
-    z_stream stream{};
-    REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
-    std::string out;
-    char buffer[16384];
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream.avail_in = static_cast<uInt>(data.size());
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        stream.next_out = reinterpret_cast<Bytef*>(buffer);
-        stream.avail_out = sizeof buffer;
-        rc = inflate(&stream, Z_NO_FLUSH);
-        out.append(buffer, sizeof buffer - stream.avail_out);
-    }
-    inflateEnd(&stream);
-    REQUIRE(rc == Z_STREAM_END);
-    return out;
-}
-
 // A search answer reports its own time; the rest of it is the same on every run.
 auto without_time(const std::string& body) -> json {
     auto parsed = json::parse(body);
     parsed.erase("took_ms");
     return parsed;
-}
-
-template <typename Predicate>
-auto eventually(Predicate done, std::chrono::milliseconds timeout = 10s) -> bool {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return done();
 }
 
 struct FixtureIndex {

@@ -54,17 +54,6 @@ auto ids_of(const json& result) -> std::vector<std::string> {
     return ids;
 }
 
-// Polls until `done` holds or the deadline passes (no fixed sleeps).
-template <typename Predicate>
-auto eventually(Predicate done, std::chrono::milliseconds timeout = 10s) -> bool {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return done();
-}
-
 void check_error(const Response& response, int status, const std::string& code) {
     INFO(response.body);
     CHECK(response.status == status);

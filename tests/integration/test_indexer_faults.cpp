@@ -31,16 +31,6 @@ namespace {
 
 constexpr int fixture_documents = 12;  // tests/fixtures/articles.jsonl
 
-template <typename Predicate>
-auto eventually(Predicate done, std::chrono::milliseconds timeout = 30s) -> bool {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return done();
-}
-
 void write_corpus(const fs::path& path, int count) {
     std::ofstream out(path);
     for (int i = 0; i < count; ++i) {
@@ -103,7 +93,7 @@ TEST_CASE("an add killed with SIGKILL leaves the live generation readable at a c
         Process add(add_command(index, corpus / "many.jsonl", {"--commit-every", std::to_string(batch)}),
                     corpus / "add.log");
         // Kill it once at least one batch is committed and readable.
-        CHECK(eventually([&] { return index.documents() > fixture_documents; }));
+        CHECK(eventually([&] { return index.documents() > fixture_documents; }, 30s));
         add.signal(SIGKILL);
         CHECK(add.wait(10s) == 128 + SIGKILL);
     }
@@ -123,10 +113,12 @@ TEST_CASE("an add killed with SIGKILL leaves the live generation readable at a c
     // Running the same add again completes it: upserts by id add nothing twice.
     // (Xapian's lock outlives its writer by a moment, so retry while it says locked.)
     RunResult again;
-    CHECK(eventually([&] {
-        again = run(add_command(index, corpus / "many.jsonl"));
-        return again.output.find("locked by another writer") == std::string::npos;
-    }));
+    CHECK(eventually(
+        [&] {
+            again = run(add_command(index, corpus / "many.jsonl"));
+            return again.output.find("locked by another writer") == std::string::npos;
+        },
+        30s));
     INFO(again.output);
     CHECK(again.exit_code == 0);
     CHECK(index.documents() == fixture_documents + total);
@@ -202,7 +194,7 @@ TEST_CASE("an indexer command waits for another one holding the index root, and 
     REQUIRE(lock_fd >= 0);
     REQUIRE(::flock(lock_fd, LOCK_EX) == 0);
     Process add(add_command(index, corpus / "one.jsonl"), corpus / "add.log");
-    CHECK(eventually([&] { return add.log().find("waiting for another indexer command") != std::string::npos; }));
+    CHECK(eventually([&] { return add.log().find("waiting for another indexer command") != std::string::npos; }, 30s));
     CHECK_FALSE(add.wait(0ms).has_value());  // still waiting, not failed
     ::close(lock_fd);
     CHECK(add.wait(30s) == 0);

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 extern char** environ;
 
@@ -211,6 +212,25 @@ void ScopedEnv::save(const std::string& name) {
     if (m_saved.contains(name)) return;
     const char* old = std::getenv(name.c_str());
     m_saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
+}
+
+auto gunzip(const std::string& data) -> std::string {
+    z_stream stream{};
+    REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);  // gzip only, not raw or zlib
+    std::string out;
+    char buffer[16384];
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        stream.next_out = reinterpret_cast<Bytef*>(buffer);
+        stream.avail_out = sizeof buffer;
+        rc = inflate(&stream, Z_NO_FLUSH);
+        out.append(buffer, sizeof buffer - stream.avail_out);
+    }
+    inflateEnd(&stream);
+    REQUIRE(rc == Z_STREAM_END);
+    return out;
 }
 
 }  // namespace broadsheet::testing

@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include <thread>
+
 namespace broadsheet::testing {
 
 namespace fs = std::filesystem;
@@ -107,5 +109,20 @@ private:
     void save(const std::string& name);
     std::map<std::string, std::optional<std::string>> m_saved;
 };
+
+/// Polls `done` every 20 ms until it holds or `timeout` passes (no fixed sleeps);
+/// returns whether it held.
+template <typename Predicate>
+auto eventually(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds(10)) -> bool {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+}
+
+/// The bytes a gzip stream holds; REQUIREs a whole, valid stream.
+[[nodiscard]] auto gunzip(const std::string& data) -> std::string;
 
 }  // namespace broadsheet::testing

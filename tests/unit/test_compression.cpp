@@ -2,32 +2,14 @@
 
 #include <string>
 
-#include <zlib.h>
 
 #include "broadsheet/server/compression.hpp"
+#include "test_support.hpp"
 
 using namespace broadsheet::server;
+using broadsheet::testing::gunzip;
 
 namespace {
-
-auto gunzip(const std::string& data) -> std::string {
-    z_stream stream{};
-    REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);  // gzip only, not raw or zlib
-    std::string out;
-    char buffer[16384];
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream.avail_in = static_cast<uInt>(data.size());
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        stream.next_out = reinterpret_cast<Bytef*>(buffer);
-        stream.avail_out = sizeof buffer;
-        rc = inflate(&stream, Z_NO_FLUSH);
-        out.append(buffer, sizeof buffer - stream.avail_out);
-    }
-    inflateEnd(&stream);
-    REQUIRE(rc == Z_STREAM_END);
-    return out;
-}
 
 // A search answer's shape: repeated keys, varied text.
 auto sample_json(int hits) -> std::string {
