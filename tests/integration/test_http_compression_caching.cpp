@@ -43,12 +43,6 @@ auto without_time(const std::string& body) -> json {
     return parsed;
 }
 
-struct FixtureIndex {
-    TempDir dir;
-    fs::path root = dir / "index";
-    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
-};
-
 }  // namespace
 
 TEST_CASE("a gzip answer decodes to exactly the plain answer") {

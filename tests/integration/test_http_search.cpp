@@ -77,12 +77,6 @@ auto write_synthetic_corpus(const fs::path& path, int count) {
     }
 }
 
-struct FixtureIndex {
-    TempDir dir;
-    fs::path root = dir / "index";
-    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
-};
-
 }  // namespace
 
 TEST_CASE("health, readiness and stats describe the served index") {

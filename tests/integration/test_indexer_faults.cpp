@@ -44,11 +44,8 @@ void write_corpus(const fs::path& path, int count) {
     }
 }
 
-struct FixtureIndex {
-    TempDir dir;
-    fs::path root = dir / "index";
-    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
-
+// The fixture index, and what these tests read of its live generation.
+struct LiveIndex : FixtureIndex {
     [[nodiscard]] auto live_path() const -> fs::path {
         return root / read_file(root / "CURRENT").substr(0, std::string("gen-000001").size());
     }
@@ -84,7 +81,7 @@ auto largest_file(const fs::path& dir) -> std::uintmax_t {
 }  // namespace
 
 TEST_CASE("an add killed with SIGKILL leaves the live generation readable at a committed batch") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     constexpr int total = 20000;
     constexpr int batch = 500;
@@ -125,7 +122,7 @@ TEST_CASE("an add killed with SIGKILL leaves the live generation readable at a c
 }
 
 TEST_CASE("an add that runs out of disk says so, exits 1 and leaves the live generation readable") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     write_corpus(corpus / "many.jsonl", 5000);
     // Writes past this size fail, as on a full disk. Set by prlimit, not by
@@ -146,7 +143,7 @@ TEST_CASE("an add that runs out of disk says so, exits 1 and leaves the live gen
 }
 
 TEST_CASE("a build that runs out of disk says so, exits 1 and publishes nothing") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     write_corpus(corpus / "many.jsonl", 30000);
     RunOptions small_disk;
@@ -163,7 +160,7 @@ TEST_CASE("a build that runs out of disk says so, exits 1 and publishes nothing"
 }
 
 TEST_CASE("add and delete refuse clearly while another process holds the Xapian write lock") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     write_file(corpus / "one.jsonl", R"({"id": "locked1", "title": "Written after the lock is gone"})"
                                      "\n");
@@ -185,7 +182,7 @@ TEST_CASE("add and delete refuse clearly while another process holds the Xapian 
 }
 
 TEST_CASE("an indexer command waits for another one holding the index root, and says so") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     write_file(corpus / "one.jsonl", R"({"id": "queued1", "title": "Queued behind another writer"})"
                                      "\n");
@@ -202,7 +199,7 @@ TEST_CASE("an indexer command waits for another one holding the index root, and 
 }
 
 TEST_CASE("an oversize tag is reported with file and line by the binary, with and without --skip-bad") {
-    FixtureIndex index;
+    LiveIndex index;
     TempDir corpus;
     write_file(corpus / "tags.jsonl", R"({"id": "t1", "title": "fine"})"
                                       "\n"

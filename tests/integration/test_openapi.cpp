@@ -319,12 +319,6 @@ void collect_refs(const json& node, std::vector<std::string>& refs) {
     }
 }
 
-struct FixtureIndex {
-    TempDir dir;
-    fs::path root = dir / "index";
-    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
-};
-
 const std::vector<std::string> routes{"/search",  "/articles/{id}", "/articles/{id}/related",
                                       "/suggest", "/healthz",       "/readyz",
                                       "/stats",   "/metrics",       "/openapi.json"};

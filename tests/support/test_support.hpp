@@ -96,6 +96,13 @@ private:
 void build_index(const fs::path& index_root, const std::vector<std::string>& inputs,
                  const std::vector<std::string>& extra_args = {});
 
+/// tests/fixtures/articles.jsonl built into a fresh index root.
+struct FixtureIndex {
+    TempDir dir;
+    fs::path root = dir / "index";
+    FixtureIndex() { build_index(root, {fixture("articles.jsonl").string()}); }
+};
+
 /// Environment variables for one test: every name in `cleared` is unset and
 /// `values` are set; all of them get their previous values back on destruction.
 class ScopedEnv {
