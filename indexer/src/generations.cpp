@@ -120,6 +120,7 @@ auto IndexRoot::generations() const -> std::vector<std::string> {
     }
     std::sort(found.begin(), found.end());
     std::vector<std::string> names;
+    names.reserve(found.size());
     for (auto& [number, name] : found) names.push_back(std::move(name));
     return names;
 }
