@@ -103,6 +103,12 @@ for name, s in services.items():
 replication = " ".join(services["replication"]["entrypoint"])
 check("xapian-replicate-server" in replication and replication.endswith("/index/masters"), "replication serves /index/masters")
 
+# The image those services run has the stock Xapian tools, in its runtime stage.
+with open(os.path.join(docker, "Dockerfile")) as f:
+    runtime = f.read().rsplit("\nFROM ", 1)[-1]
+check(re.search(r"apt-get install[^\n]*(\\\n[^\n]*)*\bxapian-tools\b", runtime) is not None,
+      "the image's runtime stage installs xapian-tools")
+
 # The shell scripts compose runs parse.
 scripts = set()
 for name, s in services.items():
