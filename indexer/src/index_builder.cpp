@@ -575,6 +575,10 @@ struct LiveDatabases {
 auto open_live(const IndexRoot& root, const fs::path& index_root, BuildSummary& summary) -> LiveDatabases {
     auto live = root.current();
     if (!live) throw BuildError("no published index at " + index_root.string() + ": run build first");
+    // add and delete write in place, so replicas follow them through the same
+    // masters; this only repairs masters left behind (an older root, a publish
+    // cut short before it moved them).
+    root.point_masters_at(*live);
     summary.generation = *live;
     summary.path = root.path_of(*live);
     LiveDatabases dbs(summary.path, schema::read_shard_manifest(summary.path));

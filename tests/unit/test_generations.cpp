@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/schema/generations.hpp"
+#include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
 
 using broadsheet::indexer::IndexRoot;
@@ -13,6 +16,7 @@ using broadsheet::schema::generation_number;
 using broadsheet::schema::InvalidCurrentError;
 using broadsheet::schema::read_current_generation;
 using broadsheet::schema::write_current_generation;
+using broadsheet::testing::read_file;
 using broadsheet::testing::TempDir;
 using broadsheet::testing::write_file;
 namespace fs = std::filesystem;
@@ -208,4 +212,76 @@ TEST_CASE("only generation names count as generations of the root") {
     broadsheet::testing::write_file(dir / "gen-000009", "a file, not a generation");
     CHECK(root.generations() == std::vector<std::string>{"gen-000002"});
     CHECK(root.next_generation() == "gen-000003");
+}
+
+// The masters: stable names for xapian-replicate-server.
+
+namespace {
+
+auto publish_sharded(const IndexRoot& root, const std::string& generation, std::uint32_t shards) {
+    auto staging = root.prepare_staging(generation);
+    broadsheet::schema::write_shard_manifest(staging,
+                                             broadsheet::schema::ShardManifest{generation, shards,
+                                                                               std::vector<std::uint64_t>(shards, 0)});
+    root.publish(generation, staging);
+}
+
+auto master_names(const fs::path& root) -> std::vector<std::string> {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(root / "masters")) names.push_back(entry.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("publishing an unsharded generation points the master 'index' at it by a relative stub") {
+    TempDir dir;
+    IndexRoot root(dir / "index");
+    root.publish("gen-000001", root.prepare_staging("gen-000001"));
+    CHECK(master_names(root.root()) == std::vector<std::string>{"index"});
+    CHECK(read_file(root.root() / "masters" / "index") == "auto ../gen-000001\n");
+    root.publish("gen-000002", root.prepare_staging("gen-000002"));
+    CHECK(read_file(root.root() / "masters" / "index") == "auto ../gen-000002\n");
+    CHECK(root.master_generations() == std::vector<std::string>{"gen-000002"});
+}
+
+TEST_CASE("a sharded generation has a master for its front database and one per shard") {
+    TempDir dir;
+    IndexRoot root(dir.path());
+    root.publish("gen-000001", root.prepare_staging("gen-000001"));
+    publish_sharded(root, "gen-000002", 3);
+    // The unsharded name goes: it would name a generation no longer live.
+    CHECK(master_names(dir.path()) == std::vector<std::string>{"front", "shard-00", "shard-01", "shard-02"});
+    CHECK(read_file(dir / "masters" / "front") == "auto ../gen-000002/front\n");
+    CHECK(read_file(dir / "masters" / "shard-02") == "auto ../gen-000002/shard-02\n");
+    // Fewer shards: the stub of a shard that no longer exists goes too.
+    publish_sharded(root, "gen-000003", 2);
+    CHECK(master_names(dir.path()) == std::vector<std::string>{"front", "shard-00", "shard-01"});
+    CHECK(read_file(dir / "masters" / "shard-01") == "auto ../gen-000003/shard-01\n");
+    CHECK(root.master_generations() == std::vector<std::string>{"gen-000003"});
+}
+
+TEST_CASE("pruning keeps a generation a master still names") {
+    TempDir dir;
+    IndexRoot root(dir.path());
+    for (const char* name : {"gen-000001", "gen-000002", "gen-000003"}) root.publish(name, root.prepare_staging(name));
+    // As if the last publish died between CURRENT and the masters.
+    root.point_masters_at("gen-000002");
+    CHECK(root.master_generations() == std::vector<std::string>{"gen-000002"});
+    CHECK(root.prune(std::chrono::seconds(0)) == std::vector<std::string>{"gen-000001"});
+    CHECK(root.generations() == std::vector<std::string>{"gen-000002", "gen-000003"});
+    root.point_masters_at("gen-000003");
+    CHECK(root.prune(std::chrono::seconds(0)) == std::vector<std::string>{"gen-000002"});
+}
+
+TEST_CASE("master stubs that name nothing of the root are ignored by pruning, and leftovers are cleared") {
+    TempDir dir;
+    IndexRoot root(dir.path());
+    root.publish("gen-000001", root.prepare_staging("gen-000001"));
+    write_file(dir / "masters" / "stray", "auto ../../elsewhere/gen-000001\n");
+    write_file(dir / "masters" / ".index.tmp", "half a stub");
+    CHECK(root.master_generations() == std::vector<std::string>{"gen-000001"});
+    root.point_masters_at("gen-000001");
+    CHECK(master_names(dir.path()) == std::vector<std::string>{"index"});
 }

@@ -441,3 +441,36 @@ TEST_CASE("a shard count out of range is refused before anything is written") {
     CHECK_THROWS_AS((void)build_index(sharded_options(dir, bs::max_shards + 1)), BuildError);
     CHECK_FALSE(read_current_generation(dir / "index").has_value());
 }
+
+TEST_CASE("the masters open as the live generation's databases and see an add made in place") {
+    TempDir dir;
+    (void)build_index(sharded_options(dir, 2));
+    const auto masters = dir / "index" / "masters";
+    Xapian::Database front((masters / "front").string());
+    CHECK(front.get_doccount() == 0);
+    CHECK(front.get_metadata(bs::metadata::generation) == "gen-000001");
+    std::uint64_t total = 0;
+    for (std::uint32_t k = 0; k < 2; ++k) {
+        Xapian::Database shard((masters / bs::shard_name(k)).string());
+        CHECK(shard.get_metadata(bs::shard_metadata::index) == std::to_string(k));
+        total += shard.get_doccount();
+    }
+    CHECK(total == 12);
+    write_file(dir / "more.jsonl", "{\"id\": \"new1\", \"title\": \"A brand new article\"}\n");
+    (void)add_documents(options_for(dir, {(dir / "more.jsonl").string()}));
+    Xapian::Database shard((masters / bs::shard_name(bs::shard_of("new1", 2))).string());
+    CHECK(shard.get_termfreq(bs::Schema::default_schema().id_term("new1")) == 1);
+
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    CHECK(Xapian::Database((masters / "index").string()).get_metadata(bs::metadata::generation) == "gen-000002");
+    CHECK_FALSE(std::filesystem::exists(masters / "front"));
+}
+
+TEST_CASE("add and delete restore masters missing from a root") {
+    TempDir dir;
+    (void)build_index(sharded_options(dir, 2));
+    std::filesystem::remove_all(dir / "index" / "masters");
+    (void)delete_documents(dir / "index", {"missing"});
+    CHECK(Xapian::Database((dir / "index" / "masters" / "front").string()).get_metadata(bs::metadata::generation) ==
+          "gen-000001");
+}
