@@ -370,9 +370,17 @@ TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
         CHECK(actual.body == expected.body);
     }
     CHECK(get(cluster.port(), "/articles/no-such-id").status == 404);
-    auto related = get(cluster.port(), "/articles/a001/related");
-    CHECK(related.status == 200);
-    CHECK(!related.body["hits"].empty());
+    for (const auto& path : {"/articles/a001/related", "/articles/a005/related?size=10"}) {
+        CAPTURE(path);
+        auto expected = get(single.port(), path);
+        auto actual = get(cluster.port(), path);
+        CHECK(actual.status == 200);
+        CHECK(!actual.body["hits"].empty());
+        CHECK(scored_ids(actual.body) == scored_ids(expected.body));
+    }
+    // Pseudo-relevance feedback chooses the same words too.
+    CHECK(scored_ids(get(cluster.port(), "/search?q=server&expand=true&size=20&fields=id").body) ==
+          scored_ids(get(single.port(), "/search?q=server&expand=true&size=20&fields=id").body));
     // Spelling comes from the front database (the remote backend has none).
     CHECK(get(cluster.port(), "/search?q=lenovvo").body["suggestion"] ==
           get(single.port(), "/search?q=lenovvo").body["suggestion"]);
