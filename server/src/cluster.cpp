@@ -20,10 +20,6 @@ auto endpoint_of(const Xapian::Error& error) -> std::string {
     return context.substr(prefix.size(), context.size() - prefix.size() - 1);
 }
 
-auto state_name(bool up, bool other_generation) -> const char* {
-    return up ? "up" : other_generation ? "other_generation" : "down";
-}
-
 }  // namespace
 
 Cluster::Cluster(ClusterConfig config) : m_config(std::move(config)) {
@@ -33,27 +29,53 @@ Cluster::Cluster(ClusterConfig config) : m_config(std::move(config)) {
     }
 }
 
-void Cluster::set_state(std::size_t shard, std::size_t replica, State state, const std::string& why) {
-    bool changed = false;
+void Cluster::mark_down(std::size_t shard, std::size_t replica, const std::string& why) {
     {
         std::lock_guard lock(m_mutex);
         auto& health = m_health[shard][replica];
-        changed = health.state != state;
-        health.state = state;
-        if (state != State::up)
-            health.retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.retry_ms);
+        health.retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.retry_ms);
+        if (health.down) return;
+        health.down = true;
     }
-    if (!changed) return;
     m_health_epoch.fetch_add(1, std::memory_order_acq_rel);
-    const auto& name = m_config.shards[shard].name;
-    const auto endpoint = m_config.shards[shard].replicas[replica].label();
-    if (state == State::up) spdlog::info("replica {} of {} is answering again", endpoint, name);
-    else spdlog::warn("replica {} of {} is not used for now: {}", endpoint, name, why);
+    spdlog::warn("replica {} of {} is not used for now: {}", m_config.shards[shard].replicas[replica].label(),
+                 m_config.shards[shard].name, why);
 }
 
-auto Cluster::is_up(std::size_t shard, std::size_t replica) const -> bool {
+void Cluster::mark_answering(std::size_t shard, std::size_t replica, const std::string& serves) {
+    bool came_back = false;
+    bool moved = false;
+    std::string front;
+    {
+        std::lock_guard lock(m_mutex);
+        auto& health = m_health[shard][replica];
+        came_back = health.down;
+        moved = !serves.empty() && serves != health.serves;
+        health.down = false;
+        if (!serves.empty()) health.serves = serves;
+        front = m_front_generation;
+        // Looked at again after retry_ms while it gives new connections another build.
+        if (health.serves != front)
+            health.retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.retry_ms);
+    }
+    if (!came_back && !moved) return;
+    m_health_epoch.fetch_add(1, std::memory_order_acq_rel);
+    const auto endpoint = m_config.shards[shard].replicas[replica].label();
+    const auto& name = m_config.shards[shard].name;
+    if (came_back) spdlog::info("replica {} of {} is answering again", endpoint, name);
+    if (moved && !front.empty() && serves != front)
+        spdlog::warn("replica {} of {} gives new connections {}, the front is {}: not combined with it", endpoint, name,
+                     serves, front);
+}
+
+auto Cluster::usable(std::size_t shard, std::size_t replica, const std::string& generation) const -> bool {
     std::lock_guard lock(m_mutex);
-    return m_health[shard][replica].state == State::up;
+    return usable(m_health[shard][replica], generation);
+}
+
+auto Cluster::is_down(std::size_t shard, std::size_t replica) const -> bool {
+    std::lock_guard lock(m_mutex);
+    return m_health[shard][replica].down;
 }
 
 auto Cluster::connect(std::size_t shard, std::size_t replica, const std::string& generation)
@@ -65,17 +87,19 @@ auto Cluster::connect(std::size_t shard, std::size_t replica, const std::string&
                                        static_cast<useconds_t>(m_config.connect_timeout_ms));
         // One round trip each; a node serving another build, or another
         // shard, is never combined with this front.
-        const auto served = db.get_metadata(schema::metadata::generation);
+        const auto serves = db.get_metadata(schema::metadata::generation);
         const auto number = db.get_metadata(schema::shard_metadata::index);
-        if (served != generation || number != std::to_string(shard)) {
-            set_state(shard, replica, State::other_generation,
-                      "it serves shard " + (number.empty() ? "?" : number) + " of " +
-                          (served.empty() ? "no generation" : served) + ", the front is " + generation);
+        if (number != std::to_string(shard)) {
+            mark_down(shard, replica,
+                      "it serves shard " + (number.empty() ? std::string("(none)") : number) +
+                          " (check the order of the cluster file)");
             return std::nullopt;
         }
+        mark_answering(shard, replica, serves.empty() ? std::string("(none)") : serves);
+        if (serves != generation) return std::nullopt;
         return db;
     } catch (const Xapian::Error& e) {
-        set_state(shard, replica, State::down, e.get_description());
+        mark_down(shard, replica, e.get_description());
         return std::nullopt;
     }
 }
@@ -85,7 +109,7 @@ auto Cluster::open_shard(std::size_t shard, const std::string& generation) -> st
     const auto start = m_next.fetch_add(1, std::memory_order_relaxed) % count;
     for (std::size_t k = 0; k < count; ++k) {
         const auto replica = (start + k) % count;
-        if (!is_up(shard, replica)) continue;
+        if (!usable(shard, replica, generation)) continue;
         if (auto db = connect(shard, replica, generation)) return OpenedShard{std::move(*db), replica};
     }
     return std::nullopt;
@@ -101,22 +125,23 @@ void Cluster::note_failure(const Xapian::Error& error) {
     for (std::size_t shard = 0; shard < m_config.shards.size(); ++shard)
         for (std::size_t replica = 0; replica < m_config.shards[shard].replicas.size(); ++replica)
             if (m_config.shards[shard].replicas[replica].label() == endpoint)
-                set_state(shard, replica, State::down, error.get_description());
+                mark_down(shard, replica, error.get_description());
 }
 
 auto Cluster::probe(const std::string& generation) -> bool {
-    if (generation != m_probed_generation) {
-        // Every replica is looked at afresh against the new generation.
+    bool new_generation = false;
+    {
+        std::lock_guard lock(m_mutex);
+        new_generation = generation != m_front_generation;
+        m_front_generation = generation;
+        // Every replica is looked at afresh against the front's new generation.
+        if (new_generation)
+            for (auto& shard : m_health)
+                for (auto& health : shard) health.retry_at = {};
+    }
+    if (new_generation)
         for (auto& probes : m_probes)
             for (auto& probe : probes) probe.reset();
-        {
-            std::lock_guard lock(m_mutex);
-            for (auto& shard : m_health)
-                for (auto& health : shard)
-                    if (health.state == State::other_generation) health.retry_at = {};
-        }
-        m_probed_generation = generation;
-    }
     std::string contents;
     Xapian::doccount documents = 0;
     const auto now = std::chrono::steady_clock::now();
@@ -125,28 +150,27 @@ auto Cluster::probe(const std::string& generation) -> bool {
         for (std::size_t replica = 0; replica < m_config.shards[shard].replicas.size(); ++replica) {
             auto& probe = m_probes[shard][replica];
             bool due = false;
+            bool other_generation = false;
             {
                 std::lock_guard lock(m_mutex);
                 const auto& health = m_health[shard][replica];
-                due = health.state == State::up || health.retry_at <= now;
+                other_generation = !health.down && !usable(health, generation);
+                due = usable(health, generation) || health.retry_at <= now;
             }
             if (!due) continue;
-            bool answered = false;
+            // What new connections get is learnt by making one.
+            if (other_generation) probe.reset();
             if (probe) {
                 try {
                     // One round trip: follows a new revision (add, delete) of what the node opened.
                     probe->reopen();
-                    answered = true;
+                    mark_answering(shard, replica, {});
                 } catch (const Xapian::Error& e) {
                     note_failure(e);
                     probe.reset();  // closed while idle, or the node went: connect again
                 }
             }
-            if (!probe) {
-                probe = connect(shard, replica, generation);
-                answered = probe.has_value();
-            }
-            if (answered) set_state(shard, replica, State::up, {});
+            if (!probe) probe = connect(shard, replica, generation);
             if (probe && shard_contents.empty()) {
                 try {
                     // What the shard holds, as far as a reader can tell (a remote has no revision).
@@ -184,7 +208,7 @@ auto Cluster::missing_shards() const -> std::vector<std::string> {
     std::lock_guard lock(m_mutex);
     for (std::size_t shard = 0; shard < m_health.size(); ++shard) {
         bool any = false;
-        for (const auto& health : m_health[shard]) any = any || health.state == State::up;
+        for (const auto& health : m_health[shard]) any = any || usable(health, m_front_generation);
         if (!any) missing.push_back(m_config.shards[shard].name);
     }
     return missing;
@@ -199,10 +223,13 @@ auto Cluster::figures() const -> ClusterFigures {
     std::lock_guard lock(m_mutex);
     for (std::size_t shard = 0; shard < m_health.size(); ++shard) {
         for (std::size_t replica = 0; replica < m_health[shard].size(); ++replica) {
-            const auto state = m_health[shard][replica].state;
-            if (state != State::up) ++figures.replicas_down;
+            const auto& health = m_health[shard][replica];
+            const bool up = usable(health, m_front_generation);
+            if (!up) ++figures.replicas_down;
             figures.replicas.push_back({m_config.shards[shard].name, m_config.shards[shard].replicas[replica].label(),
-                                        state_name(state == State::up, state == State::other_generation)});
+                                        up            ? "up"
+                                        : health.down ? "down"
+                                                      : "other_generation"});
         }
     }
     return figures;

@@ -269,7 +269,10 @@ void SearcherPool::connect_shards(Searcher& searcher, bool all) {
     combined.add_database(searcher.front);
     for (std::size_t i = 0; i < shards.size(); ++i) {
         auto& shard = searcher.shards[i];
-        if (shard && (all || !m_cluster->is_up(i, shard->replica))) shard.reset();
+        // A connection checked when it was opened stays good while its node
+        // answers, even if the node now gives new connections a newer build
+        // (a publish in progress): it still serves this front's generation.
+        if (shard && (all || m_cluster->is_down(i, shard->replica))) shard.reset();
         if (!shard) shard = m_cluster->open_shard(i, searcher.info->generation);
         if (shard) combined.add_database(shard->db);
         else searcher.missing_shards.push_back(shards[i].name);

@@ -10,6 +10,9 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <httplib.h>
@@ -249,21 +252,25 @@ auto same_scores(double a, double b) -> bool { return std::abs(a - b) <= 1e-9 * 
 /// what did not come back as a full 200 answer.
 class PoliteLoad {
 public:
-    explicit PoliteLoad(int port) {
-        m_thread = std::jthread([this, port](const std::stop_token& stop) {
-            const std::vector<std::string> queries{"server", "the", "lenovo", "market", "rail", "chip"};
-            httplib::Client client("127.0.0.1", port);
-            client.set_read_timeout(std::chrono::seconds(15));
-            for (std::size_t i = 0; !stop.stop_requested(); ++i) {
-                auto res = client.Get("/search?fields=id&q=" + queries[i % queries.size()]);
-                m_requests.fetch_add(1);
-                if (!res || res->status != 200) {
-                    m_failed.fetch_add(1);
-                    continue;
+    /// `answered` sees every 200 answer's body (from the client's thread).
+    explicit PoliteLoad(int port, std::vector<std::string> queries = {"server", "the", "lenovo", "market", "rail"},
+                        std::function<void(const json&)> answered = {}) {
+        m_thread = std::jthread(
+            [this, port, queries = std::move(queries), answered = std::move(answered)](const std::stop_token& stop) {
+                httplib::Client client("127.0.0.1", port);
+                client.set_read_timeout(std::chrono::seconds(15));
+                for (std::size_t i = 0; !stop.stop_requested(); ++i) {
+                    auto res = client.Get("/search?fields=id&q=" + queries[i % queries.size()]);
+                    m_requests.fetch_add(1);
+                    if (!res || res->status != 200) {
+                        m_failed.fetch_add(1);
+                        continue;
+                    }
+                    const auto body = json::parse(res->body);
+                    if (body["partial"].get<bool>()) m_partial.fetch_add(1);
+                    if (answered) answered(body);
                 }
-                if (json::parse(res->body)["partial"].get<bool>()) m_partial.fetch_add(1);
-            }
-        });
+            });
     }
     ~PoliteLoad() { stop(); }
     PoliteLoad(const PoliteLoad&) = delete;
@@ -532,6 +539,86 @@ TEST_CASE("a shard serving another generation than the front is left out, never 
     CHECK(answer.body["generation"] == first.filename().string());
     auto metrics = get(cluster.port(), "/metrics").text;
     CHECK(metrics.find("replica=\"" + newer.endpoint() + "\",state=\"other_generation\"} 0") != std::string::npos);
+}
+
+TEST_CASE("a new generation published shards first, front last, switches with no failed or mixed answer") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    const auto first = corpus.generation;
+    // The second build has one article more, so totals tell the builds apart.
+    write_file(corpus.dir / "more.jsonl",
+               R"({"id": "z001", "title": "Late edition", "body": "The presses ran late for the last edition.",)"
+               R"( "date": "2016-05-01T08:00:00", "tags": ["media"]})"
+               "\n");
+    build_index(corpus.sharded, {fixture("articles.jsonl").string(), (corpus.dir / "more.jsonl").string()},
+                {"--shards", std::to_string(shard_count)});
+    const auto second = corpus.sharded / *bs::read_current_generation(corpus.sharded);
+    REQUIRE(second != first);
+
+    // Nodes and the front end open stub files, replaced by rename to publish.
+    const auto stubs = corpus.dir / "stubs";
+    fs::create_directories(stubs);
+    auto point = [&](const std::string& name, const fs::path& database) {
+        write_file(stubs / (name + ".tmp"), "auto " + database.string() + "\n");
+        fs::rename(stubs / (name + ".tmp"), stubs / name);
+    };
+    point("front", first / bs::front_database_name);
+    std::vector<std::vector<std::unique_ptr<ShardNode>>> nodes(shard_count);
+    std::vector<std::vector<std::string>> replicas(shard_count);
+    for (int i = 0; i < shard_count; ++i) {
+        const auto name = bs::shard_name(static_cast<std::uint32_t>(i));
+        point(name, first / name);
+        for (int copy = 0; copy < 2; ++copy) {
+            nodes[i].push_back(std::make_unique<ShardNode>(stubs / name, corpus.logs));
+            replicas[i].push_back(nodes[i].back()->endpoint());
+        }
+    }
+    auto file = corpus.cluster_file(replicas);
+    auto text = read_file(file);
+    const auto front_at = text.find(fs::relative(first / bs::front_database_name, corpus.dir.path()).string());
+    REQUIRE(front_at != std::string::npos);
+    text.replace(front_at, fs::relative(first / bs::front_database_name, corpus.dir.path()).string().size(),
+                 "stubs/front");
+    write_file(file, text);
+    ServerProcess cluster("--cluster", file, {});
+
+    const auto old_total = get(cluster.port(), "/search?q=the&fields=id").body["total"];
+    std::mutex mutex;
+    std::set<std::pair<std::string, int>> seen;  // (generation, total) of full answers
+    std::set<std::string> partial_generations;
+    PoliteLoad load(cluster.port(), {"the"}, [&](const json& body) {
+        std::lock_guard lock(mutex);
+        if (body["partial"] == true) partial_generations.insert(body["generation"].get<std::string>());
+        else seen.emplace(body["generation"].get<std::string>(), body["total"].get<int>());
+    });
+    load.pass(10);
+    for (int i = 0; i < shard_count; ++i) {
+        const auto name = bs::shard_name(static_cast<std::uint32_t>(i));
+        point(name, second / name);
+        load.pass(5);
+    }
+    point("front", second / bs::front_database_name);
+    REQUIRE(eventually([&] {
+        return get(cluster.port(), "/search?q=the&fields=id").body["generation"] == second.filename().string();
+    }));
+    load.pass(10);
+    load.stop();
+    INFO(cluster.log());
+    CHECK(load.failed() == 0);
+    // A searcher connecting while the nodes are ahead of the front leaves
+    // those shards out (flagged), under the front's generation: no mix.
+    MESSAGE(load.partial() << " of " << load.requests() << " answers were partial during the publish");
+    for (const auto& generation : partial_generations) CHECK(generation == first.filename().string());
+    const auto new_total = get(cluster.port(), "/search?q=the&fields=id").body["total"];
+    CHECK(new_total.get<int>() == old_total.get<int>() + 1);
+    // Every answer was wholly one build or wholly the other.
+    const std::set<std::pair<std::string, int>> builds{{first.filename().string(), old_total.get<int>()},
+                                                       {second.filename().string(), new_total.get<int>()}};
+    for (const auto& answer : seen) {
+        CAPTURE(answer.first);
+        CAPTURE(answer.second);
+        CHECK(builds.contains(answer));
+    }
 }
 
 TEST_CASE("a bad cluster file is refused with a clear error") {

@@ -54,8 +54,12 @@ public:
     /// spreading searchers over the replicas; nothing when none is usable.
     /// Replicas that fail to open or serve another generation are marked.
     [[nodiscard]] auto open_shard(std::size_t shard, const std::string& generation) -> std::optional<OpenedShard>;
-    /// Whether a replica is currently thought usable.
-    [[nodiscard]] auto is_up(std::size_t shard, std::size_t replica) const -> bool;
+    /// Whether new connections to a replica are worth trying for `generation`:
+    /// not down, and not known to give new connections another generation.
+    [[nodiscard]] auto usable(std::size_t shard, std::size_t replica, const std::string& generation) const -> bool;
+    /// Whether a replica is down (not merely serving another generation to
+    /// new connections: one opened before, and checked then, stays good).
+    [[nodiscard]] auto is_down(std::size_t shard, std::size_t replica) const -> bool;
     /// Marks the replica a network error names (Xapian's context
     /// "remote:tcp(host:port)") as down, when the error shows the node did
     /// not answer in time. Other errors (a connection the node closed while
@@ -80,14 +84,19 @@ public:
     [[nodiscard]] auto figures() const -> ClusterFigures;
 
 private:
-    enum class State { up, down, other_generation };
     struct Health {
-        State state = State::up;
+        bool down = false;
+        std::string serves;  ///< the generation new connections get, as last seen ("" before any)
         std::chrono::steady_clock::time_point retry_at{};
     };
-    void set_state(std::size_t shard, std::size_t replica, State state, const std::string& why);
+    void mark_down(std::size_t shard, std::size_t replica, const std::string& why);
+    /// The node answered; `serves` (when known) is the generation a new connection got.
+    void mark_answering(std::size_t shard, std::size_t replica, const std::string& serves);
     [[nodiscard]] auto connect(std::size_t shard, std::size_t replica, const std::string& generation)
         -> std::optional<Xapian::Database>;
+    [[nodiscard]] static auto usable(const Health& health, const std::string& generation) -> bool {
+        return !health.down && (health.serves.empty() || health.serves == generation);
+    }
 
     ClusterConfig m_config;
     mutable std::mutex m_mutex;
@@ -95,7 +104,7 @@ private:
     std::string m_contents;                                              // guarded by m_mutex
     Xapian::doccount m_documents = 0;                                    // guarded by m_mutex
     std::vector<std::vector<std::optional<Xapian::Database>>> m_probes;  // probe() only
-    std::string m_probed_generation;                                     // probe() only
+    std::string m_front_generation;  // the front's, as the last probe saw it; guarded by m_mutex
     std::atomic<std::uint64_t> m_health_epoch{0};
     std::atomic<std::uint64_t> m_next{0};  // spreads searchers over replicas
     std::atomic<std::uint64_t> m_partial_answers{0};
