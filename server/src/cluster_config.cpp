@@ -18,7 +18,7 @@ using nlohmann::json;
 auto parse_endpoint(const std::string& text, const std::string& where) -> ReplicaEndpoint {
     auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-        throw std::invalid_argument(where + " must be \"host:port\", not \"" + text + "\"");
+        throw std::invalid_argument(where + R"( must be "host:port", not ")" + text + "\"");
     ReplicaEndpoint endpoint;
     endpoint.host = text.substr(0, colon);
     if (endpoint.host.front() == '[' && endpoint.host.back() == ']')
@@ -33,7 +33,7 @@ auto parse_endpoint(const std::string& text, const std::string& where) -> Replic
 auto milliseconds(const json& doc, const char* key, int fallback, int low) -> int {
     auto it = doc.find(key);
     if (it == doc.end()) return fallback;
-    if (!it->is_number_integer() || it->get<long long>() < low || it->get<long long>() > 3600 * 1000)
+    if (!it->is_number_integer() || it->get<long long>() < low || it->get<long long>() > 3600LL * 1000)
         throw std::invalid_argument(std::string("\"") + key + "\" must be a whole number of milliseconds from " +
                                     std::to_string(low) + " to 3600000");
     return it->get<int>();
@@ -70,7 +70,7 @@ auto parse_document(const std::string& text, const std::filesystem::path& file) 
         if (!entry.is_object()) throw std::invalid_argument(where + " must be an object with name and replicas");
         for (const auto& [key, value] : entry.items())
             if (key != "name" && key != "replicas")
-                throw std::invalid_argument(where + " has an unknown key \"" + key + "\"");
+                throw std::invalid_argument(where + " has an unknown key \"" += key + "\"");
         ShardConfig shard;
         auto name = entry.find("name");
         if (name == entry.end() || !name->is_string() || name->get<std::string>().empty())
@@ -80,10 +80,10 @@ auto parse_document(const std::string& text, const std::filesystem::path& file) 
             throw std::invalid_argument("shard \"" + shard.name + "\" is listed twice");
         auto replicas = entry.find("replicas");
         if (replicas == entry.end() || !replicas->is_array() || replicas->empty())
-            throw std::invalid_argument("shard \"" + shard.name + "\" needs \"replicas\": a list of \"host:port\"");
+            throw std::invalid_argument("shard \"" + shard.name + R"(" needs "replicas": a list of "host:port")");
         for (const auto& replica : *replicas) {
             if (!replica.is_string())
-                throw std::invalid_argument("a replica of shard \"" + shard.name + "\" must be a \"host:port\" string");
+                throw std::invalid_argument("a replica of shard \"" + shard.name + R"(" must be a "host:port" string)");
             shard.replicas.push_back(
                 parse_endpoint(replica.get<std::string>(), "a replica of shard \"" + shard.name + "\""));
         }

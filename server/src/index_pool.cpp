@@ -311,7 +311,7 @@ auto SearcherPool::acquire() -> Lease {
         // A replica went down (leave it) or came back (a missing shard can be added).
         connect_shards(*searcher, false);
     }
-    return Lease(*this, std::move(searcher));
+    return {*this, std::move(searcher)};
 }
 
 void SearcherPool::release(std::unique_ptr<Searcher> searcher) {
