@@ -407,14 +407,7 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     // at once; the searcher goes back to the pool while the query waits.
     auto read = [&](Searcher& searcher) {
         outcome.request = parse_search_request(params, m_config, searcher.info->schema);
-        if (for_page && outcome.request.facets.empty()) {
-            outcome.request.facets = searcher.info->schema.facet_names();
-            // Stock xapian-tcpsrv cannot run the multi-valued facets' counter
-            // (a custom match spy): the page leaves them out in cluster mode.
-            if (m_pool.cluster())
-                std::erase_if(outcome.request.facets,
-                              [&](const std::string& name) { return searcher.info->schema.find_facet(name)->multi; });
-        }
+        if (for_page && outcome.request.facets.empty()) outcome.request.facets = page_facets(searcher.info->schema);
         built = build_query(outcome.request, searcher.info->schema, searcher.parser);
         read_with = searcher.info;
         auto cost = query_cost(built.query);
@@ -608,7 +601,7 @@ auto SearchService::overview() -> Overview {
         const auto& schema = searcher.info->schema;
         Xapian::Enquire enquire(searcher.db);
         enquire.set_query(Xapian::Query::MatchAll);
-        FacetCounter facet_counter(enquire, schema, schema.facet_names());
+        FacetCounter facet_counter(enquire, schema, page_facets(schema));
         (void)enquire.get_mset(0, 0, searcher.db.get_doccount());
         auto facets = facet_counter.counts(max_facet_values);
         // Each value with the query that finds its articles: tag:"de Gaulle", date:1962.
@@ -630,6 +623,14 @@ auto SearchService::overview() -> Overview {
     m_overview_of = overview_key(*info);
     m_overview = overview;
     return overview;
+}
+
+auto SearchService::page_facets(const schema::Schema& schema) const -> std::vector<std::string> {
+    auto names = schema.facet_names();
+    // Stock xapian-tcpsrv cannot run the multi-valued facets' counter (a
+    // custom match spy): the pages leave them out in cluster mode.
+    if (m_pool.cluster()) std::erase_if(names, [&](const std::string& name) { return schema.find_facet(name)->multi; });
+    return names;
 }
 
 auto SearchService::overview_key(const IndexInfo& info) -> std::string {

@@ -396,6 +396,9 @@ TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
     CHECK(page.text.find("Lenovo") != std::string::npos);
     CHECK(page.text.find("class=\"notice partial") == std::string::npos);
     CHECK(get(cluster.port(), "/articles/a001?format=html").status == 200);
+    auto home = get(cluster.port(), "/search?format=html");
+    CHECK(home.status == 200);
+    CHECK(home.text.find("2015") != std::string::npos);  // the years to browse
 
     auto stats = get(cluster.port(), "/stats");
     CHECK(stats.body()["documents"] == get(single.port(), "/stats").body()["documents"]);

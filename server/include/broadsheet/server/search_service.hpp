@@ -92,6 +92,8 @@ private:
     DocumentCache m_documents;  ///< hits' stored documents, decoded
     std::mutex m_overview_mutex;
     [[nodiscard]] static auto overview_key(const IndexInfo& info) -> std::string;
+    /// The facets the pages count: every one, but in cluster mode those the shards cannot count.
+    [[nodiscard]] auto page_facets(const schema::Schema& schema) const -> std::vector<std::string>;
     std::string m_overview_of;  ///< what m_overview counts: generation, revision, shard contents
     Overview m_overview;
 };
