@@ -1,5 +1,7 @@
 // broadsheet-server: serves a Broadsheet index over HTTP.
 #include <cstdlib>
+#include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -21,22 +23,26 @@ int main(int argc, char** argv) try {
     bs::keep_large_buffers();
     bs::raise_descriptor_limit(static_cast<std::size_t>(config.max_connections));
 
-    bs::IndexWatcher watcher(config.index_dir, std::chrono::milliseconds(config.poll_ms));
-    bs::SearcherPool pool(watcher, config.max_wildcard_expansion);
-    watcher.on_change([&pool] { pool.drop_stale(); });
-    watcher.start();
-    if (!watcher.info())
-        spdlog::warn("no index under {} yet: /readyz answers 503 until one is built", config.index_dir);
-    bs::SearchService service(config, watcher, pool);
+    const auto poll = std::chrono::milliseconds(config.poll_ms);
+    std::optional<bs::Cluster> cluster;
+    if (config.cluster) cluster.emplace(*config.cluster);
+    auto watcher = cluster ? std::make_unique<bs::IndexWatcher>(*cluster, poll)
+                           : std::make_unique<bs::IndexWatcher>(config.index_dir, poll);
+    bs::SearcherPool pool(*watcher, config.max_wildcard_expansion, cluster ? &*cluster : nullptr);
+    watcher->on_change([&pool] { pool.drop_stale(); });
+    watcher->start();
+    const auto serving = cluster ? "cluster " + config.cluster_file : "index " + config.index_dir;
+    if (!watcher->info()) spdlog::warn("nothing to serve from {} yet: /readyz answers 503 until there is", serving);
+    bs::SearchService service(config, *watcher, pool);
     bs::HttpServer server(bs::http_limits(config));
     bs::Metrics metrics;
     bs::register_routes(server, service, metrics, [&server] { return bs::serving_figures(server.counters()); });
 
     const int port = server.bind_and_listen(config.host, config.port);
-    spdlog::info("listening on http://{}:{} (index {}, {} workers, at most {} connections)", config.host, port,
-                 config.index_dir, config.threads, config.max_connections);
+    spdlog::info("listening on http://{}:{} ({}, {} workers, at most {} connections)", config.host, port, serving,
+                 config.threads, config.max_connections);
     const bool drained = stop_signals.serve_until_stopped(server);
-    watcher.stop();
+    watcher->stop();
     spdlog::info(drained ? "stopped" : "stopped with requests unfinished after the drain timeout");
     logger->flush();  // std::_Exit below runs no destructors
     spdlog::shutdown();

@@ -10,7 +10,8 @@
 namespace broadsheet::server {
 
 void ServerConfig::validate() const {
-    if (index_dir.empty()) throw std::invalid_argument("--index is required");
+    if (index_dir.empty() == cluster_file.empty())
+        throw std::invalid_argument("give exactly one of --index (one index) and --cluster (a cluster file)");
     if (port < 0 || port > 65535) throw std::invalid_argument("--port must be between 0 and 65535");
     if (threads < 1 || threads > 4096) throw std::invalid_argument("--threads must be between 1 and 4096");
     if (max_connections < 16) throw std::invalid_argument("--max-connections must be at least 16");
@@ -58,6 +59,9 @@ namespace {
 // and what it means (validate() above checks the values).
 void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--index", config.index_dir, "index root directory (holding CURRENT)")->envname("BROADSHEET_INDEX");
+    app.add_option("--cluster", config.cluster_file,
+                   "cluster file: the local front database and the shards' replicas (instead of --index)")
+        ->envname("BROADSHEET_CLUSTER");
     app.add_option("--host", config.host, "address to listen on")->envname("BROADSHEET_HOST");
     app.add_option("--port", config.port, "port to listen on; 0 picks a free one")->envname("BROADSHEET_PORT");
     app.add_option("--threads", config.threads, "worker threads answering complete requests")
@@ -140,7 +144,10 @@ auto parse_config(int argc, const char* const* argv, int& exit_code) -> ServerCo
     ServerConfig config;
     CLI::App app{"broadsheet-server: ranked full-text search over a Broadsheet index, over HTTP"};
     add_options(app, config);
-    exit_code = schema::parse_command_line(app, argc, argv, [&config] { config.validate(); });
+    exit_code = schema::parse_command_line(app, argc, argv, [&config] {
+        config.validate();
+        if (!config.cluster_file.empty()) config.cluster = ClusterConfig::read(config.cluster_file);
+    });
     return config;
 }
 

@@ -290,6 +290,12 @@ auto render_search_page(const SearchResult& result, const SearchRequest& request
         std::string(result.total_exact ? "" : "about ") + std::to_string(result.total) +
             (result.total == 1 ? " result" : " results"));
     fill_sort(dict, request);
+    if (!result.missing_shards.empty()) {
+        auto* partial = dict.AddSectionDictionary("PARTIAL");
+        std::string names;
+        for (const auto& name : result.missing_shards) names += (names.empty() ? "" : ", ") + name;
+        set(*partial, "MISSING", names);
+    }
     if (result.notice) {
         auto* notice = dict.AddSectionDictionary("NOTICE");
         set(*notice, "REASON", result.notice->reason);

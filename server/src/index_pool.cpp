@@ -13,6 +13,9 @@ namespace broadsheet::server {
 IndexWatcher::IndexWatcher(fs::path root, std::chrono::milliseconds poll_interval)
     : m_root(std::move(root)), m_poll(poll_interval) {}
 
+IndexWatcher::IndexWatcher(Cluster& cluster, std::chrono::milliseconds poll_interval)
+    : m_root(cluster.config().front), m_cluster(&cluster), m_poll(poll_interval) {}
+
 IndexWatcher::~IndexWatcher() { stop(); }
 
 void IndexWatcher::start() {
@@ -42,6 +45,7 @@ void IndexWatcher::run() {
 
 auto IndexWatcher::refresh() -> bool {
     std::lock_guard refresh_lock(m_refresh_mutex);
+    if (m_cluster) return refresh_cluster();
     try {
         auto known = info();
         std::optional<std::string> current;
@@ -95,17 +99,14 @@ auto IndexWatcher::refresh() -> bool {
             set_problem(std::nullopt);
             return false;  // same generation, same revision
         }
-        auto next = std::make_shared<IndexInfo>(
-            IndexInfo{*current, m_root / *current,
+        publish(std::make_shared<IndexInfo>(
+            IndexInfo{*current,
+                      m_root / *current,
                       schema::Schema::from_string(m_db->get_metadata(schema::metadata::schema)),
-                      m_db->get_metadata(schema::metadata::built_at), m_db->get_doccount(), m_db->get_revision()});
-        {
-            std::lock_guard lock(m_mutex);
-            m_info = std::move(next);
-        }
-        m_epoch.fetch_add(1, std::memory_order_acq_rel);
-        set_problem(std::nullopt);
-        if (m_on_change) m_on_change();
+                      m_db->get_metadata(schema::metadata::built_at),
+                      m_db->get_doccount(),
+                      m_db->get_revision(),
+                      {}}));
         if (new_generation) {
             spdlog::info("serving generation {} ({} documents)", *current, m_db->get_doccount());
         } else {
@@ -122,6 +123,61 @@ auto IndexWatcher::refresh() -> bool {
         set_problem("the index cannot be opened");
     }
     return false;
+}
+
+void IndexWatcher::publish(std::shared_ptr<const IndexInfo> next) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_info = std::move(next);
+    }
+    m_epoch.fetch_add(1, std::memory_order_acq_rel);
+    set_problem(std::nullopt);
+    if (m_on_change) m_on_change();
+}
+
+auto IndexWatcher::refresh_cluster() -> bool {
+    const auto& path = m_cluster->config().front;
+    auto fail = [&](const std::string& problem, const std::string& detail) {
+        if (this->problem() != problem) spdlog::error("front database {}: {}", path.string(), detail);
+        set_problem(problem);
+        return false;
+    };
+    try {
+        // Opened by its path each time: a stub file or a xapian-replicate
+        // directory switches generation by a rename, which reopen() does not follow.
+        Xapian::Database front(path.string());
+        const auto generation = front.get_metadata(schema::metadata::generation);
+        const auto count = front.get_metadata(schema::shard_metadata::count);
+        const auto listed = std::to_string(m_cluster->config().shards.size());
+        if (generation.empty() || front.get_metadata(schema::metadata::schema).empty())
+            return fail("the front database holds no generation",
+                        "it names no generation or schema (is it the front of a sharded build?)");
+        if (count != listed) {
+            const auto why = "the front database is of a build with " + (count.empty() ? "no" : count) +
+                             " shards, the cluster file lists " + listed;
+            return fail(why, why);
+        }
+        const auto known = info();
+        const bool shards_moved = m_cluster->probe(generation);
+        const bool new_generation = !known || known->generation != generation;
+        if (!new_generation && known->revision == front.get_revision() && !shards_moved) {
+            set_problem(std::nullopt);
+            return false;
+        }
+        publish(std::make_shared<IndexInfo>(
+            IndexInfo{generation, path, schema::Schema::from_string(front.get_metadata(schema::metadata::schema)),
+                      front.get_metadata(schema::metadata::built_at), m_cluster->documents(), front.get_revision(),
+                      m_cluster->contents()}));
+        if (new_generation) spdlog::info("serving generation {} from {} shards", generation, listed);
+        else
+            spdlog::info("generation {} moved (front revision {}, shards {})", generation, front.get_revision(),
+                         m_cluster->contents());
+        return true;
+    } catch (const std::exception& e) {
+        return fail("the front database cannot be opened", e.what());
+    } catch (const Xapian::Error& e) {
+        return fail("the front database cannot be opened", e.get_description());
+    }
 }
 
 auto IndexWatcher::problem() const -> std::optional<std::string> {
@@ -144,8 +200,8 @@ auto IndexWatcher::info() const -> std::shared_ptr<const IndexInfo> {
     return m_info;
 }
 
-SearcherPool::SearcherPool(IndexWatcher& watcher, int max_wildcard_expansion)
-    : m_watcher(watcher), m_max_wildcard_expansion(max_wildcard_expansion) {}
+SearcherPool::SearcherPool(IndexWatcher& watcher, int max_wildcard_expansion, Cluster* cluster)
+    : m_watcher(watcher), m_cluster(cluster), m_max_wildcard_expansion(max_wildcard_expansion) {}
 
 SearcherPool::Lease::~Lease() {
     if (m_searcher) m_pool->release(std::move(m_searcher));
@@ -158,14 +214,75 @@ void SearcherPool::Lease::reopen() {
     }
 }
 
+void SearcherPool::Lease::recover(const Xapian::NetworkError& error) {
+    auto* cluster = m_pool->m_cluster;
+    if (!cluster) throw;  // called while handling `error`: a single index has no other copy
+    cluster->note_failure(error);
+    cluster->count_failover();
+    spdlog::info("a shard failed during a request ({}); connecting again", error.get_description());
+    // Every connection: the others may be midway through the exchange the failure cut short.
+    m_pool->connect_shards(*m_searcher, true);
+}
+
 void SearcherPool::open(Searcher& searcher, std::shared_ptr<const IndexInfo> info) {
     if (!info) throw index_unavailable();
     bool same_generation = searcher.info && searcher.info->generation == info->generation;
+    if (m_cluster) {
+        if (same_generation) {
+            searcher.front.reopen();
+            // New revisions of the shards; a connection that fails here is replaced below.
+            for (auto& shard : searcher.shards) {
+                if (!shard) continue;
+                try {
+                    shard->db.reopen();
+                } catch (const Xapian::Error& e) {
+                    m_cluster->note_failure(e);
+                    shard.reset();
+                }
+            }
+        } else {
+            searcher.front = Xapian::Database(info->path.string());
+            searcher.shards.clear();
+        }
+        searcher.info = std::move(info);
+        connect_shards(searcher, false);
+        return;
+    }
     if (same_generation) {
         searcher.db.reopen();  // a new revision of the same database: cheap
     } else {
         searcher.db = Xapian::Database(info->path.string());
     }
+    searcher.info = std::move(info);
+    configure_parser(searcher);
+}
+
+void SearcherPool::connect_shards(Searcher& searcher, bool all) {
+    // Taken first: a change of health meanwhile is seen by the next lease.
+    searcher.health_epoch = m_cluster->health_epoch();
+    const auto& shards = m_cluster->config().shards;
+    searcher.shards.resize(shards.size());
+    searcher.missing_shards.clear();
+    // The front first: metadata comes from the first database, and spelling
+    // and synonyms from the front alone (the remote backend serves neither).
+    Xapian::Database combined;
+    combined.add_database(searcher.front);
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        auto& shard = searcher.shards[i];
+        // A connection checked when it was opened stays good while its node
+        // answers, even if the node now gives new connections a newer build
+        // (a publish in progress): it still serves this front's generation.
+        if (shard && (all || m_cluster->is_down(i, shard->replica))) shard.reset();
+        if (!shard) shard = m_cluster->open_shard(i, searcher.info->generation);
+        if (shard) combined.add_database(shard->db);
+        else searcher.missing_shards.push_back(shards[i].name);
+    }
+    searcher.db = std::move(combined);
+    configure_parser(searcher);
+}
+
+void SearcherPool::configure_parser(Searcher& searcher) {
+    const auto& info = searcher.info;
     // The parser points into the schema's stopper, so it is rebuilt whenever
     // the IndexInfo (which owns that schema) changes.
     Xapian::QueryParser parser;
@@ -174,7 +291,6 @@ void SearcherPool::open(Searcher& searcher, std::shared_ptr<const IndexInfo> inf
     parser.set_max_expansion(static_cast<Xapian::termcount>(m_max_wildcard_expansion),
                              Xapian::Query::WILDCARD_LIMIT_ERROR);
     searcher.parser = std::move(parser);
-    searcher.info = std::move(info);
 }
 
 auto SearcherPool::acquire() -> Lease {
@@ -191,8 +307,11 @@ auto SearcherPool::acquire() -> Lease {
     if (!searcher->info || searcher->epoch != epoch) {
         open(*searcher, m_watcher.info());
         searcher->epoch = epoch;
+    } else if (m_cluster && searcher->health_epoch != m_cluster->health_epoch()) {
+        // A replica went down (leave it) or came back (a missing shard can be added).
+        connect_shards(*searcher, false);
     }
-    return Lease(*this, std::move(searcher));
+    return {*this, std::move(searcher)};
 }
 
 void SearcherPool::release(std::unique_ptr<Searcher> searcher) {

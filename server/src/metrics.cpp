@@ -107,4 +107,29 @@ auto render_serving_figures(const ServingFigures& figures) -> std::string {
     return out;
 }
 
+auto render_cluster_figures(const ClusterFigures& figures) -> std::string {
+    std::string out;
+    auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+               std::to_string(value) + "\n";
+    };
+    metric("broadsheet_cluster_partial_answers_total", "counter",
+           "Searches answered without one or more shards (partial: true).", figures.partial_answers);
+    metric("broadsheet_cluster_failovers_total", "counter",
+           "Requests run again after a shard's connection failed under them.", figures.failovers);
+    metric("broadsheet_cluster_shards", "gauge", "Shards in the cluster file.", figures.shards);
+    metric("broadsheet_cluster_shards_down", "gauge", "Shards no replica can serve now.",
+           figures.shards_missing.size());
+    metric("broadsheet_cluster_replicas_down", "gauge",
+           "Replicas not used now: down, or serving another generation than the front.", figures.replicas_down);
+    out += "# HELP broadsheet_cluster_replica_up Whether a replica is used (1) or not (0), with its state.\n";
+    out += "# TYPE broadsheet_cluster_replica_up gauge\n";
+    for (const auto& replica : figures.replicas) {
+        out += "broadsheet_cluster_replica_up{shard=\"" + label(replica.shard) + "\",replica=\"" +
+               label(replica.endpoint) + "\",state=\"" + label(replica.state) + "\"} " +
+               (replica.state == "up" ? "1" : "0") + "\n";
+    }
+    return out;
+}
+
 }  // namespace broadsheet::server

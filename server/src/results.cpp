@@ -56,6 +56,8 @@ auto to_json(SearchResult result) -> json {
                 {"took_ms", result.took_ms},
                 {"timed_out", result.timed_out},
                 {"generation", std::move(result.generation)},
+                {"partial", !result.missing_shards.empty()},
+                {"missing_shards", std::move(result.missing_shards)},
                 {"hits", hits_json(result.hits, result.title_html_key)},
                 {"facets", to_json(result.facets)},
                 {"suggestion", optional_text(result.suggestion)},

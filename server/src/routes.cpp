@@ -79,8 +79,8 @@ auto cached_by_index(const SearchService& service, std::string build) -> Caching
             [&service, build = std::move(build)](const httplib::Request& req, bool html) -> std::optional<std::string> {
                 auto info = service.index_info();
                 if (!info) return std::nullopt;
-                return fingerprint(
-                    {build, info->generation, std::to_string(info->revision), html ? "html" : "json", req.target});
+                return fingerprint({build, info->generation, std::to_string(info->revision), service.cache_state(),
+                                    html ? "html" : "json", req.target});
             }};
 }
 
@@ -208,8 +208,9 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
-    // Matching stopped at the time limit: another run may find more.
-    if (outcome.result.timed_out) res.set_header("Cache-Control", cache_control::never);
+    // Matching stopped at the time limit, or a shard was missing: another run may find more.
+    if (outcome.result.timed_out || !outcome.result.missing_shards.empty())
+        res.set_header("Cache-Control", cache_control::never);
     if (html) res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
     else send_json(res, to_json(std::move(outcome.result)));
 }
@@ -312,8 +313,10 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                                      auto figures = serving_figures ? serving_figures() : ServingFigures{};
                                      figures.searches_running = service.admission().running();
                                      figures.searches_waiting = service.admission().waiting();
-                                     res.set_content(metrics.render(info.get()) + render_serving_figures(figures),
-                                                     "text/plain; version=0.0.4; charset=utf-8");
+                                     auto text = metrics.render(info.get()) + render_serving_figures(figures);
+                                     if (const auto* cluster = service.cluster())
+                                         text += render_cluster_figures(cluster->figures());
+                                     res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
                                  }));
     server.Get("/openapi.json",
                route(metrics, site, "openapi", Answers::json_only, cached_by_build(build),

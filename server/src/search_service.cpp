@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/shards.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
 #include "broadsheet/server/query_ranking.hpp"
@@ -301,6 +302,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     result.took_ms = round3(took_ms);
     result.timed_out = timed_out;
     result.generation = searcher.info->generation;
+    result.missing_shards = searcher.missing_shards;
     if (title_field) result.title_html_key = title_field->name + "_html";
     result.topic_filter = topic_filter(schema);
     return result;
@@ -316,6 +318,11 @@ auto on_lease(SearcherPool::Lease& lease, Work&& work) {
         } catch (const Xapian::DatabaseModifiedError&) {
             if (attempt >= 2) throw;
             lease.reopen();
+        } catch (const Xapian::NetworkError& e) {
+            // Cluster mode: a shard's connection failed (its node went, or it
+            // closed the connection while idle); run again on what answers.
+            if (attempt >= 2) throw;
+            lease.recover(e);
         }
     }
 }
@@ -344,8 +351,18 @@ private:
 auto find_document(Searcher& searcher, std::string_view id) -> Xapian::docid {
     auto term = searcher.info->schema.id_term(id);
     auto posting = searcher.db.postlist_begin(term);
-    if (posting == searcher.db.postlist_end(term))
+    if (posting == searcher.db.postlist_end(term)) {
+        // Not "no such article" while the shard that would hold it is out of reach.
+        if (!searcher.missing_shards.empty()) {
+            const auto owner = schema::shard_name(
+                schema::shard_of(id, static_cast<std::uint32_t>(searcher.shards.size())));
+            if (std::find(searcher.missing_shards.begin(), searcher.missing_shards.end(), owner) !=
+                searcher.missing_shards.end())
+                throw ApiError(503, "shard_unavailable",
+                               "the shard holding this article (" + owner + ") cannot be reached; retry shortly");
+        }
         throw ApiError(404, "not_found", "no article with id '" + std::string(id.substr(0, 200)) + "'");
+    }
     return *posting;
 }
 
@@ -390,7 +407,7 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     // at once; the searcher goes back to the pool while the query waits.
     auto read = [&](Searcher& searcher) {
         outcome.request = parse_search_request(params, m_config, searcher.info->schema);
-        if (for_page && outcome.request.facets.empty()) outcome.request.facets = searcher.info->schema.facet_names();
+        if (for_page && outcome.request.facets.empty()) outcome.request.facets = page_facets(searcher.info->schema);
         built = build_query(outcome.request, searcher.info->schema, searcher.parser);
         read_with = searcher.info;
         auto cost = query_cost(built.query);
@@ -417,6 +434,7 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     outcome.result = on_lease(lease, [&](Searcher& searcher) {
         return run_search(searcher, m_documents, outcome.request, m_config, for_page, client_gone, built);
     });
+    if (!outcome.result.missing_shards.empty()) m_pool.cluster()->count_partial_answer();
     return outcome;
 }
 
@@ -509,7 +527,10 @@ auto SearchService::related(std::string_view id, int size, bool for_page) -> Rel
             const Xapian::Database& m_db;
         } decider(schema, searcher.db);
         constexpr Xapian::termcount expansion_terms = 20;
-        auto eset = enquire.get_eset(expansion_terms, rset, &decider);
+        // Exact term frequencies: over several databases (a cluster's shards)
+        // Xapian otherwise estimates them, and the words chosen would differ
+        // from one index's. Over one database they are exact anyway.
+        auto eset = enquire.get_eset(expansion_terms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
         Related found{std::string(id), {}};
         if (!eset.empty()) {
             std::vector<Xapian::Query> terms;
@@ -571,7 +592,7 @@ auto SearchService::overview() -> Overview {
     auto info = live();
     {
         std::lock_guard lock(m_overview_mutex);
-        if (m_overview_of == std::pair(info->generation, info->revision)) return m_overview;
+        if (m_overview_of == overview_key(*info)) return m_overview;
     }
     // Counting facets over every document costs a pass over the index, so it
     // is done once per revision.
@@ -580,7 +601,7 @@ auto SearchService::overview() -> Overview {
         const auto& schema = searcher.info->schema;
         Xapian::Enquire enquire(searcher.db);
         enquire.set_query(Xapian::Query::MatchAll);
-        FacetCounter facet_counter(enquire, schema, schema.facet_names());
+        FacetCounter facet_counter(enquire, schema, page_facets(schema));
         (void)enquire.get_mset(0, 0, searcher.db.get_doccount());
         auto facets = facet_counter.counts(max_facet_values);
         // Each value with the query that finds its articles: tag:"de Gaulle", date:1962.
@@ -599,9 +620,29 @@ auto SearchService::overview() -> Overview {
         return Overview{searcher.db.get_doccount(), std::move(facets), topic_filter(schema)};
     });
     std::lock_guard lock(m_overview_mutex);
-    m_overview_of = {info->generation, info->revision};
+    m_overview_of = overview_key(*info);
     m_overview = overview;
     return overview;
+}
+
+auto SearchService::page_facets(const schema::Schema& schema) const -> std::vector<std::string> {
+    auto names = schema.facet_names();
+    // Stock xapian-tcpsrv cannot run the multi-valued facets' counter (a
+    // custom match spy): the pages leave them out in cluster mode.
+    if (m_pool.cluster()) std::erase_if(names, [&](const std::string& name) { return schema.find_facet(name)->multi; });
+    return names;
+}
+
+auto SearchService::overview_key(const IndexInfo& info) -> std::string {
+    return info.generation + "/" + std::to_string(info.revision) + "/" + info.shard_contents;
+}
+
+auto SearchService::cache_state() const -> std::string {
+    auto* cluster = m_pool.cluster();
+    if (!cluster) return {};
+    std::string state = cluster->contents() + "missing:";
+    for (const auto& name : cluster->missing_shards()) state += name + ",";
+    return state;
 }
 
 auto SearchService::readiness() const -> std::pair<bool, json> {
@@ -613,6 +654,23 @@ auto SearchService::readiness() const -> std::pair<bool, json> {
     }
     if (auto problem = m_watcher.problem())
         return {false, json{{"status", "unavailable"}, {"reason", *problem}, {"generation", info->generation}}};
+    if (auto* cluster = m_pool.cluster()) {
+        // Degraded is still ready: every front end sees the same shards, so
+        // taking this one out of the balancer would only add an outage.
+        // Without any shard there is nothing to answer from.
+        auto missing = cluster->missing_shards();
+        json body{{"generation", info->generation},
+                  {"documents", cluster->documents()},
+                  {"shards", cluster->config().shards.size()},
+                  {"missing_shards", missing}};
+        if (missing.size() == cluster->config().shards.size()) {
+            body["status"] = "unavailable";
+            body["reason"] = "no shard can be reached";
+            return {false, std::move(body)};
+        }
+        body["status"] = missing.empty() ? "ready" : "degraded";
+        return {true, std::move(body)};
+    }
     return {true, json{{"status", "ready"}, {"generation", info->generation}, {"documents", info->documents}}};
 }
 

@@ -4,6 +4,7 @@
 <h1 class="visually-hidden">Results for {{QUERY}}</h1>
 <p class="meta" role="status">{{COUNT_TEXT}} ({{TOOK}} ms)</p>
 <nav class="sort" aria-label="Sort">Sort: {{#SORT}}{{#CURRENT}}<strong aria-current="true">{{LABEL}}</strong> {{/CURRENT}}{{#OTHER}}<a href="{{URL}}">{{LABEL}}</a> {{/OTHER}}{{/SORT}}</nav>
+{{#PARTIAL}}<p class="notice partial" role="alert">Some of the archive could not be searched just now ({{MISSING}}): these results may be incomplete.</p>{{/PARTIAL}}
 {{#NOTICE}}<p class="notice" role="note">Your query could not be read as written ({{REASON}}). Showing articles with the words <strong>{{WORDS}}</strong>.</p>{{/NOTICE}}
 {{#SUGGESTION}}<p class="suggestion">Did you mean <a href="{{URL}}">{{TEXT}}</a>?</p>{{/SUGGESTION}}
 {{#NONE}}<p>No articles match <strong>{{QUERY}}</strong>. Try fewer or different words, or <a href="{{ANY_URL}}">match any word</a>.</p>{{/NONE}}

@@ -345,6 +345,8 @@ TEST_CASE("the validator rejects a wrong document and names the JSON path of eac
               {"took_ms", 0.5},
               {"timed_out", false},
               {"generation", "gen-000001"},
+              {"partial", false},
+              {"missing_shards", json::array()},
               {"hits", json::array({hit})},
               {"facets", {{"tag", json::array({{{"value", "technology"}, {"count", 1}}})}}},
               {"suggestion", nullptr},

@@ -154,9 +154,12 @@ auto Process::wait(std::chrono::milliseconds timeout) -> std::optional<int> {
 
 auto Process::log() const -> std::string { return read_file(m_log_path); }
 
-ServerProcess::ServerProcess(const fs::path& index_root, std::vector<std::string> extra_args) {
-    std::vector<std::string> argv{server_bin(), "--index", index_root.string(), "--host", "127.0.0.1",
-                                  "--port",     "0",       "--poll-ms",         "50"};
+ServerProcess::ServerProcess(const fs::path& index_root, std::vector<std::string> extra_args)
+    : ServerProcess("--index", index_root, std::move(extra_args)) {}
+
+ServerProcess::ServerProcess(const std::string& serving, const fs::path& target, std::vector<std::string> extra_args) {
+    std::vector<std::string> argv{server_bin(), serving, target.string(), "--host", "127.0.0.1",
+                                  "--port",     "0",     "--poll-ms",     "50"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     m_process = std::make_unique<Process>(argv, m_logs / "server.log");
     // The server logs "listening on http://127.0.0.1:PORT" once the socket is bound.

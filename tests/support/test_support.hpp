@@ -78,6 +78,8 @@ private:
 class ServerProcess {
 public:
     explicit ServerProcess(const fs::path& index_root, std::vector<std::string> extra_args = {});
+    /// `serving` is "--index" or "--cluster" (a cluster file as `target`).
+    ServerProcess(const std::string& serving, const fs::path& target, std::vector<std::string> extra_args);
     [[nodiscard]] auto port() const -> int { return m_port; }
     [[nodiscard]] auto process() -> Process& { return *m_process; }
     [[nodiscard]] auto log() const -> std::string { return m_process->log(); }

@@ -19,6 +19,7 @@ namespace {
 // Every variable the server reads; each test starts with none of them set.
 const std::vector<std::string> all_env_names = {
     "BROADSHEET_INDEX",
+    "BROADSHEET_CLUSTER",
     "BROADSHEET_HOST",
     "BROADSHEET_PORT",
     "BROADSHEET_THREADS",
@@ -332,4 +333,27 @@ TEST_CASE("validate rejects each bad setting and names it") {
     CHECK(rejects([](ServerConfig& c) { c.max_wildcard_expansion = 0; }, "--max-wildcard-expansion"));
     CHECK(rejects([](ServerConfig& c) { c.log_level = "verbose"; }, "--log-level"));
     CHECK(rejects([](ServerConfig& c) { c.log_level = ""; }, "--log-level"));
+}
+
+TEST_CASE("--cluster reads the cluster file, from the flag or BROADSHEET_CLUSTER, instead of --index") {
+    broadsheet::testing::TempDir dir;
+    broadsheet::testing::write_file(dir / "cluster.json",
+                                    R"({"front": "front", "shards": [{"name": "shard-00", "replicas": ["n1:7000"]}]})");
+    {
+        ScopedEnv env;
+        const auto parsed = parse({"--cluster", (dir / "cluster.json").string()});
+        REQUIRE(parsed.exit_code == -1);
+        REQUIRE(parsed.config.cluster.has_value());
+        CHECK(parsed.config.cluster->front == dir / "front");
+        CHECK(parsed.config.cluster->shards.at(0).replicas.at(0).port == 7000);
+    }
+    {
+        ScopedEnv env({{"BROADSHEET_CLUSTER", (dir / "cluster.json").string()}});
+        CHECK(parse({}).config.cluster.has_value());
+    }
+    ScopedEnv env;
+    CHECK(parse({}).exit_code == 2);                                                               // neither
+    CHECK(parse({"--cluster", (dir / "cluster.json").string(), "--index", "/i"}).exit_code == 2);  // both
+    CHECK(parse({"--cluster", (dir / "missing.json").string()}).exit_code == 2);
+    CHECK(rejects([](ServerConfig& c) { c.cluster_file = "c.json"; }, "exactly one of --index"));
 }

@@ -1,15 +1,20 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "broadsheet/server/cluster_config.hpp"
 
 namespace broadsheet::server {
 
 struct ServerConfig {
-    std::string index_dir;           ///< required: the index root (holding CURRENT)
-    std::string host = "127.0.0.1";  ///< loopback unless told otherwise
-    int port = 8080;                 ///< 0 = pick a free port (logged)
-    int poll_ms = 500;               ///< how often to look for a new generation or revision
+    std::string index_dir;                 ///< the index root (holding CURRENT); or else cluster_file
+    std::string cluster_file;              ///< cluster mode: the cluster file (cluster_config.hpp)
+    std::optional<ClusterConfig> cluster;  ///< read from cluster_file by parse_config
+    std::string host = "127.0.0.1";        ///< loopback unless told otherwise
+    int port = 8080;                       ///< 0 = pick a free port (logged)
+    int poll_ms = 500;                     ///< how often to look for a new generation or revision
 
     // Connections (see http_server.hpp): what one anonymous client can hold.
     int threads = 64;                    ///< workers answering complete requests (idle connections hold none)

@@ -6,6 +6,10 @@
 // bumps an epoch when either moves. Searchers are leased per request and
 // brought up to the current epoch before use, so a new generation is picked
 // up by the next request while requests in flight finish on the old one.
+//
+// In cluster mode (cluster.hpp) the watcher follows the local front database
+// instead, and each searcher's database is the front followed by one remote
+// connection per reachable shard: the routes see one database either way.
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +26,7 @@
 #include <xapian.h>
 
 #include "broadsheet/schema/schema.hpp"
+#include "broadsheet/server/cluster.hpp"
 
 namespace broadsheet::server {
 
@@ -34,12 +39,15 @@ struct IndexInfo {
     schema::Schema schema;  ///< the schema the generation was built with
     std::string built_at;
     Xapian::doccount documents = 0;
-    Xapian::rev revision = 0;
+    Xapian::rev revision = 0;    ///< of the database; in cluster mode, of the front
+    std::string shard_contents;  ///< cluster mode: what the shards held when this was read (Cluster::contents)
 };
 
 class IndexWatcher {
 public:
     IndexWatcher(fs::path root, std::chrono::milliseconds poll_interval);
+    /// Cluster mode: follows the cluster's front database and probes its replicas.
+    IndexWatcher(Cluster& cluster, std::chrono::milliseconds poll_interval);
     ~IndexWatcher();
     IndexWatcher(const IndexWatcher&) = delete;
     auto operator=(const IndexWatcher&) -> IndexWatcher& = delete;
@@ -61,9 +69,12 @@ public:
 
 private:
     void run();
+    auto refresh_cluster() -> bool;
+    void publish(std::shared_ptr<const IndexInfo> next);
     void set_problem(std::optional<std::string> problem);
 
     fs::path m_root;
+    Cluster* m_cluster = nullptr;
     std::chrono::milliseconds m_poll;
     mutable std::mutex m_mutex;
     std::shared_ptr<const IndexInfo> m_info;
@@ -83,11 +94,20 @@ struct Searcher {
     Xapian::Database db;
     Xapian::QueryParser parser;
     std::uint64_t epoch = 0;
+    // Cluster mode only: the front database, each shard's connection in
+    // shard order (nothing for a shard no replica can serve), and the
+    // cluster health they were chosen under.
+    Xapian::Database front;
+    std::vector<std::optional<OpenedShard>> shards;
+    std::vector<std::string> missing_shards;
+    std::uint64_t health_epoch = 0;
 };
 
 class SearcherPool {
 public:
-    explicit SearcherPool(IndexWatcher& watcher, int max_wildcard_expansion);
+    explicit SearcherPool(IndexWatcher& watcher, int max_wildcard_expansion, Cluster* cluster = nullptr);
+    /// The cluster in cluster mode, else nullptr.
+    [[nodiscard]] auto cluster() const -> Cluster* { return m_cluster; }
 
     class Lease {
     public:
@@ -99,6 +119,10 @@ public:
         auto operator*() -> Searcher& { return *m_searcher; }
         /// Reopens after Xapian::DatabaseModifiedError (a writer committed twice mid-request).
         void reopen();
+        /// After a network error on a shard: marks what failed, connects the
+        /// shards again (another replica where one is down). Rethrows in
+        /// single-index mode.
+        void recover(const Xapian::NetworkError& error);
 
     private:
         SearcherPool* m_pool;
@@ -114,8 +138,13 @@ public:
 private:
     void release(std::unique_ptr<Searcher> searcher);
     void open(Searcher& searcher, std::shared_ptr<const IndexInfo> info);
+    /// Cluster mode: connects the shards that have no usable connection
+    /// (all of them with `all`), then combines front and shards.
+    void connect_shards(Searcher& searcher, bool all);
+    void configure_parser(Searcher& searcher);
 
     IndexWatcher& m_watcher;
+    Cluster* m_cluster;
     int m_max_wildcard_expansion;
     std::mutex m_mutex;
     std::vector<std::unique_ptr<Searcher>> m_idle;

@@ -29,6 +29,9 @@ struct ServingFigures {
 /// The exposition text of those figures.
 [[nodiscard]] auto render_serving_figures(const ServingFigures& figures) -> std::string;
 
+/// Cluster mode: partial answers, failovers, and the shards and replicas out of use.
+[[nodiscard]] auto render_cluster_figures(const ClusterFigures& figures) -> std::string;
+
 class Metrics {
 public:
     /// Records one answered request of a route ("search", "article", ...).

@@ -73,6 +73,7 @@ struct SearchResult {
     double took_ms = 0;
     bool timed_out = false;
     std::string generation;
+    std::vector<std::string> missing_shards;  ///< cluster mode: shards left out of this answer (partial)
     std::vector<Hit> hits;
     std::vector<Facet> facets;
     std::optional<std::string> suggestion;

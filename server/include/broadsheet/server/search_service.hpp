@@ -71,6 +71,11 @@ public:
     [[nodiscard]] auto index_info() const -> std::shared_ptr<const IndexInfo> { return m_watcher.info(); }
     /// Whether an index is open and readable, with its generation and document count.
     [[nodiscard]] auto readiness() const -> std::pair<bool, nlohmann::json>;
+    /// Cluster mode: what the shards hold and which are out of reach, for
+    /// answers' entity tags; empty for a single index.
+    [[nodiscard]] auto cache_state() const -> std::string;
+    /// The cluster in cluster mode, else nullptr.
+    [[nodiscard]] auto cluster() const -> const Cluster* { return m_pool.cluster(); }
     /// The index work admitted and waiting right now (for /metrics).
     [[nodiscard]] auto admission() const -> const FifoGate& { return m_gate; }
 
@@ -86,7 +91,10 @@ private:
     FifoGate m_heavy_gate;      ///< at most half the places, for costly queries (taken before m_gate)
     DocumentCache m_documents;  ///< hits' stored documents, decoded
     std::mutex m_overview_mutex;
-    std::pair<std::string, Xapian::rev> m_overview_of;  ///< generation and revision m_overview counts
+    [[nodiscard]] static auto overview_key(const IndexInfo& info) -> std::string;
+    /// The facets the pages count: every one, but in cluster mode those the shards cannot count.
+    [[nodiscard]] auto page_facets(const schema::Schema& schema) const -> std::vector<std::string>;
+    std::string m_overview_of;  ///< what m_overview counts: generation, revision, shard contents
     Overview m_overview;
 };
 

@@ -1,0 +1,647 @@
+// broadsheet-server in cluster mode: the fixture corpus built as three
+// shards, each served by two real xapian-tcpsrv processes on loopback, and a
+// real broadsheet-server --cluster in front, compared with the same corpus
+// served as one index; then replicas and shards killed, restarted, frozen,
+// and serving another generation, under a polite client load.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xapian.h>
+#include <nlohmann/json.hpp>
+
+#include "broadsheet/schema/generations.hpp"
+#include "broadsheet/schema/shards.hpp"
+#include "test_support.hpp"
+
+using namespace broadsheet::testing;
+using nlohmann::json;
+namespace bs = broadsheet::schema;
+
+namespace {
+
+constexpr int shard_count = 3;
+
+auto tcpsrv_bin() -> std::string { return BROADSHEET_XAPIAN_TCPSRV; }
+
+// Without xapian-tools the tests are skipped, except under CI, which has it.
+auto have_tcpsrv() -> bool {
+    if (!tcpsrv_bin().empty()) return true;
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL("xapian-tools is not installed (scripts/install-deps)");
+    MESSAGE("xapian-tools is not installed (scripts/install-deps): skipping");
+    return false;
+}
+
+auto loopback(int port) -> sockaddr_in {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    return address;
+}
+
+// A loopback port nothing listens on now (the kernel's choice).
+auto free_port() -> int {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    auto address = loopback(0);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+// A node that accepts connections (the kernel does, into the backlog) and
+// never says a word: what a wedged machine looks like to a client.
+class SilentNode {
+public:
+    SilentNode() {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(m_fd >= 0);
+        auto address = loopback(0);
+        REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        REQUIRE(::listen(m_fd, 64) == 0);
+        socklen_t length = sizeof address;
+        REQUIRE(::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+        m_port = ntohs(address.sin_port);
+    }
+    ~SilentNode() { ::close(m_fd); }
+    SilentNode(const SilentNode&) = delete;
+    auto operator=(const SilentNode&) -> SilentNode& = delete;
+    [[nodiscard]] auto port() const -> int { return m_port; }
+
+private:
+    int m_fd = -1;
+    int m_port = 0;
+};
+
+// One xapian-tcpsrv serving one shard directory, in a process group of its
+// own (setsid), so that killing the node also ends the processes it forked
+// for open connections, as a machine going down would.
+class ShardNode {
+public:
+    ShardNode(fs::path database, fs::path logs, int port = 0, std::vector<std::string> extra = {})
+        : m_database(std::move(database)), m_logs(std::move(logs)), m_extra(std::move(extra)) {
+        start(port);
+    }
+    ~ShardNode() { kill(); }
+    ShardNode(const ShardNode&) = delete;
+    auto operator=(const ShardNode&) -> ShardNode& = delete;
+
+    [[nodiscard]] auto port() const -> int { return m_port; }
+    [[nodiscard]] auto endpoint() const -> std::string { return "127.0.0.1:" + std::to_string(m_port); }
+
+    /// The node and every connection it serves, gone at once.
+    void kill() {
+        if (!m_process) return;
+        ::killpg(m_process->pid(), SIGKILL);
+        (void)m_process->wait(std::chrono::seconds(10));
+        m_process.reset();
+    }
+    /// Frozen: connections are still accepted by the kernel, nothing answers.
+    void freeze() const { ::killpg(m_process->pid(), SIGSTOP); }
+    void thaw() const { ::killpg(m_process->pid(), SIGCONT); }
+    /// Started again on the same port.
+    void restart() {
+        kill();
+        start(m_port);
+    }
+
+private:
+    void start(int port) {
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            m_port = port != 0 ? port : free_port();
+            std::vector<std::string> argv{"/usr/bin/setsid", tcpsrv_bin(),           "--interface", "127.0.0.1",
+                                          "--port",          std::to_string(m_port), "--quiet"};
+            argv.insert(argv.end(), m_extra.begin(), m_extra.end());
+            argv.push_back(m_database.string());
+            m_process = std::make_unique<Process>(argv, m_logs / ("tcpsrv-" + std::to_string(m_port) + "-" +
+                                                                  std::to_string(attempt) + ".log"));
+            // Ready once a connection is answered; a node that exits (its port
+            // taken, or not yet free again after a restart) is started again.
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+            while (std::chrono::steady_clock::now() < deadline) {
+                try {
+                    (void)Xapian::Remote::open("127.0.0.1", static_cast<unsigned>(m_port), 5000).get_doccount();
+                    return;
+                } catch (const Xapian::NetworkError&) {}
+                if (m_process->wait(std::chrono::milliseconds(10))) break;
+            }
+        }
+        FAIL("xapian-tcpsrv did not start for " << m_database.string() << "; log:\n" << m_process->log());
+    }
+
+    fs::path m_database;
+    fs::path m_logs;
+    std::vector<std::string> m_extra;
+    int m_port = 0;
+    std::unique_ptr<Process> m_process;
+};
+
+struct Response {
+    int status = 0;
+    std::string text;
+    [[nodiscard]] auto body() const -> json { return json::parse(text); }
+};
+
+auto get(int port, const std::string& path) -> Response {
+    httplib::Client client("127.0.0.1", port);
+    // Far beyond the cluster's deadlines: an answer that has not come by then never will.
+    client.set_read_timeout(std::chrono::seconds(15));
+    auto res = client.Get(path);
+    REQUIRE_MESSAGE(res, "no answer to " << path);
+    return {res->status, res->body};
+}
+
+auto metric(int port, const std::string& name) -> double {
+    auto text = get(port, "/metrics").text;
+    auto at = text.find("\n" + name + " ");
+    REQUIRE_MESSAGE(at != std::string::npos, name << " missing from /metrics");
+    return std::stod(text.substr(at + name.size() + 2));
+}
+
+/// The corpus as three shards and as one index, shard nodes for the
+/// shards (two each unless told), and a cluster file.
+struct Corpus {
+    TempDir dir;
+    fs::path sharded = dir / "sharded";
+    fs::path single = dir / "single";
+    fs::path logs = dir / "logs";
+    fs::path generation;
+
+    Corpus() {
+        build_index(sharded, {fixture("articles.jsonl").string()}, {"--shards", std::to_string(shard_count)});
+        build_index(single, {fixture("articles.jsonl").string()});
+        fs::create_directories(logs);
+        generation = sharded / *bs::read_current_generation(sharded);
+    }
+
+    [[nodiscard]] auto shard_path(int shard) const -> fs::path {
+        return generation / bs::shard_name(static_cast<std::uint32_t>(shard));
+    }
+
+    /// Writes the cluster file: `replicas[i]` are shard i's endpoints. The
+    /// front is named relative to the file, as an operator would.
+    [[nodiscard]] auto cluster_file(const std::vector<std::vector<std::string>>& replicas, int timeout_ms = 2000) const
+        -> fs::path {
+        json shards = json::array();
+        for (std::size_t i = 0; i < replicas.size(); ++i)
+            shards.push_back({{"name", bs::shard_name(static_cast<std::uint32_t>(i))}, {"replicas", replicas[i]}});
+        json file{{"front", fs::relative(generation / bs::front_database_name, dir.path()).string()},
+                  {"shards", shards},
+                  {"timeout_ms", timeout_ms},
+                  {"connect_timeout_ms", 500},
+                  {"retry_ms", 200}};
+        auto path = dir / "cluster.json";
+        write_file(path, file.dump(2));
+        return path;
+    }
+};
+
+/// Two nodes per shard.
+struct Nodes {
+    std::vector<std::vector<std::unique_ptr<ShardNode>>> shards;
+    Nodes(const Corpus& corpus, const std::vector<std::string>& extra = {}) {
+        for (int i = 0; i < shard_count; ++i) {
+            shards.emplace_back();
+            for (int copy = 0; copy < 2; ++copy)
+                shards.back().push_back(std::make_unique<ShardNode>(corpus.shard_path(i), corpus.logs, 0, extra));
+        }
+    }
+    [[nodiscard]] auto endpoints() const -> std::vector<std::vector<std::string>> {
+        std::vector<std::vector<std::string>> out;
+        for (const auto& shard : shards) {
+            out.emplace_back();
+            for (const auto& node : shard) out.back().push_back(node->endpoint());
+        }
+        return out;
+    }
+};
+
+// Hits as (score, id), ordered so that runs of equal scores compare equal:
+// the combined database numbers documents differently, and Xapian orders
+// equal scores by document number.
+auto scored_ids(const json& body) -> std::vector<std::pair<double, std::string>> {
+    std::vector<std::pair<double, std::string>> out;
+    for (const auto& hit : body["hits"]) out.emplace_back(hit["score"].get<double>(), hit["id"].get<std::string>());
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    return out;
+}
+
+auto same_scores(double a, double b) -> bool { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+
+/// A polite client: one search after another, never two at once, counting
+/// what did not come back as a full 200 answer.
+class PoliteLoad {
+public:
+    /// `answered` sees every 200 answer's body (from the client's thread).
+    explicit PoliteLoad(int port, std::vector<std::string> queries = {"server", "the", "lenovo", "market", "rail"},
+                        std::function<void(const json&)> answered = {}) {
+        m_thread = std::jthread(
+            [this, port, queries = std::move(queries), answered = std::move(answered)](const std::stop_token& stop) {
+                httplib::Client client("127.0.0.1", port);
+                client.set_read_timeout(std::chrono::seconds(15));
+                for (std::size_t i = 0; !stop.stop_requested(); ++i) {
+                    auto res = client.Get("/search?fields=id&q=" + queries[i % queries.size()]);
+                    m_requests.fetch_add(1);
+                    if (!res || res->status != 200) {
+                        m_failed.fetch_add(1);
+                        continue;
+                    }
+                    const auto body = json::parse(res->body);
+                    if (body["partial"].get<bool>()) m_partial.fetch_add(1);
+                    if (answered) answered(body);
+                }
+            });
+    }
+    ~PoliteLoad() { stop(); }
+    PoliteLoad(const PoliteLoad&) = delete;
+    auto operator=(const PoliteLoad&) -> PoliteLoad& = delete;
+
+    void stop() {
+        if (m_thread.joinable()) {
+            m_thread.request_stop();
+            m_thread.join();
+        }
+    }
+    /// Waits until `more` further requests have been answered.
+    void pass(int more) {
+        const auto target = m_requests.load() + more;
+        REQUIRE(eventually([&] { return m_requests.load() >= target; }, std::chrono::seconds(30)));
+    }
+    [[nodiscard]] auto requests() const -> int { return m_requests.load(); }
+    [[nodiscard]] auto failed() const -> int { return m_failed.load(); }
+    [[nodiscard]] auto partial() const -> int { return m_partial.load(); }
+
+private:
+    std::atomic<int> m_requests{0};
+    std::atomic<int> m_failed{0};
+    std::atomic<int> m_partial{0};
+    std::jthread m_thread;
+};
+
+}  // namespace
+
+TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    // Connections idle for 300 ms are closed by the nodes: a searcher reused
+    // after that must connect again without failing a request or blaming the node.
+    Nodes nodes(corpus, {"--idle-timeout", "300"});
+    ServerProcess cluster("--cluster", corpus.cluster_file(nodes.endpoints()), {});
+    ServerProcess single(corpus.single);
+
+    const std::vector<std::string> searches{
+        "/search?q=the&size=20&fields=id",
+        "/search?q=server+business&op=or&size=20&fields=id",
+        "/search?q=%22low-end+server%22&fields=id",
+        "/search?q=lenovo+OR+chip&size=20&fields=id",
+        "/search?q=title:lenovo&fields=id",
+        "/search?q=market&sort=-date&size=20&fields=id",
+        "/search?q=the&year=2014&size=20&fields=id",
+        "/search?q=the&tag=technology&size=20&fields=id",
+        "/search?q=the&facets=year&size=20&fields=id",
+        "/search?q=lenovo&size=5",
+    };
+    for (const auto& path : searches) {
+        CAPTURE(path);
+        auto expected = get(single.port(), path);
+        auto actual = get(cluster.port(), path);
+        REQUIRE(expected.status == 200);
+        REQUIRE(actual.status == 200);
+        CHECK(actual.body()["partial"] == false);
+        CHECK(actual.body()["missing_shards"] == json::array());
+        CHECK(actual.body()["total"] == expected.body()["total"]);
+        CHECK(actual.body()["facets"] == expected.body()["facets"]);
+        const auto want = scored_ids(expected.body());
+        const auto got = scored_ids(actual.body());
+        REQUIRE(got.size() == want.size());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            CHECK(got[i].second == want[i].second);
+            CHECK(same_scores(got[i].first, want[i].first));
+        }
+        if (path.find("fields=id") == std::string::npos) {
+            // Snippets and highlighted titles, hit by hit (these hits have distinct scores).
+            for (std::size_t i = 0; i < expected.body()["hits"].size(); ++i)
+                CHECK(actual.body()["hits"][i] == expected.body()["hits"][i]);
+        }
+    }
+    CHECK(get(cluster.port(), "/search?q=the&facets=year").body()["facets"]["year"].size() > 1);
+    // A wildcard is expanded by each shard over its own words, so its scores
+    // may differ from one index's; what it matches does not.
+    {
+        auto expected = scored_ids(get(single.port(), "/search?q=serv*&size=20&fields=id").body());
+        auto actual = scored_ids(get(cluster.port(), "/search?q=serv*&size=20&fields=id").body());
+        auto ids = [](auto hits) {
+            std::vector<std::string> out;
+            out.reserve(hits.size());
+            for (auto& hit : hits) out.push_back(hit.second);
+            std::sort(out.begin(), out.end());
+            return out;
+        };
+        CHECK(!expected.empty());
+        CHECK(ids(actual) == ids(expected));
+    }
+
+    // Sorting by date gives one order whatever the layout.
+    auto by_date = [](const Response& r) {
+        std::vector<std::string> ids;
+        for (const auto& hit : r.body()["hits"]) ids.push_back(hit["id"]);
+        return ids;
+    };
+    CHECK(by_date(get(cluster.port(), "/search?q=the&sort=date&size=20&fields=id,date")) ==
+          by_date(get(single.port(), "/search?q=the&sort=date&size=20&fields=id,date")));
+
+    for (const auto& path : {"/articles/a001", "/articles/a007", "/suggest?q=le", "/suggest?q=ser&size=3"}) {
+        CAPTURE(path);
+        auto expected = get(single.port(), path);
+        auto actual = get(cluster.port(), path);
+        CHECK(actual.status == 200);
+        CHECK(actual.body() == expected.body());
+    }
+    CHECK(get(cluster.port(), "/articles/no-such-id").status == 404);
+    for (const auto& path : {"/articles/a001/related", "/articles/a005/related?size=10"}) {
+        CAPTURE(path);
+        auto expected = get(single.port(), path);
+        auto actual = get(cluster.port(), path);
+        CHECK(actual.status == 200);
+        CHECK(!actual.body()["hits"].empty());
+        CHECK(scored_ids(actual.body()) == scored_ids(expected.body()));
+    }
+    // Pseudo-relevance feedback chooses the same words too.
+    CHECK(scored_ids(get(cluster.port(), "/search?q=server&expand=true&size=20&fields=id").body()) ==
+          scored_ids(get(single.port(), "/search?q=server&expand=true&size=20&fields=id").body()));
+    // Spelling comes from the front database (the remote backend has none).
+    CHECK(get(cluster.port(), "/search?q=lenovvo").body()["suggestion"] ==
+          get(single.port(), "/search?q=lenovvo").body()["suggestion"]);
+
+    auto page = get(cluster.port(), "/search?q=lenovo&format=html");
+    CHECK(page.status == 200);
+    CHECK(page.text.find("Lenovo") != std::string::npos);
+    CHECK(page.text.find("class=\"notice partial") == std::string::npos);
+    CHECK(get(cluster.port(), "/articles/a001?format=html").status == 200);
+    auto home = get(cluster.port(), "/search?format=html");
+    CHECK(home.status == 200);
+    CHECK(home.text.find("2015") != std::string::npos);  // the years to browse
+
+    auto stats = get(cluster.port(), "/stats");
+    CHECK(stats.body()["documents"] == get(single.port(), "/stats").body()["documents"]);
+    CHECK(get(cluster.port(), "/healthz").status == 200);
+    auto ready = get(cluster.port(), "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(ready.body()["status"] == "ready");
+    CHECK(ready.body()["shards"] == shard_count);
+
+    // A multi-valued facet needs a custom match spy the stock nodes do not
+    // have: a clear error, not a crash.
+    auto tags = get(cluster.port(), "/search?q=the&facets=tag");
+    CHECK(tags.status == 501);
+    CHECK(tags.body()["error"]["code"] == "not_supported_by_cluster");
+    CHECK(get(cluster.port(), "/healthz").status == 200);
+
+    // Past the nodes' idle timeout the searchers' connections are closed;
+    // the next requests connect again, and no replica is blamed for it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    for (int i = 0; i < 4; ++i) {
+        auto again = get(cluster.port(), "/search?q=the&fields=id");
+        CHECK(again.status == 200);
+        CHECK(again.body()["partial"] == false);
+    }
+    CHECK(metric(cluster.port(), "broadsheet_cluster_replicas_down") == 0);
+}
+
+TEST_CASE("losing replicas: failover, then partial answers, then full answers again") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    Nodes nodes(corpus);
+    ServerProcess cluster("--cluster", corpus.cluster_file(nodes.endpoints()), {});
+    const auto full_total = get(cluster.port(), "/search?q=the&fields=id").body()["total"].get<int>();
+
+    PoliteLoad load(cluster.port());
+    load.pass(20);
+    // One replica of a shard dies: the other answers for it, no request fails.
+    nodes.shards[1][0]->kill();
+    REQUIRE(eventually([&] { return metric(cluster.port(), "broadsheet_cluster_replicas_down") == 1; }));
+    load.pass(40);
+    CHECK(load.failed() == 0);
+    CHECK(load.partial() == 0);
+
+    // Its last replica too: answers are partial and say which shard is missing.
+    nodes.shards[1][1]->kill();
+    Response partial;
+    REQUIRE(eventually([&] {
+        partial = get(cluster.port(), "/search?q=the&fields=id");
+        return partial.status == 200 && partial.body()["partial"] == true;
+    }));
+    CHECK(partial.body()["missing_shards"] == json::array({"shard-01"}));
+    CHECK(partial.body()["total"].get<int>() < full_total);
+    load.pass(20);
+    CHECK(load.failed() == 0);
+    CHECK(load.partial() > 0);
+    auto page = get(cluster.port(), "/search?q=the&format=html");
+    CHECK(page.status == 200);
+    CHECK(page.text.find("could not be searched just now (shard-01)") != std::string::npos);
+    CHECK(metric(cluster.port(), "broadsheet_cluster_partial_answers_total") > 0);
+    CHECK(metric(cluster.port(), "broadsheet_cluster_shards_down") == 1);
+    auto ready = get(cluster.port(), "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(ready.body()["status"] == "degraded");
+    CHECK(ready.body()["missing_shards"] == json::array({"shard-01"}));
+    // An article whose shard is out of reach is not "not found".
+    std::string id_on_missing;
+    for (const auto* id : {"a001", "a002", "a003", "a004", "a005", "a006", "a007", "a008", "a009", "a010"})
+        if (bs::shard_of(id, shard_count) == 1) id_on_missing = id;
+    REQUIRE(!id_on_missing.empty());
+    CHECK(get(cluster.port(), "/articles/" + id_on_missing).status == 503);
+
+    // Both come back: full answers again, without restarting the front end.
+    nodes.shards[1][0]->restart();
+    nodes.shards[1][1]->restart();
+    REQUIRE(eventually([&] {
+        auto full = get(cluster.port(), "/search?q=the&fields=id");
+        return full.body()["partial"] == false && full.body()["total"] == full_total;
+    }));
+    load.pass(20);
+    const auto failed = load.failed();
+    load.stop();
+    CHECK(failed == 0);
+    CHECK(get(cluster.port(), "/readyz").body()["status"] == "ready");
+    CHECK(metric(cluster.port(), "broadsheet_cluster_shards_down") == 0);
+    CHECK(get(cluster.port(), "/articles/" + id_on_missing).status == 200);
+
+    // Every shard gone: nothing to answer from, and /readyz says so.
+    for (auto& shard : nodes.shards)
+        for (auto& node : shard) node->kill();
+    REQUIRE(eventually([&] { return get(cluster.port(), "/readyz").status == 503; }));
+}
+
+TEST_CASE("a node that accepts connections but never answers cannot hold a query past the deadline") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    Nodes nodes(corpus);
+    SilentNode silent;
+    auto replicas = nodes.endpoints();
+    // shard-02 is served only by a wedged machine; shard-01's first node will freeze later.
+    replicas[2] = {"127.0.0.1:" + std::to_string(silent.port())};
+    replicas[1] = {nodes.shards[1][0]->endpoint()};
+    ServerProcess cluster("--cluster", corpus.cluster_file(replicas, 1000), {});
+
+    // The client's read timeout (15 s) is the bound: the cluster's is 1 s per call.
+    auto answer = get(cluster.port(), "/search?q=the&fields=id");
+    CHECK(answer.status == 200);
+    CHECK(answer.body()["partial"] == true);
+    CHECK(answer.body()["missing_shards"] == json::array({"shard-02"}));
+
+    // A node that stops answering while connections to it are open.
+    nodes.shards[1][0]->freeze();
+    auto frozen = get(cluster.port(), "/search?q=the&fields=id");
+    CHECK(frozen.status == 200);
+    CHECK(frozen.body()["partial"] == true);
+    CHECK(frozen.body()["missing_shards"] == json::array({"shard-01", "shard-02"}));
+    nodes.shards[1][0]->thaw();
+    REQUIRE(eventually([&] {
+        return get(cluster.port(), "/search?q=the&fields=id").body()["missing_shards"] == json::array({"shard-02"});
+    }));
+}
+
+TEST_CASE("a shard serving another generation than the front is left out, never mixed in") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    const auto first = corpus.generation;
+    // A second build: its shard-01 stands in for the first build's.
+    build_index(corpus.sharded, {fixture("articles.jsonl").string()}, {"--shards", std::to_string(shard_count)});
+    const auto second = corpus.sharded / *bs::read_current_generation(corpus.sharded);
+    REQUIRE(second != first);
+    Nodes nodes(corpus);
+    ShardNode newer(second / bs::shard_name(1), corpus.logs);
+    auto replicas = nodes.endpoints();
+    replicas[1] = {newer.endpoint()};
+    ServerProcess cluster("--cluster", corpus.cluster_file(replicas), {});
+
+    auto answer = get(cluster.port(), "/search?q=the&fields=id");
+    CHECK(answer.status == 200);
+    CHECK(answer.body()["partial"] == true);
+    CHECK(answer.body()["missing_shards"] == json::array({"shard-01"}));
+    CHECK(answer.body()["generation"] == first.filename().string());
+    auto metrics = get(cluster.port(), "/metrics").text;
+    CHECK(metrics.find("replica=\"" + newer.endpoint() + "\",state=\"other_generation\"} 0") != std::string::npos);
+}
+
+TEST_CASE("a new generation published shards first, front last, switches with no failed or mixed answer") {
+    if (!have_tcpsrv()) return;
+    Corpus corpus;
+    const auto first = corpus.generation;
+    // The second build has one article more, so totals tell the builds apart.
+    write_file(corpus.dir / "more.jsonl",
+               R"({"id": "z001", "title": "Late edition", "body": "The presses ran late for the last edition.",)"
+               R"( "date": "2016-05-01T08:00:00", "tags": ["media"]})"
+               "\n");
+    build_index(corpus.sharded, {fixture("articles.jsonl").string(), (corpus.dir / "more.jsonl").string()},
+                {"--shards", std::to_string(shard_count)});
+    const auto second = corpus.sharded / *bs::read_current_generation(corpus.sharded);
+    REQUIRE(second != first);
+
+    // Nodes and the front end open stub files, replaced by rename to publish.
+    const auto stubs = corpus.dir / "stubs";
+    fs::create_directories(stubs);
+    auto point = [&](const std::string& name, const fs::path& database) {
+        write_file(stubs / (name + ".tmp"), "auto " + database.string() + "\n");
+        fs::rename(stubs / (name + ".tmp"), stubs / name);
+    };
+    point("front", first / bs::front_database_name);
+    std::vector<std::vector<std::unique_ptr<ShardNode>>> nodes(shard_count);
+    std::vector<std::vector<std::string>> replicas(shard_count);
+    for (int i = 0; i < shard_count; ++i) {
+        const auto name = bs::shard_name(static_cast<std::uint32_t>(i));
+        point(name, first / name);
+        for (int copy = 0; copy < 2; ++copy) {
+            nodes[i].push_back(std::make_unique<ShardNode>(stubs / name, corpus.logs));
+            replicas[i].push_back(nodes[i].back()->endpoint());
+        }
+    }
+    auto file = corpus.cluster_file(replicas);
+    auto text = read_file(file);
+    const auto front_at = text.find(fs::relative(first / bs::front_database_name, corpus.dir.path()).string());
+    REQUIRE(front_at != std::string::npos);
+    text.replace(front_at, fs::relative(first / bs::front_database_name, corpus.dir.path()).string().size(),
+                 "stubs/front");
+    write_file(file, text);
+    ServerProcess cluster("--cluster", file, {});
+
+    const auto old_total = get(cluster.port(), "/search?q=the&fields=id").body()["total"];
+    std::mutex mutex;
+    std::set<std::pair<std::string, int>> seen;  // (generation, total) of full answers
+    std::set<std::string> partial_generations;
+    PoliteLoad load(cluster.port(), {"the"}, [&](const json& body) {
+        std::lock_guard lock(mutex);
+        if (body["partial"] == true) partial_generations.insert(body["generation"].get<std::string>());
+        else seen.emplace(body["generation"].get<std::string>(), body["total"].get<int>());
+    });
+    load.pass(10);
+    for (int i = 0; i < shard_count; ++i) {
+        const auto name = bs::shard_name(static_cast<std::uint32_t>(i));
+        point(name, second / name);
+        load.pass(5);
+    }
+    point("front", second / bs::front_database_name);
+    REQUIRE(eventually([&] {
+        return get(cluster.port(), "/search?q=the&fields=id").body()["generation"] == second.filename().string();
+    }));
+    load.pass(10);
+    load.stop();
+    INFO(cluster.log());
+    CHECK(load.failed() == 0);
+    // A searcher connecting while the nodes are ahead of the front leaves
+    // those shards out (flagged), under the front's generation: no mix.
+    MESSAGE(load.partial() << " of " << load.requests() << " answers were partial during the publish");
+    for (const auto& generation : partial_generations) CHECK(generation == first.filename().string());
+    const auto new_total = get(cluster.port(), "/search?q=the&fields=id").body()["total"];
+    CHECK(new_total.get<int>() == old_total.get<int>() + 1);
+    // Every answer was wholly one build or wholly the other.
+    const std::set<std::pair<std::string, int>> builds{{first.filename().string(), old_total.get<int>()},
+                                                       {second.filename().string(), new_total.get<int>()}};
+    for (const auto& answer : seen) {
+        CAPTURE(answer.first);
+        CAPTURE(answer.second);
+        CHECK(builds.contains(answer));
+    }
+}
+
+TEST_CASE("a bad cluster file is refused with a clear error") {
+    TempDir dir;
+    auto refuse = [&](const std::string& text, const std::string& expected) {
+        write_file(dir / "cluster.json", text);
+        auto result = run({server_bin(), "--cluster", (dir / "cluster.json").string()});
+        CAPTURE(text);
+        INFO(result.output);
+        CHECK(result.exit_code == 2);
+        CHECK(result.output.find("cluster file " + (dir / "cluster.json").string()) != std::string::npos);
+        CHECK(result.output.find(expected) != std::string::npos);
+    };
+    refuse("{", "not valid JSON");
+    refuse(R"({"front": "f"})", "\"shards\"");
+    refuse(R"({"front": "f", "shards": [{"name": "shard-00", "replicas": ["localhost"]}]})", "host:port");
+    refuse(R"({"front": "f", "shards": [{"name": "shard-00", "replicas": ["h:99999"]}]})", "port");
+    refuse(R"({"front": "f", "shards": [{"name": "a", "replicas": ["h:1"]}, {"name": "a", "replicas": ["h:2"]}]})",
+           "listed twice");
+    refuse(R"({"front": "f", "shards": [{"name": "a", "replicas": ["h:1"]}], "timeout": 5})", "unknown key");
+    auto both = run({server_bin(), "--cluster", (dir / "cluster.json").string(), "--index", dir.path().string()});
+    CHECK(both.exit_code == 2);
+    CHECK(both.output.find("exactly one of --index") != std::string::npos);
+}
