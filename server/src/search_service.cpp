@@ -521,7 +521,7 @@ auto SearchService::related(std::string_view id, int size, bool for_page) -> Rel
             const Xapian::Database& m_db;
         } decider(schema, searcher.db);
         constexpr Xapian::termcount expansion_terms = 20;
-        auto eset = enquire.get_eset(expansion_terms, rset, &decider);
+        auto eset = enquire.get_eset(expansion_terms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
         Related found{std::string(id), {}};
         if (!eset.empty()) {
             std::vector<Xapian::Query> terms;

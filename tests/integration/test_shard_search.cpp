@@ -189,6 +189,7 @@ auto search_params(const std::string& text, std::size_t n) -> server::Params {
         params.emplace("to", "1987-03-31");
     }
     if (n % 9 == 5) params.emplace("page", "2");
+    if (n % 13 == 6) params.emplace("expand", "true");
     return params;
 }
 
@@ -203,6 +204,28 @@ auto answer(server::Searcher& searcher, const server::Params& params) -> nlohman
         return result;
     } catch (const server::ApiError& e) {
         return {{"error", e.what()}};
+    }
+}
+
+// Hits of equal shown score in id order. Query expansion weighs its words
+// with sums over each database, whose last bits differ between layouts, so
+// two articles of (to the third decimal) equal score may swap; exactly equal
+// scores are already in id order.
+void order_near_ties(nlohmann::json& answer) {
+    auto& hits = answer["hits"];
+    if (!hits.is_array()) return;
+    for (std::size_t start = 0; start < hits.size();) {
+        auto end = start + 1;
+        while (end < hits.size() && hits[end]["score"] == hits[start]["score"]) ++end;
+        std::vector<nlohmann::json> run(hits.begin() + static_cast<std::ptrdiff_t>(start),
+                                        hits.begin() + static_cast<std::ptrdiff_t>(end));
+        std::sort(run.begin(), run.end(), [](const auto& a, const auto& b) { return a["id"] < b["id"]; });
+        for (std::size_t i = start; i < end; ++i) {
+            const auto rank = hits[i]["rank"];
+            hits[i] = std::move(run[i - start]);
+            hits[i]["rank"] = rank;
+        }
+        start = end;
     }
 }
 
@@ -242,6 +265,10 @@ void check_same_answers(server::Searcher& expected, server::Searcher& actual, st
             ++agreement.searches;
             if (wanted.contains("facets") && !wanted["facets"].empty()) ++agreement.with_facets;
             if (wanted.contains("hits") && !wanted["hits"].empty()) ++agreement.with_hits;
+            if (params.contains("expand")) {
+                order_near_ties(wanted);
+                order_near_ties(got);
+            }
             if (got != wanted) {
                 std::string asked;
                 for (const auto& [key, value] : params) asked += key + "=" + value + " ";
@@ -316,8 +343,8 @@ TEST_CASE("Reuters searched through Broadsheet answers the same from three shard
         REQUIRE(remote.get_doccount() == single_db.get_doccount());
         auto sharded = make_searcher(remote, schema);
         Agreement agreement;
-        // Every 11th: the search parameters cycle through 3, 4, 5, 6, 7 and 9
-        // searches, so the sample still mixes every feature.
+        // Every 11th: the search parameters cycle through 3, 4, 5, 6, 7, 9 and
+        // 13 searches, so the sample still mixes every feature.
         check_same_answers(*single, *sharded, 11, agreement);
         MESSAGE("remote: " << agreement.searches << " searches alike, " << agreement.with_hits << " with hits, "
                            << agreement.with_facets << " with facets");
