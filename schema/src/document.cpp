@@ -266,7 +266,11 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         if (it == article.end() || it->is_null()) continue;
         if (field.stored) stored[field.name] = *it;
         switch (field.type) {
-            case FieldType::id: doc.add_boolean_term(schema.id_term(it->get<std::string>())); break;
+            case FieldType::id:
+                doc.add_boolean_term(schema.id_term(it->get<std::string>()));
+                // For breaking ties between equal scores by id.
+                if (field.slot) doc.add_value(*field.slot, it->get<std::string>());
+                break;
             case FieldType::text: {
                 const auto& text = it->get_ref<const std::string&>();
                 // The same words twice: under the field's prefix (title:...) and,

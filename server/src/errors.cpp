@@ -22,18 +22,6 @@ auto to_api_error(std::exception_ptr error) -> ApiError {
         // Cluster mode: a shard failed under the request on every replica tried.
         spdlog::warn("shard unavailable: {}", e.get_description());
         return {503, "shard_unavailable", "a shard of the index did not answer; retry shortly"};
-    } catch (const Xapian::UnimplementedError& e) {
-        // Cluster mode: stock xapian-tcpsrv runs only Xapian's built-in match spies and posting sources.
-        spdlog::warn("not available from the shards: {}", e.get_description());
-        return {501, "not_supported_by_cluster", "this search needs a feature the shard nodes do not provide"};
-    } catch (const Xapian::InvalidArgumentError& e) {
-        if (e.get_msg().find("not registered") == std::string::npos) {
-            spdlog::error("xapian error: {}", e.get_description());
-            return {500, "internal_error", "internal error"};
-        }
-        spdlog::warn("not available from the shards: {}", e.get_description());
-        return {501, "not_supported_by_cluster",
-                "this search needs a feature the shard nodes do not provide (" + e.get_msg() + ")"};
     } catch (const Xapian::DatabaseOpeningError& e) {
         spdlog::warn("index unavailable: {}", e.get_description());
         return {503, "index_unavailable", "the index is not available right now"};

@@ -446,8 +446,8 @@ auto parser_flags() -> unsigned {
            Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS;
 }
 
-auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
-    -> BuiltQuery {
+auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser,
+                 const Xapian::Database* database) -> BuiltQuery {
     parser.set_default_op(request.op == DefaultOperator::and_ ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
     BuiltQuery built;
     if (request.syntax_problem.empty()) {
@@ -493,13 +493,10 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
             filters.emplace_back(Xapian::Query::OP_VALUE_LE, slot, request.to->end_of_period());
         }
     }
-    if (request.boost_recency) {
-        // Never more than a tenth of a strong BM25 match: it orders near-equal
-        // matches by date and leaves clearly better ones first.
-        constexpr double max_boost = 1.0;
-        constexpr double half_life_days = 365.0;
-        auto* recency = new RecencyPostingSource(*schema.date_field()->slot, max_boost, half_life_days);
-        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Xapian::Query(recency->release()));
+    if (request.boost_recency && database) {
+        // Never more than a tenth of a strong BM25 match (max_boost 1): it
+        // orders near-equal matches by date and leaves clearly better ones first.
+        query = with_recency_boost(query, *database, *schema.date_field()->slot);
     }
     if (!filters.empty()) {
         Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());

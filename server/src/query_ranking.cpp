@@ -93,7 +93,8 @@ auto expansion_terms(Xapian::Enquire& enquire, const Xapian::Query& text, const 
     } decider;
     decider.stopper = stopper;
     for (auto it = text.get_terms_begin(); it != text.get_terms_end(); ++it) decider.query_terms.insert(*it);
-    // Exact term frequencies, so that a cluster's shards choose the words one index would.
+    // Exact term frequencies: over several databases (shards) Xapian
+    // otherwise estimates them, and the expansion would differ from one index's.
     const auto eset = enquire.get_eset(ranking.expand_terms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
     for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it, it.get_weight());
     return terms;

@@ -26,23 +26,60 @@ auto day_number(const std::string& sortable) -> double {
     return era * 146097.0 + day_of_era;
 }
 
-RecencyPostingSource::RecencyPostingSource(Xapian::valueno date_slot, double max_boost, double half_life_days)
-    : Xapian::ValuePostingSource(date_slot), m_max_boost(max_boost), m_half_life_days(half_life_days) {}
-
-void RecencyPostingSource::init(const Xapian::Database& database) {
-    Xapian::ValuePostingSource::init(database);
-    m_newest_day = day_number(database.get_value_upper_bound(get_slot()));
-    set_maxweight(m_max_boost);
+auto sortable_day(long day) -> std::string {
+    // The inverse of day_number (years from March again).
+    if (day < 0) day = 0;
+    const long era = day / 146097;
+    const long day_of_era = day - era * 146097;
+    const long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    const long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    const long month_index = (5 * day_of_year + 2) / 153;
+    const long d = day_of_year - (153 * month_index + 2) / 5 + 1;
+    const long m = month_index < 10 ? month_index + 3 : month_index - 9;
+    const long y = year_of_era + era * 400 + (m <= 2 ? 1 : 0);
+    auto digits = [](long value, std::size_t width) {
+        auto text = std::to_string(value);
+        return std::string(width > text.size() ? width - text.size() : 0, '0') + text;
+    };
+    return digits(y, 4) + digits(m, 2) + digits(d, 2);
 }
 
-auto RecencyPostingSource::get_weight() const -> double {
-    auto age_days = m_newest_day - day_number(get_value());
-    if (age_days < 0) age_days = 0;
-    return m_max_boost * std::exp2(-age_days / m_half_life_days);
+namespace {
+
+// The oldest age (days) that still earns step k of `steps` (1-based): where
+// the curve, in steps, falls under k - 1/2, so the steps earned are the curve rounded.
+auto age_limit(int k, const RecencyCurve& curve) -> double {
+    return curve.half_life_days * std::log2(curve.steps / (k - 0.5));
 }
 
-auto RecencyPostingSource::clone() const -> RecencyPostingSource* {
-    return new RecencyPostingSource(get_slot(), m_max_boost, m_half_life_days);
+}  // namespace
+
+auto recency_bonus(double age_days, const RecencyCurve& curve) -> double {
+    int earned = 0;
+    for (int k = 1; k <= curve.steps; ++k)
+        if (age_days <= age_limit(k, curve)) ++earned;
+    return curve.max_boost * earned / curve.steps;
+}
+
+auto with_recency_boost(const Xapian::Query& query, const Xapian::Database& db, Xapian::valueno date_slot,
+                        const RecencyCurve& curve) -> Xapian::Query {
+    const auto newest = day_number(db.get_value_upper_bound(date_slot));
+    if (newest == 0 || curve.steps < 1) return query;
+    const double step = curve.max_boost / curve.steps;
+    // One OP_AND_MAYBE per step rather than one over an OP_OR of the steps:
+    // Xapian 1.4 loses matches of an OR of posting sources over several local
+    // databases when it prunes by weight.
+    auto boosted = query;
+    for (int k = 1; k <= curve.steps; ++k) {
+        // Ages are whole days (the date's time of day is not counted), and a
+        // day's sortable values all start with its "YYYYMMDD".
+        const auto first_day = sortable_day(static_cast<long>(std::ceil(newest - age_limit(k, curve))));
+        auto* weight = new Xapian::FixedWeightPostingSource(step);
+        Xapian::Query earned(Xapian::Query::OP_FILTER, Xapian::Query(weight->release()),
+                             Xapian::Query(Xapian::Query::OP_VALUE_GE, date_slot, first_day));
+        boosted = Xapian::Query(Xapian::Query::OP_AND_MAYBE, boosted, earned);
+    }
+    return boosted;
 }
 
 }  // namespace broadsheet::server

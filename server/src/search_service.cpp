@@ -20,22 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-// Counts each of the values a multi-valued slot holds (tags), over every
-// document the match considers.
-class MultiValueCountMatchSpy : public Xapian::MatchSpy {
-public:
-    explicit MultiValueCountMatchSpy(Xapian::valueno slot) : m_slot(slot) {}
-    void operator()(const Xapian::Document& doc, double) override {
-        for (auto& value : schema::split_values(doc.get_value(m_slot))) ++m_counts[value];
-    }
-    [[nodiscard]] auto counts() const -> const std::map<std::string, Xapian::doccount>& { return m_counts; }
-
-private:
-    Xapian::valueno m_slot;
-    std::map<std::string, Xapian::doccount> m_counts;
-};
-
-
 // The `limit` most frequent values; listed by frequency, or for a time facet
 // (years) newest first, which is how people scan them.
 auto top_values(std::vector<std::pair<std::string, Xapian::doccount>> counts, std::size_t limit, bool by_time)
@@ -63,17 +47,11 @@ public:
         : m_schema(schema) {
         for (const auto& name : names) {
             const auto* field = schema.find_facet(name);
-            Spy spy{name, nullptr, nullptr};
-            if (field->type == schema::FieldType::date) {
-                spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->year_slot);
-                enquire.add_matchspy(spy.single.get());
-            } else if (field->multi) {
-                spy.multi = std::make_unique<MultiValueCountMatchSpy>(*field->slot);
-                enquire.add_matchspy(spy.multi.get());
-            } else {
-                spy.single = std::make_unique<Xapian::ValueCountMatchSpy>(*field->slot);
-                enquire.add_matchspy(spy.single.get());
-            }
+            // Built-in spies only: a remote shard (stock xapian-tcpsrv) runs
+            // them and the front end merges their counts.
+            const auto slot = field->type == schema::FieldType::date ? *field->year_slot : *field->slot;
+            Spy spy{name, field->multi, std::make_unique<Xapian::ValueCountMatchSpy>(slot)};
+            enquire.add_matchspy(spy.counter.get());
             m_spies.push_back(std::move(spy));
         }
     }
@@ -85,11 +63,17 @@ public:
         std::vector<Facet> facets;
         for (const auto& spy : m_spies) {
             std::vector<std::pair<std::string, Xapian::doccount>> counts;
-            if (spy.single) {
-                for (auto v = spy.single->values_begin(); v != spy.single->values_end(); ++v)
-                    if (!(*v).empty()) counts.emplace_back(*v, v.get_termfreq());
+            if (spy.multi) {
+                // A multi-valued slot holds a document's whole set of values:
+                // each distinct set's count goes to every value in it, which
+                // counts each value once per document that has it.
+                std::map<std::string, Xapian::doccount> per_value;
+                for (auto v = spy.counter->values_begin(); v != spy.counter->values_end(); ++v)
+                    for (auto& value : schema::split_values(*v)) per_value[value] += v.get_termfreq();
+                counts.assign(per_value.begin(), per_value.end());
             } else {
-                counts.assign(spy.multi->counts().begin(), spy.multi->counts().end());
+                for (auto v = spy.counter->values_begin(); v != spy.counter->values_end(); ++v)
+                    if (!(*v).empty()) counts.emplace_back(*v, v.get_termfreq());
             }
             // Every year with a match: there are few, and a reader looks for one.
             bool by_time = m_schema.find_facet(spy.name)->type == schema::FieldType::date;
@@ -103,8 +87,8 @@ public:
 private:
     struct Spy {
         std::string name;
-        std::unique_ptr<Xapian::ValueCountMatchSpy> single;
-        std::unique_ptr<MultiValueCountMatchSpy> multi;
+        bool multi = false;  ///< the slot holds a set of values (schema::split_values)
+        std::unique_ptr<Xapian::ValueCountMatchSpy> counter;
     };
     const schema::Schema& m_schema;
     std::vector<Spy> m_spies;
@@ -163,7 +147,7 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
     if (built.query.empty()) {
-        built = build_query(request, schema, searcher.parser);
+        built = build_query(request, schema, searcher.parser, &searcher.db);
         check_query_cost(query_cost(built.query), config);
     }
     // Xapian stops matching when the time is up and ranks what it has seen.
@@ -171,6 +155,11 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     const auto& scoring = ranking ? *ranking : schema.ranking();
     enquire.set_weighting_scheme(bm25(scoring));
     if (request.sort == SortOrder::relevance) {
+        // Equal scores in id order, so a single index and shards (whose
+        // document numbers interleave) list them alike; set first, so the
+        // documents a query expansion reads are chosen the same way too. An
+        // index built without the id slot keeps document order.
+        if (const auto& id = schema.id_field(); id.slot) enquire.set_sort_by_relevance_then_value(*id.slot, false);
         set_ranked_query(enquire, built.query, built.text, scoring, request.expand.value_or(scoring.expand),
                          searcher.parser, schema.stopper());
     } else {
@@ -204,12 +193,23 @@ auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const std::o
     return read;
 }
 
+}  // namespace
+
 auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& request, const ServerConfig& config,
-                bool for_page, const std::function<bool()>& client_gone, BuiltQuery built = {}) -> SearchResult {
+                bool for_page, const std::function<bool()>& client_gone, BuiltQuery built) -> SearchResult {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
     auto enquire = make_enquire(searcher, request, config, built);
     FacetCounter facet_counter(enquire, schema, request.facets);
+    // Sorted by a value (ties by id, or by date), Xapian 1.4 counts a remote
+    // shard's documents twice in the facets: the shard counts them, and the
+    // front end again those that rank too low to keep. With a collapse key it
+    // takes the path that leaves remote documents to their shard; the key is
+    // the id, so nothing is collapsed. It doubles the cost of counting facets,
+    // so one database goes without.
+    const auto& id_slot = schema.id_field().slot;
+    const bool collapsing = id_slot && !facet_counter.empty() && searcher.db.size() > 1;
+    if (collapsing) enquire.set_collapse_key(*id_slot);
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
     // Totals are exact up to the limit (beyond it, estimated: counting every
@@ -295,8 +295,18 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
 
     double took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.query = request.query;
-    result.total = mset.get_matches_estimated();
-    result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    if (collapsing) {
+        // Nothing collapsed, so the uncollapsed counts are the true ones;
+        // and a match that saw fewer documents than it checked for saw them
+        // all, which Xapian leaves unsaid when collapsing.
+        const auto seen = mset.get_uncollapsed_matches_lower_bound();
+        result.total_exact = (seen < check_at_least && !timed_out) ||
+                             seen == mset.get_uncollapsed_matches_upper_bound();
+        result.total = result.total_exact ? seen : mset.get_uncollapsed_matches_estimated();
+    } else {
+        result.total = mset.get_matches_estimated();
+        result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    }
     result.page = request.page;
     result.size = request.size;
     result.took_ms = round3(took_ms);
@@ -307,6 +317,8 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     result.topic_filter = topic_filter(schema);
     return result;
 }
+
+namespace {
 
 // Runs `work` on a leased searcher, retrying on a new revision if a
 // writer moved the database underneath the read.
@@ -407,8 +419,8 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
     // at once; the searcher goes back to the pool while the query waits.
     auto read = [&](Searcher& searcher) {
         outcome.request = parse_search_request(params, m_config, searcher.info->schema);
-        if (for_page && outcome.request.facets.empty()) outcome.request.facets = page_facets(searcher.info->schema);
-        built = build_query(outcome.request, searcher.info->schema, searcher.parser);
+        if (for_page && outcome.request.facets.empty()) outcome.request.facets = searcher.info->schema.facet_names();
+        built = build_query(outcome.request, searcher.info->schema, searcher.parser, &searcher.db);
         read_with = searcher.info;
         auto cost = query_cost(built.query);
         check_query_cost(cost, m_config);
@@ -490,7 +502,7 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
                 request.query = query;
                 request.op = DefaultOperator::or_;
                 request.syntax_problem = find_syntax_problem(query).value_or("");
-                auto built = build_query(request, schema, searcher.parser);
+                auto built = build_query(request, schema, searcher.parser, &searcher.db);
                 // The marks come from the query alone: no match needs to run.
                 if (const auto* title_field = schema.title_field())
                     page.title_html = highlight_all(SnippetTerms(built.query, schema, *title_field), title);
@@ -601,7 +613,7 @@ auto SearchService::overview() -> Overview {
         const auto& schema = searcher.info->schema;
         Xapian::Enquire enquire(searcher.db);
         enquire.set_query(Xapian::Query::MatchAll);
-        FacetCounter facet_counter(enquire, schema, page_facets(schema));
+        FacetCounter facet_counter(enquire, schema, schema.facet_names());
         (void)enquire.get_mset(0, 0, searcher.db.get_doccount());
         auto facets = facet_counter.counts(max_facet_values);
         // Each value with the query that finds its articles: tag:"de Gaulle", date:1962.
@@ -623,14 +635,6 @@ auto SearchService::overview() -> Overview {
     m_overview_of = overview_key(*info);
     m_overview = overview;
     return overview;
-}
-
-auto SearchService::page_facets(const schema::Schema& schema) const -> std::vector<std::string> {
-    auto names = schema.facet_names();
-    // Stock xapian-tcpsrv cannot run the multi-valued facets' counter (a
-    // custom match spy): the pages leave them out in cluster mode.
-    if (m_pool.cluster()) std::erase_if(names, [&](const std::string& name) { return schema.find_facet(name)->multi; });
-    return names;
 }
 
 auto SearchService::overview_key(const IndexInfo& info) -> std::string {

@@ -75,7 +75,7 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
 
     server::BuiltQuery built;
     try {
-        built = server::build_query(request, index.schema(), index.parser());
+        built = server::build_query(request, index.schema(), index.parser(), &index.database());
     } catch (...) {
         require_bad_request("query building", input);
         if (!request.strict_syntax) fail("a lenient query was refused", input);

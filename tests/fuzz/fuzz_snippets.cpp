@@ -103,7 +103,7 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
     server::BuiltQuery built;
     try {
         auto request = server::parse_search_request({{"q", query}}, index.limits(), schema);
-        built = server::build_query(request, schema, index.parser());
+        built = server::build_query(request, schema, index.parser(), &index.database());
     } catch (...) {
         return 0;  // refused queries are the query target's business
     }

@@ -408,11 +408,23 @@ TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
     CHECK(ready.body()["status"] == "ready");
     CHECK(ready.body()["shards"] == shard_count);
 
-    // A multi-valued facet needs a custom match spy the stock nodes do not
-    // have: a clear error, not a crash.
-    auto tags = get(cluster.port(), "/search?q=the&facets=tag");
-    CHECK(tags.status == 501);
-    CHECK(tags.body()["error"]["code"] == "not_supported_by_cluster");
+    // A multi-valued facet (tags) and the recency bonus, from Xapian's
+    // built-in spy and posting sources, which the stock nodes run.
+    for (const auto* path : {"/search?q=the&facets=tag,year&size=20", "/search?q=the&boost=recency&size=20"}) {
+        CAPTURE(path);
+        auto from_cluster = get(cluster.port(), path);
+        auto from_single = get(single.port(), path);
+        REQUIRE(from_cluster.status == 200);
+        CHECK(from_cluster.body()["facets"] == from_single.body()["facets"]);
+        CHECK(from_cluster.body()["total"] == from_single.body()["total"]);
+        const auto expected = scored_ids(from_single.body());
+        const auto actual = scored_ids(from_cluster.body());
+        REQUIRE(actual.size() == expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            CHECK(actual[i].second == expected[i].second);
+            CHECK(same_scores(actual[i].first, expected[i].first));
+        }
+    }
     CHECK(get(cluster.port(), "/healthz").status == 200);
 
     // Past the nodes' idle timeout the searchers' connections are closed;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <xapian.h>
 #include <nlohmann/json.hpp>
 
@@ -22,7 +24,7 @@ auto ranked_ids(Xapian::Database& db, const schema::Schema& schema, const std::s
     schema.configure(parser);
     parser.set_database(db);
     Xapian::Enquire enquire(db);
-    enquire.set_query(server::build_query(request, schema, parser).query);
+    enquire.set_query(server::build_query(request, schema, parser, &db).query);
     enquire.set_weighting_scheme(schema.weighting());
     std::vector<std::string> ids;
     auto mset = enquire.get_mset(0, 10);
@@ -38,6 +40,51 @@ TEST_CASE("day numbers count calendar days, leap years included") {
     CHECK(server::day_number("19000301000000") - server::day_number("19000228000000") == 1);  // 1900 is not
     CHECK(server::day_number("20150101") - server::day_number("20140101") == 365);
     CHECK(server::day_number("garbage!") == 0);
+}
+
+TEST_CASE("sortable days are the inverse of day numbers") {
+    for (const char* day : {"19870226", "20000229", "20000301", "19001231", "20241231", "00010101"})
+        CHECK(server::sortable_day(static_cast<long>(server::day_number(day))) == day);
+}
+
+TEST_CASE("the bonus follows the halving curve to the nearest step, and stops where it falls under half a step") {
+    const server::RecencyCurve curve;  // 1.0, halving every 365 days, 16 steps
+    const double step = curve.max_boost / curve.steps;
+    for (double age = 0; age < 3000; age += 7) {
+        CAPTURE(age);
+        CHECK(std::abs(server::recency_bonus(age, curve) - std::exp2(-age / 365.0)) <= step / 2 + 1e-12);
+    }
+    CHECK(server::recency_bonus(0, curve) == 1.0);
+    CHECK(server::recency_bonus(365, curve) == 0.5);
+    CHECK(server::recency_bonus(5 * 365 + 1, curve) == 0);
+}
+
+TEST_CASE("the bonus of each article is its step from the newest date in the database") {
+    auto schema = schema::Schema::default_schema();
+    Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const std::vector<std::string> dates{"2020-06-01", "2020-01-15", "2019-06-01", "2018-02-01", "2001-01-01"};
+    for (std::size_t i = 0; i < dates.size(); ++i) {
+        json article{{"id", "a" + std::to_string(i)}, {"title", "Ferry"}, {"date", dates[i]}};
+        db.add_document(schema::make_document(schema, schema::normalize_record(schema, article), generator));
+    }
+    const auto slot = *schema.date_field()->slot;
+    Xapian::Enquire enquire(db);
+    // Every article, weightless: the scores are the bonus alone.
+    const Xapian::Query every(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(std::string()), 0.0);
+    enquire.set_query(server::with_recency_boost(every, db, slot));
+    auto mset = enquire.get_mset(0, 10);
+    const auto newest = server::day_number("20200601");
+    REQUIRE(mset.size() == 5);
+    CHECK(mset.back().get_weight() == 0);  // the 2001 article is past the curve's last step
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        const auto age = newest - server::day_number(it.get_document().get_value(slot));
+        CAPTURE(age);
+        CHECK(it.get_weight() == doctest::Approx(server::recency_bonus(age)).epsilon(1e-12));
+    }
+    const Xapian::WritableDatabase empty(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    CHECK(server::with_recency_boost(every, empty, slot).serialise() == every.serialise());
 }
 
 TEST_CASE("boost=recency orders equal matches newest first but never beats a much better match") {

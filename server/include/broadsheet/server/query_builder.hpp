@@ -101,8 +101,10 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits);
 /// The full query: the parsed text, filtered by the request's exact-value
 /// filters and date range (filters do not change scores). A query that does
 /// not parse is searched as plain words (reported in the result), or with
-/// strict_syntax throws ApiError 400 invalid_query.
-[[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser)
-    -> BuiltQuery;
+/// strict_syntax throws ApiError 400 invalid_query. boost=recency measures
+/// ages from the newest date in `database`, the one searched (without it,
+/// there is no bonus).
+[[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser,
+                               const Xapian::Database* database = nullptr) -> BuiltQuery;
 
 }  // namespace broadsheet::server

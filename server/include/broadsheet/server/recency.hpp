@@ -7,27 +7,35 @@
 
 namespace broadsheet::server {
 
-/// Weights each document by how recent its date is relative to the newest
-/// article in the index (not the wall clock, so an archive from 1987 works
-/// the same): max_boost for the newest, halving every half_life_days.
-/// Added with OP_AND_MAYBE, it orders otherwise similar matches by date but
-/// can never lift an article over one whose text scores more than max_boost higher.
-class RecencyPostingSource : public Xapian::ValuePostingSource {
-public:
-    RecencyPostingSource(Xapian::valueno date_slot, double max_boost, double half_life_days);
-
-    void init(const Xapian::Database& database) override;
-    [[nodiscard]] auto get_weight() const -> double override;
-    [[nodiscard]] auto clone() const -> RecencyPostingSource* override;
-    [[nodiscard]] auto name() const -> std::string override { return "broadsheet::RecencyPostingSource"; }
-
-private:
-    double m_max_boost;
-    double m_half_life_days;
-    double m_newest_day = 0;  // days since 0000-03-01 of the newest date in the index
+/// How the recency bonus falls with age: max_boost for the newest article,
+/// halving every half_life_days, in `steps` equal steps.
+struct RecencyCurve {
+    double max_boost = 1.0;
+    double half_life_days = 365.0;
+    int steps = 16;
 };
+
+/// `query` with the recency bonus added to its matches' scores (it matches
+/// nothing more). Ages count from the newest date in `db` (not the wall
+/// clock, so an archive from 1987 works the same), and an article gets the
+/// curve max_boost * 2^(-age / half_life) rounded to the nearest step
+/// (max_boost / steps; nothing beyond the age where the curve falls under half
+/// a step). Built from Xapian's own pieces (per step, a
+/// FixedWeightPostingSource of the step's weight filtered by a date range,
+/// added by OP_AND_MAYBE), which a remote shard served by stock xapian-tcpsrv
+/// runs, so a single index and a set of shards give the same bonus; the newest
+/// date comes from get_value_upper_bound, which remote shards answer. `query`
+/// unchanged when `db` has no dates.
+[[nodiscard]] auto with_recency_boost(const Xapian::Query& query, const Xapian::Database& db, Xapian::valueno date_slot,
+                                      const RecencyCurve& curve = {}) -> Xapian::Query;
+
+/// The bonus with_recency_boost gives an article `age_days` old (its curve rounded to a step).
+[[nodiscard]] auto recency_bonus(double age_days, const RecencyCurve& curve = {}) -> double;
 
 /// Days since a fixed epoch for a sortable date value ("YYYYMMDDhhmmss"); 0 if malformed.
 [[nodiscard]] auto day_number(const std::string& sortable) -> double;
+
+/// The sortable date ("YYYYMMDD") of a day_number.
+[[nodiscard]] auto sortable_day(long day) -> std::string;
 
 }  // namespace broadsheet::server

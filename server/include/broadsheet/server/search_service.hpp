@@ -27,6 +27,15 @@ struct SearchOutcome {
     SearchResult result;
 };
 
+/// One search on a searcher the caller holds: ranked hits with titles and
+/// snippets, totals, facets, suggestion, as /search answers. SearchService
+/// leases its searchers from the pool; a searcher built by hand (a database
+/// of shards, a test) searches the same way. `built` is the request's query
+/// when already built and priced.
+[[nodiscard]] auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& request,
+                              const ServerConfig& config, bool for_page = false,
+                              const std::function<bool()>& client_gone = {}, BuiltQuery built = {}) -> SearchResult;
+
 class SearchService {
 public:
     SearchService(const ServerConfig& config, IndexWatcher& watcher, SearcherPool& pool);
@@ -92,8 +101,6 @@ private:
     DocumentCache m_documents;  ///< hits' stored documents, decoded
     std::mutex m_overview_mutex;
     [[nodiscard]] static auto overview_key(const IndexInfo& info) -> std::string;
-    /// The facets the pages count: every one, but in cluster mode those the shards cannot count.
-    [[nodiscard]] auto page_facets(const schema::Schema& schema) const -> std::vector<std::string>;
     std::string m_overview_of;  ///< what m_overview counts: generation, revision, shard contents
     Overview m_overview;
 };
