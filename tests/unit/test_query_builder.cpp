@@ -984,3 +984,22 @@ TEST_CASE("the window of a phrase or NEAR group is read back as Xapian keeps it"
     CHECK_FALSE(positional_window(Xapian::Query("w")));
     CHECK_FALSE(positional_window(Xapian::Query(Xapian::Query::OP_AND, Xapian::Query("a"), Xapian::Query("b"))));
 }
+
+TEST_CASE("a phrase of plain words matches in each field and never across two") {
+    SmallIndex index(std::vector<json>{json{{"id", "a"},
+                                            {"title", "Harbour reopens"},
+                                            {"subtitle", "Ferries resume"},
+                                            {"body", "Repairs cost two million"}}});
+    for (const char* q : {"\"harbour reopens\"", "\"ferries resume\"", "\"cost two million\"", "harbour NEAR/1 reopens",
+                          "ferries ADJ/1 resume", "title:\"harbour reopens\"", "subtitle:\"ferries resume\"",
+                          "body:\"repairs cost\"", "title:harbour NEAR reopens"}) {
+        INFO("query: ", std::string(q));
+        CHECK(index.ids(q) == Ids{"a"});
+    }
+    // Each pair ends one field and starts the next: 100 positions apart.
+    for (const char* q : {"\"reopens ferries\"", "\"resume repairs\"", "reopens NEAR ferries", "resume NEAR/99 repairs",
+                          "title:reopens NEAR ferries", "body:\"resume repairs\""}) {
+        INFO("query: ", std::string(q));
+        CHECK(index.ids(q).empty());
+    }
+}
