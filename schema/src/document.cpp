@@ -98,23 +98,30 @@ auto normalize_date(const FieldSpec& field, const json& value) -> json {
     return date->iso();
 }
 
-// What FLAG_SPELLING adds: one count per occurrence of each unprefixed word.
-// Every unprefixed term is a word with a position per occurrence; the terms
-// starting with a capital are prefixed (field, stemmed, filter and id terms).
-void count_words(const Xapian::Document& doc, WordCounts& counts) {
+// Calls `visit(word, term)` for each word a document holds under `prefix`:
+// its terms that start with the prefix and go on with a word, not with the
+// rest of a longer prefix (words are lower case; prefixes are capitals).
+template <typename Visit>
+void for_each_field_word(const Xapian::Document& doc, const std::string& prefix, Visit visit) {
     auto term = doc.termlist_begin();
     const auto end = doc.termlist_end();
-    while (term != end) {
-        auto name = *term;
-        if (name.front() >= 'A' && name.front() <= 'Z') {
-            term.skip_to("[");  // the byte after 'Z'
-            continue;
-        }
-        counts[name] += term.positionlist_count();
-        ++term;
+    for (term.skip_to(prefix); term != end; ++term) {
+        const auto name = *term;
+        if (!name.starts_with(prefix)) break;
+        if (name.size() == prefix.size() || (name[prefix.size()] >= 'A' && name[prefix.size()] <= 'Z')) continue;
+        visit(std::string_view(name).substr(prefix.size()), term);
     }
 }
 
+// What FLAG_SPELLING adds: one count per occurrence of each word of the
+// default search. Those words are also indexed under their field's prefix,
+// where they keep their positions (the unprefixed copies keep none).
+void count_words(const Xapian::Document& doc, const std::vector<WeightedField>& fields, WordCounts& counts) {
+    for (const auto& field : fields)
+        for_each_field_word(doc, field.prefix, [&](std::string_view word, const Xapian::TermIterator& term) {
+            counts[std::string(word)] += term.positionlist_count();
+        });
+}
 
 // zstd's level for the chunks of long bodies: as small as Xapian's zlib made
 // the whole body, at a fraction of the cost to read.
@@ -190,8 +197,23 @@ auto compress_chunk(std::string_view chunk, std::string& out) -> std::size_t {
     return written;
 }
 
-// A long body's text field: indexed chunk by chunk (see chunk_starts), both
-// copies of its words at the same positions, and stored compressed chunk by chunk.
+// A text field's words twice: under the field's prefix with their positions
+// (title:..., phrases), and, weighted, unprefixed for plain queries without
+// positions. A phrase of unprefixed words is matched on the prefixed copies
+// (server: with_positions_on_fields): fields are 100 positions apart, so it
+// never spans two, and positions kept once are a third of the index less.
+void index_field(const FieldSpec& field, const Xapian::Utf8Iterator& text, Xapian::TermGenerator& generator) {
+    const auto start = generator.get_termpos();
+    generator.index_text(text, 1, field.prefix);
+    if (field.weight == 0) return;
+    const auto end = generator.get_termpos();
+    generator.set_termpos(start);
+    generator.index_text_without_positions(text, field.weight);
+    generator.set_termpos(end);
+}
+
+// A long body's text field: indexed chunk by chunk (see chunk_starts), as
+// index_field indexes a whole text, and stored compressed chunk by chunk.
 struct ChunkedBody {
     json table;
     std::string compressed;
@@ -210,11 +232,7 @@ auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGe
         begins.push_back(begin);
         chars.push_back(char_count);
         positions.push_back(start + 1);
-        generator.index_text(Xapian::Utf8Iterator(chunk.data(), chunk.size()), 1, field.prefix);
-        if (field.weight > 0) {
-            generator.set_termpos(start);
-            generator.index_text(Xapian::Utf8Iterator(chunk.data(), chunk.size()), field.weight);
-        }
+        index_field(field, Xapian::Utf8Iterator(chunk.data(), chunk.size()), generator);
         char_count += count_chars(text, begin, end);
         frames.push_back(compress_chunk(chunk, body.compressed));
     }
@@ -258,7 +276,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
-    std::vector<TextSpan> searchable;  // where each field's unprefixed words are
+    std::vector<WeightedField> searchable;  // the fields of the default search
     const auto* body_field = schema.snippet_field();
     std::optional<ChunkedBody> chunked;  // a long body, already indexed
     for (const auto& field : schema.fields()) {
@@ -273,20 +291,12 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
                 break;
             case FieldType::text: {
                 const auto& text = it->get_ref<const std::string&>();
-                // The same words twice: under the field's prefix (title:...) and,
-                // weighted, unprefixed for plain queries. Both copies share
-                // positions so phrases work in either.
-                auto start = generator.get_termpos();
                 if (field.stored && &field == body_field && text.size() >= min_chunked_body_bytes) {
                     chunked = index_chunked(field, text, generator);
                 } else {
-                    generator.index_text(text, 1, field.prefix);
-                    if (field.weight > 0) {
-                        generator.set_termpos(start);
-                        generator.index_text(text, field.weight);
-                    }
+                    index_field(field, Xapian::Utf8Iterator(text), generator);
                 }
-                if (field.weight > 0) searchable.push_back({start + 1, generator.get_termpos(), field.weight});
+                if (field.weight > 0) searchable.push_back({field.prefix, field.weight});
                 // A gap so a phrase never matches across two fields.
                 generator.increase_termpos(100);
                 break;
@@ -314,7 +324,7 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         }
     }
     // Before the phrase terms: those are not words the speller may suggest.
-    if (spelling) count_words(doc, *spelling);
+    if (spelling) count_words(doc, searchable, *spelling);
     schema.synonyms().add_phrase_terms(doc, searchable);
     // Layout: JSON of the stored fields but the body, NUL, the body as is.
     // A JSON dump escapes NUL, so the first NUL is always the separator.

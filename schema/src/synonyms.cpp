@@ -155,41 +155,44 @@ void Synonyms::write_to(Xapian::WritableDatabase& db, const Xapian::Stem& stemme
         for (const auto& term : terms) db.add_synonym(key, term);
 }
 
-void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const {
+void Synonyms::add_phrase_terms(Xapian::Document& doc, const std::vector<WeightedField>& fields) const {
     if (m_phrases.empty()) return;
-    // Where each phrase word occurs: the words are sorted, so one forward walk
-    // of the document's sorted term list finds them all without reading the
-    // terms in between.
+    std::vector<Xapian::termcount> wdfs(m_phrases.size(), 0);
+    // Where each phrase word occurs in the field: the words are sorted, so
+    // one forward walk of the document's sorted term list finds them all
+    // without reading the terms in between.
     std::unordered_map<std::string_view, std::vector<Xapian::termpos>> positions;
-    auto term = doc.termlist_begin();
-    for (const auto& word : m_phrase_words) {
-        term.skip_to(word);
-        if (term == doc.termlist_end()) break;
-        if (*term == word) positions[word].assign(term.positionlist_begin(), term.positionlist_end());
-    }
-    if (positions.empty()) return;
-    auto weight_at = [&](Xapian::termpos pos) -> Xapian::termcount {
-        for (const auto& span : spans)
-            if (pos >= span.first && pos <= span.last) return span.weight;
-        return 0;
-    };
     static const std::vector<Xapian::termpos> nowhere;
     auto where = [&](const std::string& word) -> const std::vector<Xapian::termpos>& {
         auto found = positions.find(word);
         return found == positions.end() ? nowhere : found->second;
     };
-    for (const auto& words : m_phrases) {
-        Xapian::termcount wdf = 0;
-        for (auto pos : where(words.front())) {
-            bool whole = true;
-            for (std::size_t i = 1; i < words.size() && whole; ++i) {
-                const auto& next = where(words[i]);
-                whole = std::binary_search(next.begin(), next.end(), static_cast<Xapian::termpos>(pos + i));
-            }
-            if (whole) wdf += weight_at(pos);
+    for (const auto& field : fields) {
+        positions.clear();
+        auto term = doc.termlist_begin();
+        std::string name = field.prefix;
+        for (const auto& word : m_phrase_words) {
+            name.resize(field.prefix.size());
+            name += word;
+            term.skip_to(name);
+            if (term == doc.termlist_end()) break;
+            if (*term == name) positions[word].assign(term.positionlist_begin(), term.positionlist_end());
         }
-        if (wdf > 0) doc.add_term(join(words), wdf);
+        if (positions.empty()) continue;
+        for (std::size_t p = 0; p < m_phrases.size(); ++p) {
+            const auto& words = m_phrases[p];
+            for (auto pos : where(words.front())) {
+                bool whole = true;
+                for (std::size_t i = 1; i < words.size() && whole; ++i) {
+                    const auto& next = where(words[i]);
+                    whole = std::binary_search(next.begin(), next.end(), static_cast<Xapian::termpos>(pos + i));
+                }
+                if (whole) wdfs[p] += field.weight;
+            }
+        }
     }
+    for (std::size_t p = 0; p < m_phrases.size(); ++p)
+        if (wdfs[p] > 0) doc.add_term(join(m_phrases[p]), wdfs[p]);
 }
 
 void write_stopword_keys(Xapian::WritableDatabase& db, const std::vector<std::string>& stopwords,

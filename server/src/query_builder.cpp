@@ -8,6 +8,7 @@
 #include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/recency.hpp"
+#include "broadsheet/server/snippet_query_format.hpp"
 
 namespace broadsheet::server {
 
@@ -439,6 +440,119 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits) {
                                                   " words; use shorter or fewer phrases");
 }
 
+namespace {
+
+// The field a positional group's word is in: any of the default search's
+// for an unprefixed word, the prefix's field for a prefixed one.
+struct WordField {
+    bool unprefixed = false;
+    const schema::FieldSpec* field = nullptr;  // prefixed: its text field, or nullptr if none
+};
+
+auto word_field(const std::string& term, const schema::Schema& schema) -> WordField {
+    if (term.empty() || term.front() < 'A' || term.front() > 'Z') return {true, nullptr};
+    // The longest text prefix followed by a word (lower case) or ':'.
+    const schema::FieldSpec* found = nullptr;
+    for (const auto& field : schema.fields()) {
+        const auto& prefix = field.prefix;
+        if (!field.is_text() || !term.starts_with(prefix) || term.size() == prefix.size()) continue;
+        const char next = term[prefix.size()];
+        if (next >= 'A' && next <= 'Z') continue;
+        if (!found || prefix.size() > found->prefix.size()) found = &field;
+    }
+    return {false, found};
+}
+
+// The term of an unprefixed word under a field's prefix, as TermGenerator
+// writes it (':' after a long prefix before a capital).
+auto field_term(const schema::FieldSpec& field, const std::string& word) -> std::string {
+    const bool colon = field.prefix.size() > 1 && word.front() >= 'A' && word.front() <= 'Z';
+    return field.prefix + (colon ? ":" : "") + word;
+}
+
+// A phrase or NEAR group rewritten as with_positions_on_fields says, or
+// nullopt when it is left as it is.
+auto group_on_fields(const Xapian::Query& group, const schema::Schema& schema) -> std::optional<Xapian::Query> {
+    std::vector<Xapian::Query> words;
+    std::vector<std::string> terms;
+    bool any_unprefixed = false;
+    const schema::FieldSpec* only = nullptr;  // the field a prefixed word holds the group to
+    for (std::size_t i = 0; i < group.get_num_subqueries(); ++i) {
+        auto word = group.get_subquery(i);
+        // Xapian 1.4's parser makes groups of terms only.
+        if (word.get_type() != Xapian::Query::LEAF_TERM) return std::nullopt;
+        auto term = *word.get_terms_begin();
+        const auto where = word_field(term, schema);
+        if (where.unprefixed) {
+            any_unprefixed = true;
+        } else {
+            if (!where.field || (only && only != where.field)) return std::nullopt;
+            only = where.field;
+        }
+        words.push_back(std::move(word));
+        terms.push_back(std::move(term));
+    }
+    if (!any_unprefixed) return std::nullopt;
+    const auto window = positional_window(group);
+    if (!window) return std::nullopt;
+    std::vector<Xapian::Query> on_fields;
+    for (const auto& field : schema.fields()) {
+        if (!field.is_text() || field.weight == 0 || (only && only != &field)) continue;
+        std::vector<Xapian::Query> field_words;
+        for (std::size_t i = 0; i < terms.size(); ++i) {
+            const bool unprefixed = word_field(terms[i], schema).unprefixed;
+            field_words.emplace_back(unprefixed ? field_term(field, terms[i]) : terms[i]);
+        }
+        on_fields.emplace_back(group.get_type(), field_words.begin(), field_words.end(), *window);
+    }
+    // A prefixed word of a field outside the default search: its positions
+    // were never those of an unprefixed word.
+    if (on_fields.empty()) return Xapian::Query::MatchNothing;
+    return Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end()),
+                         Xapian::Query(Xapian::Query::OP_OR, on_fields.begin(), on_fields.end()));
+}
+
+// Operators whose query is its subqueries alone (no parameter), so that it
+// can be built again with some of them replaced.
+auto rebuildable(int op) -> bool {
+    switch (op) {
+        case Xapian::Query::OP_AND:
+        case Xapian::Query::OP_OR:
+        case Xapian::Query::OP_AND_NOT:
+        case Xapian::Query::OP_XOR:
+        case Xapian::Query::OP_AND_MAYBE:
+        case Xapian::Query::OP_FILTER:
+        case Xapian::Query::OP_SYNONYM:
+        case Xapian::Query::OP_MAX: return true;
+        default: return false;
+    }
+}
+
+auto rewrite_positions(const Xapian::Query& query, const schema::Schema& schema) -> std::optional<Xapian::Query> {
+    const auto op = query.get_type();
+    if (op == Xapian::Query::OP_PHRASE || op == Xapian::Query::OP_NEAR) return group_on_fields(query, schema);
+    if (!rebuildable(op)) return std::nullopt;
+    std::vector<Xapian::Query> subqueries;
+    bool changed = false;
+    for (std::size_t i = 0; i < query.get_num_subqueries(); ++i) {
+        auto sub = query.get_subquery(i);
+        if (auto rewritten = rewrite_positions(sub, schema)) {
+            sub = std::move(*rewritten);
+            changed = true;
+        }
+        subqueries.push_back(std::move(sub));
+    }
+    if (!changed) return std::nullopt;
+    return Xapian::Query(static_cast<Xapian::Query::op>(op), subqueries.begin(), subqueries.end());
+}
+
+}  // namespace
+
+auto with_positions_on_fields(const Xapian::Query& query, const schema::Schema& schema) -> Xapian::Query {
+    auto rewritten = rewrite_positions(query, schema);
+    return rewritten ? *rewritten : query;
+}
+
 auto parser_flags() -> unsigned {
     // Synonyms expand unprefixed words and word runs ("united states"); the
     // dictionary only holds unprefixed entries, so field queries stay literal.
@@ -470,8 +584,8 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
         // No operators, phrases or wildcards: the words as words.
         built.query = parser.parse_query(built.words, Xapian::QueryParser::FLAG_AUTO_MULTIWORD_SYNONYMS);
     }
-    auto& query = built.query;
-    built.text = query;
+    built.text = built.query;
+    auto query = with_positions_on_fields(built.text, schema);
 
     std::vector<Xapian::Query> filters;
     for (const auto& [name, value] : request.filters) {
@@ -498,10 +612,13 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
         // orders near-equal matches by date and leaves clearly better ones first.
         query = with_recency_boost(query, *database, *schema.date_field()->slot);
     }
+    built.parsed = built.text;
     if (!filters.empty()) {
         Xapian::Query filter(Xapian::Query::OP_AND, filters.begin(), filters.end());
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+        built.parsed = Xapian::Query(Xapian::Query::OP_FILTER, built.parsed, filter);
     }
+    built.query = std::move(query);
     return built;
 }
 

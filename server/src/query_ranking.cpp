@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "broadsheet/server/query_builder.hpp"
+
 namespace broadsheet::server {
 
 namespace {
@@ -52,7 +54,7 @@ auto neighbouring_pairs(const Xapian::Query& text, const Xapian::QueryParser& pa
 }
 
 auto with_proximity(const Xapian::Query& query, const Xapian::Query& text, const schema::Ranking& ranking,
-                    const Xapian::QueryParser& parser) -> Xapian::Query {
+                    const Xapian::QueryParser& parser, const schema::Schema& schema) -> Xapian::Query {
     if (ranking.proximity <= 0) return query;
     // Long queries (pasted abstracts) would pay a position check per pair
     // for little gain: the first pairs carry the bonus.
@@ -65,7 +67,7 @@ auto with_proximity(const Xapian::Query& query, const Xapian::Query& text, const
         const Xapian::Query words[] = {Xapian::Query(a), Xapian::Query(b)};
         near.emplace_back(Xapian::Query::OP_NEAR, std::begin(words), std::end(words), ranking.proximity_window);
     }
-    Xapian::Query bonus(Xapian::Query::OP_OR, near.begin(), near.end());
+    const auto bonus = with_positions_on_fields(Xapian::Query(Xapian::Query::OP_OR, near.begin(), near.end()), schema);
     return {Xapian::Query::OP_AND_MAYBE, query,
             Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, bonus, ranking.proximity)};
 }
@@ -115,10 +117,11 @@ auto with_expansion(const Xapian::Query& query, const std::vector<std::pair<std:
 
 void set_ranked_query(Xapian::Enquire& enquire, const Xapian::Query& query, const Xapian::Query& text,
                       const schema::Ranking& ranking, bool expand, const Xapian::QueryParser& parser,
-                      const Xapian::Stopper* stopper) {
-    auto ranked = with_proximity(query, text, ranking, parser);
+                      const schema::Schema& schema) {
+    auto ranked = with_proximity(query, text, ranking, parser, schema);
     enquire.set_query(ranked);
-    if (expand) enquire.set_query(with_expansion(ranked, expansion_terms(enquire, text, ranking, stopper), ranking));
+    if (expand)
+        enquire.set_query(with_expansion(ranked, expansion_terms(enquire, text, ranking, schema.stopper()), ranking));
 }
 
 }  // namespace broadsheet::server

@@ -148,7 +148,7 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
     Xapian::Enquire enquire(searcher.db);
     if (built.query.empty()) {
         built = build_query(request, schema, searcher.parser, &searcher.db);
-        check_query_cost(query_cost(built.query), config);
+        check_query_cost(query_cost(built.parsed), config);
     }
     // Xapian stops matching when the time is up and ranks what it has seen.
     enquire.set_time_limit(config.search_time_limit_ms / 1000.0);
@@ -161,7 +161,7 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
         // index built without the id slot keeps document order.
         if (const auto& id = schema.id_field(); id.slot) enquire.set_sort_by_relevance_then_value(*id.slot, false);
         set_ranked_query(enquire, built.query, built.text, scoring, request.expand.value_or(scoring.expand),
-                         searcher.parser, schema.stopper());
+                         searcher.parser, schema);
     } else {
         enquire.set_query(built.query);
         enquire.set_sort_by_value_then_relevance(*schema.date_field()->slot,
@@ -237,8 +237,8 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
                               (!fields ||
                                std::find(fields->begin(), fields->end(), title_field->name) != fields->end());
     // What to mark, worked out once for all the hits.
-    const auto title_terms = title_wanted ? SnippetTerms(built.query, schema, *title_field) : SnippetTerms();
-    const auto body_terms = snippet_field ? SnippetTerms(built.query, schema, *snippet_field) : SnippetTerms();
+    const auto title_terms = title_wanted ? SnippetTerms(built.parsed, schema, *title_field) : SnippetTerms();
+    const auto body_terms = snippet_field ? SnippetTerms(built.parsed, schema, *snippet_field) : SnippetTerms();
     ChunkedSnippets long_snippets(body_terms, searcher.db);
     const auto& id_name = schema.id_field().name;
     const auto version = document_version(searcher);
@@ -278,7 +278,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     // A long query of words that match nothing would cost a look-up per word.
     constexpr std::size_t max_words_to_correct = 16;
     if (mset.get_matches_estimated() == 0 && request.page == 1 &&
-        query_cost(built.query).terms <= max_words_to_correct) {
+        query_cost(built.parsed).terms <= max_words_to_correct) {
         if (built.lenient_reason)
             searcher.parser.parse_query(built.words, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         else searcher.parser.parse_query(request.query, parser_flags() | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
@@ -422,7 +422,7 @@ auto SearchService::search(const Params& params, bool for_page, const std::funct
         if (for_page && outcome.request.facets.empty()) outcome.request.facets = searcher.info->schema.facet_names();
         built = build_query(outcome.request, searcher.info->schema, searcher.parser, &searcher.db);
         read_with = searcher.info;
-        auto cost = query_cost(built.query);
+        auto cost = query_cost(built.parsed);
         check_query_cost(cost, m_config);
         return cost;
     };
@@ -505,10 +505,10 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
                 auto built = build_query(request, schema, searcher.parser, &searcher.db);
                 // The marks come from the query alone: no match needs to run.
                 if (const auto* title_field = schema.title_field())
-                    page.title_html = highlight_all(SnippetTerms(built.query, schema, *title_field), title);
+                    page.title_html = highlight_all(SnippetTerms(built.parsed, schema, *title_field), title);
                 const auto* body_field = schema.snippet_field();
                 if (body_field && !stored.body.empty())
-                    page.body_html = highlight_all(SnippetTerms(built.query, schema, *body_field), stored.body);
+                    page.body_html = highlight_all(SnippetTerms(built.parsed, schema, *body_field), stored.body);
             }
             if (const auto* body_field = schema.snippet_field())
                 stored.fields[body_field->name] = std::move(stored.body);

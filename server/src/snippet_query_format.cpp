@@ -1,7 +1,10 @@
 #include "broadsheet/server/snippet_query_format.hpp"
 
+#include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <string_view>
+#include <vector>
 
 namespace broadsheet::server {
 
@@ -58,6 +61,31 @@ auto wildcard_pattern(const Xapian::Query& wildcard) -> std::optional<std::strin
     const auto pattern = in.rest();
     if (!size || *size != pattern.size()) return std::nullopt;
     return std::string(pattern);
+}
+
+auto positional_window(const Xapian::Query& query) -> std::optional<Xapian::termcount> {
+    const auto op = query.get_type();
+    if ((op != Xapian::Query::OP_PHRASE && op != Xapian::Query::OP_NEAR) || !knows_running_query_serialisation())
+        return std::nullopt;
+    std::vector<Xapian::Query> subqueries;
+    for (std::size_t i = 0; i < query.get_num_subqueries(); ++i) subqueries.push_back(query.get_subquery(i));
+    try {
+        // The window is encoded (encode_length) after the operator's byte
+        // and, for many subqueries, their count: each reading of the first
+        // bytes is checked by building the group with it.
+        const auto data = query.serialise();
+        constexpr std::size_t max_header = 12;
+        for (std::size_t at = 1; at < std::min(data.size(), max_header); ++at) {
+            SerialisedReader in(std::string_view(data).substr(at));
+            const auto window = in.length();
+            if (!window || *window > std::numeric_limits<Xapian::termcount>::max()) continue;
+            const auto found = static_cast<Xapian::termcount>(*window);
+            if (Xapian::Query(op, subqueries.begin(), subqueries.end(), found).serialise() == data) return found;
+        }
+        return std::nullopt;
+    } catch (const Xapian::Error&) {
+        return std::nullopt;  // not serialisable: holds a posting source
+    }
 }
 
 }  // namespace broadsheet::server

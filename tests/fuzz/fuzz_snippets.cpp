@@ -109,7 +109,7 @@ extern "C" auto LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t siz
     }
 
     for (const auto* field : {schema.title_field(), schema.snippet_field()}) {
-        const server::SnippetTerms terms(built.query, schema, *field);
+        const server::SnippetTerms terms(built.parsed, schema, *field);
         check_matches(terms, text, input);
         if (fuzz::shown_text(server::highlight_all(terms, text), input) != text)
             fail("the highlighted text is not the text", input);

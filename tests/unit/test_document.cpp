@@ -97,12 +97,40 @@ TEST_CASE("positions never let a phrase span two fields") {
                              normalize_record(schema, json{{"id", "p"}, {"title", "interest"}, {"body", "rates"}}),
                              generator);
     auto interest = doc.termlist_begin();
-    interest.skip_to("interest");
+    interest.skip_to("Sinterest");
     auto rates = doc.termlist_begin();
-    rates.skip_to("rates");
+    rates.skip_to("XBODYrates");
+    REQUIRE(interest.positionlist_count() == 1);
+    REQUIRE(rates.positionlist_count() == 1);
     auto last_title_pos = *interest.positionlist_begin();
     auto first_body_pos = *rates.positionlist_begin();
-    CHECK(first_body_pos > last_title_pos + 1);
+    // Farther apart than any phrase or NEAR window the server rewrites onto fields.
+    CHECK(first_body_pos > last_title_pos + 100);
+}
+
+TEST_CASE("a field's words keep positions under its prefix only; the unprefixed copies are weighted, without") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    auto doc = make_document(schema,
+                             normalize_record(schema, json{{"id", "p"},
+                                                           {"title", "Rates rise"},
+                                                           {"subtitle", "Rates again"},
+                                                           {"body", "Interest rates rose, rates said."}}),
+                             generator);
+    std::map<std::string, std::pair<Xapian::termcount, Xapian::termcount>> wdf_and_positions;
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+        wdf_and_positions[*t] = {t.get_wdf(), t.positionlist_count()};
+    // title weight 4, subtitle 2, body 1.
+    CHECK(wdf_and_positions["rates"] == std::pair<Xapian::termcount, Xapian::termcount>{4 + 2 + 2, 0});
+    CHECK(wdf_and_positions["Srates"] == std::pair<Xapian::termcount, Xapian::termcount>{1, 1});
+    CHECK(wdf_and_positions["XSUBrates"] == std::pair<Xapian::termcount, Xapian::termcount>{1, 1});
+    CHECK(wdf_and_positions["XBODYrates"] == std::pair<Xapian::termcount, Xapian::termcount>{2, 2});
+    for (const auto& [term, counts] : wdf_and_positions) {
+        INFO("term: ", term);
+        const bool field_word = term.starts_with("S") || term.starts_with("XSUB") || term.starts_with("XBODY");
+        if (!field_word) CHECK(counts.second == 0);
+    }
 }
 
 TEST_CASE("multi-valued slots split back into their values") {
@@ -269,7 +297,7 @@ TEST_CASE("a body indexed chunk by chunk has the terms, wdf and positions of the
         generator.set_termpos(0);
         generator.index_text(body, 1, body_field->prefix);
         generator.set_termpos(0);
-        generator.index_text(body, body_field->weight);
+        generator.index_text_without_positions(body, body_field->weight);
         const auto expected = terms_and_positions(whole);
         auto actual = terms_and_positions(doc);
         // Only the id term and synonym phrase terms are more.

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <initializer_list>
 #include <map>
@@ -16,6 +17,7 @@
 #include "broadsheet/server/config.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/query_builder.hpp"
+#include "broadsheet/server/snippet_query_format.hpp"
 
 using namespace broadsheet::server;
 namespace schema = broadsheet::schema;
@@ -70,15 +72,40 @@ auto syntax(std::string_view query) -> std::string {
 
 // A small in-memory index built the way the indexer builds one, and a query
 // parser configured the way the server's searchers are.
+enum class Layout {
+    current,                   // positions on the fields' prefixed words only
+    unprefixed_positions_too,  // as earlier indexers made it: the unprefixed copies at the same positions
+};
+
+// An earlier indexer's document: the unprefixed words of the default search
+// also at their positions (their wdf as it is).
+void add_unprefixed_positions(const schema::Schema& schema, Xapian::Document& doc) {
+    std::vector<std::pair<std::string, Xapian::termpos>> postings;
+    for (const auto& field : schema.fields()) {
+        if (!field.is_text() || field.weight == 0) continue;
+        for (auto term = doc.termlist_begin(); term != doc.termlist_end(); ++term) {
+            const auto name = *term;
+            if (!name.starts_with(field.prefix) || name.size() == field.prefix.size() ||
+                std::isupper(static_cast<unsigned char>(name[field.prefix.size()])))
+                continue;
+            for (auto pos = term.positionlist_begin(); pos != term.positionlist_end(); ++pos)
+                postings.emplace_back(name.substr(field.prefix.size()), *pos);
+        }
+    }
+    for (const auto& [word, pos] : postings) doc.add_posting(word, pos, 0);
+}
+
 class SmallIndex {
 public:
-    explicit SmallIndex(const std::vector<json>& records) {
+    explicit SmallIndex(const std::vector<json>& records, Layout layout = Layout::current) {
         Xapian::TermGenerator generator;
         m_schema.configure(generator);
         for (const auto& raw : records) {
             auto article = schema::normalize_record(m_schema, raw);
             auto id = article["id"].get<std::string>();
-            m_db.replace_document(m_schema.id_term(id), schema::make_document(m_schema, article, generator));
+            auto doc = schema::make_document(m_schema, article, generator);
+            if (layout == Layout::unprefixed_positions_too) add_unprefixed_positions(m_schema, doc);
+            m_db.replace_document(m_schema.id_term(id), doc);
         }
         m_db.commit();
         m_schema.configure(m_parser);
@@ -106,8 +133,13 @@ public:
     /// Each matching id's weight for a /search request.
     [[nodiscard]] auto scores(const Params& params) -> std::map<std::string, double> {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
+        return scores(build_query(request, m_schema, m_parser).query);
+    }
+
+    /// Each matching id's weight for a query.
+    [[nodiscard]] auto scores(const Xapian::Query& query) -> std::map<std::string, double> {
         Xapian::Enquire enquire(m_db);
-        enquire.set_query(build_query(request, m_schema, m_parser).query);
+        enquire.set_query(query);
         auto mset = enquire.get_mset(0, m_db.get_doccount());
         std::map<std::string, double> out;
         for (auto it = mset.begin(); it != mset.end(); ++it)
@@ -121,8 +153,8 @@ private:
     Xapian::QueryParser m_parser;
 };
 
-auto news() -> SmallIndex& {
-    static SmallIndex index({
+auto news_records() -> std::vector<json> {
+    return {
         json{{"id", "rates"},
              {"title", "Central bank surprises markets"},
              {"body", "Interest rates rose by a quarter of a point on Wednesday."},
@@ -158,7 +190,11 @@ auto news() -> SmallIndex& {
              {"body", "Summer demand emptied the shops."},
              {"date", "2014-07-01"},
              {"tags", {"leisure"}}},
-    });
+    };
+}
+
+auto news() -> SmallIndex& {
+    static SmallIndex index(news_records());
     return index;
 }
 
@@ -812,4 +848,158 @@ TEST_CASE("NOT and minus exclude documents") {
     CHECK(index.ids("bank AND NOT england") == Ids{"rates"});
     CHECK(index.ids("bank -england") == Ids{"rates"});
     CHECK(index.ids("(interest OR climbs) AND NOT rose") == Ids{"inflation"});
+}
+
+// ------------------------------------------- phrases on the fields' positions
+
+namespace {
+
+// The news, and an article with the same words in all three fields.
+auto position_records() -> std::vector<json> {
+    auto records = news_records();
+    records.push_back(json{{"id", "fields"},
+                           {"title", "Interest rates rise again"},
+                           {"subtitle", "Bank of England moves interest rates"},
+                           {"body", "Markets expected the rates rise. Interest rates rose in England."},
+                           {"date", "2016-02-01"},
+                           {"tags", {"economy"}}});
+    return records;
+}
+
+void check_same_scores(const std::map<std::string, double>& actual, const std::map<std::string, double>& expected) {
+    REQUIRE(actual.size() == expected.size());
+    for (const auto& [id, score] : expected) {
+        INFO("id: ", id);
+        REQUIRE(actual.contains(id));
+        CHECK(actual.at(id) == doctest::Approx(score).epsilon(1e-9));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("phrases and NEAR groups of plain words find and weigh on the fields' positions what they did before") {
+    SmallIndex current(position_records());
+    SmallIndex earlier(position_records(), Layout::unprefixed_positions_too);
+    std::size_t found = 0;
+    for (const char* q :
+         {"\"interest rates rose\"",   "\"interest rates\"",
+          "\"bank of england\"",       "\"bank in england\" rates",
+          "interest NEAR/3 rose",      "interest NEAR/5 rose",
+          "rates ADJ/2 rose",          "rose NEAR/2 rates",
+          "rates NEAR rise",           "title:rates NEAR/2 interest",
+          "subtitle:bank ADJ england", "\"central bank\" OR \"mortgage rates\"",
+          "bank -\"bank of england\"", "+\"interest rates\" england",
+          "\"rates rise\" markets",    "interest-rates",
+          "\"markets interest\"",      "\"rates markets\"",
+          "title:\"interest rates\"",  "(\"rates rise\" OR \"rates rose\") AND NOT \"rose in england\""}) {
+        for (const char* op : {"and", "or"}) {
+            INFO("query: ", q, " op=", op);
+            const auto params = make_params({{"q", q}, {"op", op}});
+            const auto request = parse(params);
+            // An earlier server on an earlier index ran the query as parsed.
+            const auto before = earlier.scores(build_query(request, articles_schema(), earlier.parser()).parsed);
+            check_same_scores(current.scores(params), before);
+            check_same_scores(earlier.scores(params), before);  // an earlier index still answers the same
+            found += before.size();
+        }
+    }
+    CHECK(found > 40);
+}
+
+TEST_CASE("a phrase of plain words becomes its words filtered by the phrase on each field of the default search") {
+    auto& index = news();
+    const auto built = build_query(parse(make_params({{"q", "\"interest rates\""}})), articles_schema(),
+                                   index.parser());
+    CHECK(built.parsed.get_type() == Xapian::Query::OP_PHRASE);
+    REQUIRE(built.query.get_type() == Xapian::Query::OP_FILTER);
+    const auto words = built.query.get_subquery(0);
+    CHECK(words.get_type() == Xapian::Query::OP_AND);
+    CHECK(std::vector<std::string>(words.get_terms_begin(), words.get_terms_end()) ==
+          std::vector<std::string>{"interest", "rates"});
+    const auto fields = built.query.get_subquery(1);
+    REQUIRE(fields.get_type() == Xapian::Query::OP_OR);
+    REQUIRE(fields.get_num_subqueries() == 3);
+    std::vector<std::string> phrases;
+    for (std::size_t i = 0; i < fields.get_num_subqueries(); ++i) {
+        const auto phrase = fields.get_subquery(i);
+        CHECK(phrase.get_type() == Xapian::Query::OP_PHRASE);
+        CHECK(positional_window(phrase) == 2);
+        std::string terms;
+        for (auto t = phrase.get_terms_begin(); t != phrase.get_terms_end(); ++t) terms += *t + " ";
+        phrases.push_back(terms);
+    }
+    CHECK(phrases ==
+          std::vector<std::string>{"Sinterest Srates ", "XSUBinterest XSUBrates ", "XBODYinterest XBODYrates "});
+}
+
+TEST_CASE("a field's phrase stays as it is and a group with a field's word stays in that field") {
+    auto& index = news();
+    const auto field = build_query(parse(make_params({{"q", "title:\"bank of england\""}})), articles_schema(),
+                                   index.parser());
+    CHECK(field.query.serialise() == field.parsed.serialise());
+    const auto mixed = build_query(parse(make_params({{"q", "title:bank NEAR/3 england"}})), articles_schema(),
+                                   index.parser());
+    REQUIRE(mixed.query.get_type() == Xapian::Query::OP_FILTER);
+    const auto on_title = mixed.query.get_subquery(1);
+    std::vector<std::string> terms(on_title.get_terms_begin(), on_title.get_terms_end());
+    CHECK(terms == std::vector<std::string>{"Sbank", "Sengland"});
+    // One field: the NEAR group itself; NEAR/3 between two words is a window of 4.
+    CHECK(on_title.get_type() == Xapian::Query::OP_NEAR);
+    CHECK(positional_window(on_title) == 4);
+}
+
+TEST_CASE("a query is priced at its phrases as written, not at their copies on each field") {
+    auto& index = news();
+    std::string phrase = "\"";
+    for (int i = 0; i < 64; ++i) phrase += (i ? " " : "") + std::string("w") + std::to_string(i);
+    phrase += "\"";
+    ServerConfig limits;
+    const auto built = build_query(parse(make_params({{"q", phrase}})), articles_schema(), index.parser());
+    const auto cost = query_cost(built.parsed);
+    CHECK(cost.positional_terms == 64);
+    CHECK(cost.terms == 64);
+    CHECK_NOTHROW(check_query_cost(cost, limits));
+    // Each field's copy of the phrase is one more phrase of 64 words to run.
+    CHECK(query_cost(built.query).positional_terms == 3 * 64);
+    const auto longer = build_query(parse(make_params({{"q", phrase.substr(0, phrase.size() - 1) + " w64\""}})),
+                                    articles_schema(), index.parser());
+    CHECK_THROWS_AS(check_query_cost(query_cost(longer.parsed), limits), ApiError);
+}
+
+TEST_CASE("the window of a phrase or NEAR group is read back as Xapian keeps it") {
+    for (const std::size_t size : {2U, 3U, 9U, 40U}) {
+        std::vector<Xapian::Query> words;
+        for (std::size_t i = 0; i < size; ++i) words.emplace_back("w" + std::to_string(i));
+        for (const Xapian::termcount window : {0U, 2U, 11U, 254U, 255U, 300U, 70000U}) {
+            for (const auto op : {Xapian::Query::OP_PHRASE, Xapian::Query::OP_NEAR}) {
+                INFO("size ", size, " window ", window, " op ", op);
+                const Xapian::Query group(op, words.begin(), words.end(), window);
+                const auto read = positional_window(group);
+                REQUIRE(read);
+                CHECK(Xapian::Query(op, words.begin(), words.end(), *read).serialise() == group.serialise());
+                if (window >= size) CHECK(*read == window);
+            }
+        }
+    }
+    CHECK_FALSE(positional_window(Xapian::Query("w")));
+    CHECK_FALSE(positional_window(Xapian::Query(Xapian::Query::OP_AND, Xapian::Query("a"), Xapian::Query("b"))));
+}
+
+TEST_CASE("a phrase of plain words matches in each field and never across two") {
+    SmallIndex index(std::vector<json>{json{{"id", "a"},
+                                            {"title", "Harbour reopens"},
+                                            {"subtitle", "Ferries resume"},
+                                            {"body", "Repairs cost two million"}}});
+    for (const char* q : {"\"harbour reopens\"", "\"ferries resume\"", "\"cost two million\"", "harbour NEAR/1 reopens",
+                          "ferries ADJ/1 resume", "title:\"harbour reopens\"", "subtitle:\"ferries resume\"",
+                          "body:\"repairs cost\"", "title:harbour NEAR reopens"}) {
+        INFO("query: ", std::string(q));
+        CHECK(index.ids(q) == Ids{"a"});
+    }
+    // Each pair ends one field and starts the next: 100 positions apart.
+    for (const char* q : {"\"reopens ferries\"", "\"resume repairs\"", "reopens NEAR ferries", "resume NEAR/99 repairs",
+                          "title:reopens NEAR ferries", "body:\"resume repairs\""}) {
+        INFO("query: ", std::string(q));
+        CHECK(index.ids(q).empty());
+    }
 }

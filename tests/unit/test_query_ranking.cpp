@@ -46,7 +46,7 @@ public:
         Xapian::Enquire enquire(m_db);
         enquire.set_weighting_scheme(bm25(ranking));
         const auto query = parse(text);
-        set_ranked_query(enquire, query, query, ranking, expand, m_parser, m_schema.stopper());
+        set_ranked_query(enquire, query, query, ranking, expand, m_parser, m_schema);
         auto mset = enquire.get_mset(0, m_db.get_doccount());
         std::map<std::string, double> out;
         for (auto it = mset.begin(); it != mset.end(); ++it)
@@ -130,11 +130,12 @@ TEST_CASE("the proximity bonus ranks words close together above the same words a
 TEST_CASE("the proximity bonus is off at weight 0 and for one-word queries") {
     auto& index = articles();
     const auto query = index.parse("interest rates");
-    CHECK(with_proximity(query, query, with(0), index.parser()).serialise() == query.serialise());
+    CHECK(with_proximity(query, query, with(0), index.parser(), index.schema()).serialise() == query.serialise());
     const auto one = index.parse("rates");
-    CHECK(with_proximity(one, one, with(0.5), index.parser()).serialise() == one.serialise());
+    CHECK(with_proximity(one, one, with(0.5), index.parser(), index.schema()).serialise() == one.serialise());
     const auto again = index.parse("interest rates");
-    CHECK(with_proximity(again, again, with(0.5), index.parser()).get_type() == Xapian::Query::OP_AND_MAYBE);
+    CHECK(with_proximity(again, again, with(0.5), index.parser(), index.schema()).get_type() ==
+          Xapian::Query::OP_AND_MAYBE);
 }
 
 TEST_CASE("expansion terms come from the top results and leave out the query's own words") {

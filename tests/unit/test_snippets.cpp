@@ -67,10 +67,10 @@ public:
         m_parser.set_database(m_db);
     }
 
-    /// The query the server runs for these /search parameters.
+    /// The query the server marks snippets for with these /search parameters.
     [[nodiscard]] auto query(const Params& params) -> Xapian::Query {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
-        return build_query(request, m_schema, m_parser).query;
+        return build_query(request, m_schema, m_parser).parsed;
     }
 
     [[nodiscard]] auto body_terms(const std::string& q) -> SnippetTerms {
@@ -783,7 +783,7 @@ public:
 
     [[nodiscard]] auto terms(const std::string& q) -> SnippetTerms {
         auto request = parse_search_request({{"q", q}}, ServerConfig{}, m_schema);
-        return SnippetTerms(build_query(request, m_schema, m_parser).query, m_schema, *m_schema.snippet_field());
+        return SnippetTerms(build_query(request, m_schema, m_parser).parsed, m_schema, *m_schema.snippet_field());
     }
 
     struct Article {

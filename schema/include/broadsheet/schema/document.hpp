@@ -31,9 +31,10 @@ struct RecordError : std::runtime_error {
 /// time, to be added to the database once per word (add_spelling(word, count)).
 using WordCounts = std::unordered_map<std::string, Xapian::termcount>;
 
-/// Turns a normalised article into a Xapian document: prefixed and
-/// weighted unprefixed terms with positions, keyword filter terms, the id
-/// term, value slots, and the stored fields as document data.
+/// Turns a normalised article into a Xapian document: each text field's
+/// words under its prefix with their positions and, for the fields of the
+/// default search, weighted and unprefixed without positions; keyword filter
+/// terms, the id term, value slots, and the stored fields as document data.
 /// The generator must already be configured by the schema. Spelling data
 /// comes either from the generator (given the database and FLAG_SPELLING)
 /// or, far cheaper, counted into `spelling` when that is not null.

@@ -12,11 +12,11 @@
 
 namespace broadsheet::schema {
 
-/// A run of positions that one text field's unprefixed words occupy, and the
-/// weight (wdf per occurrence) they are indexed with.
-struct TextSpan {
-    Xapian::termpos first = 0;
-    Xapian::termpos last = 0;
+/// A text field of the default search: the prefix its words are indexed
+/// under with their positions, and the weight (wdf per occurrence) of their
+/// unprefixed copies.
+struct WeightedField {
+    std::string prefix;
     Xapian::termcount weight = 1;
 };
 
@@ -40,9 +40,10 @@ public:
     void write_to(Xapian::WritableDatabase& db, const Xapian::Stem& stemmer, const Xapian::Stopper* stopper) const;
 
     /// A phrase member ("united states") is not a term by itself, so each
-    /// occurrence of one in the document's unprefixed text adds its phrase
-    /// term, weighted like the field it occurs in. Then "us" can expand to it.
-    void add_phrase_terms(Xapian::Document& doc, const std::vector<TextSpan>& spans) const;
+    /// occurrence of one in a field of the default search (found by the
+    /// positions of the field's prefixed words) adds its unprefixed phrase
+    /// term, weighted like that field. Then "us" can expand to it.
+    void add_phrase_terms(Xapian::Document& doc, const std::vector<WeightedField>& fields) const;
 
 private:
     void split_phrases();

@@ -53,7 +53,12 @@ struct SearchRequest {
 
 /// What build_query made of a request.
 struct BuiltQuery {
+    /// What Xapian runs: the parsed words with their phrases and NEAR groups
+    /// on the fields' positions (with_positions_on_fields), filtered and boosted.
     Xapian::Query query;
+    /// The parsed words and filters as the parser made them: what the query
+    /// is priced at (query_cost) and what snippets mark.
+    Xapian::Query parsed;
     /// The parsed words alone, before filters and boosts (what ranking bonuses read).
     Xapian::Query text;
     /// Set when the query could not be read as written and was searched as
@@ -97,6 +102,19 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits);
 
 /// The query parser flags Broadsheet uses.
 [[nodiscard]] auto parser_flags() -> unsigned;
+
+/// The index keeps positions only for the words under their field's prefix
+/// (title:, body:); the unprefixed, weighted copies that plain queries match
+/// have none. So each phrase or NEAR/ADJ group of unprefixed words becomes
+/// OP_FILTER(its words ANDed, which weigh what the group weighed, the OR over
+/// the fields of the default search of the same group on that field's
+/// prefixed words). Fields lie 100 positions apart, farther than any window,
+/// so a group never spans two and this matches what the group matched on an
+/// index whose unprefixed words had positions too. A group that also holds a
+/// prefixed word (title:a NEAR b) stays in that word's field. Groups of
+/// prefixed words, and what cannot be read (a window the serialisation does
+/// not give), are left as they are.
+[[nodiscard]] auto with_positions_on_fields(const Xapian::Query& query, const schema::Schema& schema) -> Xapian::Query;
 
 /// The full query: the parsed text, filtered by the request's exact-value
 /// filters and date range (filters do not change scores). A query that does

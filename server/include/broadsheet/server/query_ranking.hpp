@@ -27,10 +27,11 @@ namespace broadsheet::server {
 
 /// `query`, plus for each neighbouring pair of `text`'s words found within
 /// ranking.proximity_window positions of each other (in either order)
-/// ranking.proximity times the pair's BM25 weight. `query` itself when the
-/// bonus is off or `text` has no pair.
+/// ranking.proximity times the pair's BM25 weight (the pairs matched on the
+/// positions of `schema`'s fields, see with_positions_on_fields). `query`
+/// itself when the bonus is off or `text` has no pair.
 [[nodiscard]] auto with_proximity(const Xapian::Query& query, const Xapian::Query& text, const schema::Ranking& ranking,
-                                  const Xapian::QueryParser& parser) -> Xapian::Query;
+                                  const Xapian::QueryParser& parser, const schema::Schema& schema) -> Xapian::Query;
 
 /// Expansion terms for `enquire`'s current query, drawn from its top
 /// ranking.expand_documents results: the stemmed words that most distinguish
@@ -46,9 +47,10 @@ namespace broadsheet::server {
                                   const schema::Ranking& ranking) -> Xapian::Query;
 
 /// Sets on `enquire` (its weighting already set) `query` with the proximity
-/// bonus and, when `expand`, the expansion terms of its top results.
+/// bonus and, when `expand`, the expansion terms of its top results
+/// (leaving out `schema`'s stopwords).
 void set_ranked_query(Xapian::Enquire& enquire, const Xapian::Query& query, const Xapian::Query& text,
                       const schema::Ranking& ranking, bool expand, const Xapian::QueryParser& parser,
-                      const Xapian::Stopper* stopper);
+                      const schema::Schema& schema);
 
 }  // namespace broadsheet::server
