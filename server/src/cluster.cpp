@@ -1,5 +1,6 @@
 #include "broadsheet/server/cluster.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -78,13 +79,13 @@ auto Cluster::is_down(std::size_t shard, std::size_t replica) const -> bool {
     return m_health[shard][replica].down;
 }
 
-auto Cluster::connect(std::size_t shard, std::size_t replica, const std::string& generation)
+auto Cluster::connect(std::size_t shard, std::size_t replica, const std::string& generation, int connect_timeout_ms)
     -> std::optional<Xapian::Database> {
     const auto& endpoint = m_config.shards[shard].replicas[replica];
     try {
         auto db = Xapian::Remote::open(endpoint.host, static_cast<unsigned>(endpoint.port),
                                        static_cast<useconds_t>(m_config.timeout_ms),
-                                       static_cast<useconds_t>(m_config.connect_timeout_ms));
+                                       static_cast<useconds_t>(connect_timeout_ms));
         // One round trip each; a node serving another build, or another
         // shard, is never combined with this front.
         const auto serves = db.get_metadata(schema::metadata::generation);
@@ -110,7 +111,8 @@ auto Cluster::open_shard(std::size_t shard, const std::string& generation) -> st
     for (std::size_t k = 0; k < count; ++k) {
         const auto replica = (start + k) % count;
         if (!usable(shard, replica, generation)) continue;
-        if (auto db = connect(shard, replica, generation)) return OpenedShard{std::move(*db), replica};
+        if (auto db = connect(shard, replica, generation, m_config.connect_timeout_ms))
+            return OpenedShard{std::move(*db), replica};
     }
     return std::nullopt;
 }
@@ -170,7 +172,11 @@ auto Cluster::probe(const std::string& generation) -> bool {
                     probe.reset();  // closed while idle, or the node went: connect again
                 }
             }
-            if (!probe) probe = connect(shard, replica, generation);
+            // The watcher is not holding up a request: it gives a node the whole
+            // timeout_ms to accept, so that a node slow to fork under load is
+            // not taken for a dead one (and its shard left out of answers).
+            if (!probe)
+                probe = connect(shard, replica, generation, std::max(m_config.connect_timeout_ms, m_config.timeout_ms));
             if (probe && shard_contents.empty()) {
                 try {
                     // What the shard holds, as far as a reader can tell (a remote has no revision).

@@ -92,8 +92,8 @@ private:
     void mark_down(std::size_t shard, std::size_t replica, const std::string& why);
     /// The node answered; `serves` (when known) is the generation a new connection got.
     void mark_answering(std::size_t shard, std::size_t replica, const std::string& serves);
-    [[nodiscard]] auto connect(std::size_t shard, std::size_t replica, const std::string& generation)
-        -> std::optional<Xapian::Database>;
+    [[nodiscard]] auto connect(std::size_t shard, std::size_t replica, const std::string& generation,
+                               int connect_timeout_ms) -> std::optional<Xapian::Database>;
     [[nodiscard]] static auto usable(const Health& health, const std::string& generation) -> bool {
         return !health.down && (health.serves.empty() || health.serves == generation);
     }
