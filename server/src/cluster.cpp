@@ -27,6 +27,8 @@ Cluster::Cluster(ClusterConfig config) : m_config(std::move(config)) {
     for (const auto& shard : m_config.shards) {
         m_health.emplace_back(shard.replicas.size());
         m_probes.emplace_back(shard.replicas.size());
+        auto& connecting = m_connecting.emplace_back();
+        for (std::size_t i = 0; i < shard.replicas.size(); ++i) connecting.push_back(std::make_unique<std::mutex>());
     }
 }
 
@@ -111,6 +113,9 @@ auto Cluster::open_shard(std::size_t shard, const std::string& generation) -> st
     for (std::size_t k = 0; k < count; ++k) {
         const auto replica = (start + k) % count;
         if (!usable(shard, replica, generation)) continue;
+        std::lock_guard one_at_a_time(*m_connecting[shard][replica]);
+        // Marked down by the attempt this one waited for: not tried again now.
+        if (!usable(shard, replica, generation)) continue;
         if (auto db = connect(shard, replica, generation, m_config.connect_timeout_ms))
             return OpenedShard{std::move(*db), replica};
     }
@@ -175,8 +180,10 @@ auto Cluster::probe(const std::string& generation) -> bool {
             // The watcher is not holding up a request: it gives a node the whole
             // timeout_ms to accept, so that a node slow to fork under load is
             // not taken for a dead one (and its shard left out of answers).
-            if (!probe)
+            if (!probe) {
+                std::lock_guard one_at_a_time(*m_connecting[shard][replica]);
                 probe = connect(shard, replica, generation, std::max(m_config.connect_timeout_ms, m_config.timeout_ms));
+            }
             if (probe && shard_contents.empty()) {
                 try {
                     // What the shard holds, as far as a reader can tell (a remote has no revision).

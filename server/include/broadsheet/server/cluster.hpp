@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -104,6 +105,10 @@ private:
     std::string m_contents;                                              // guarded by m_mutex
     Xapian::doccount m_documents = 0;                                    // guarded by m_mutex
     std::vector<std::vector<std::optional<Xapian::Database>>> m_probes;  // probe() only
+    // One connection attempt at a time to each node: xapian-tcpsrv listens
+    // with a backlog of 5, and a burst beyond it (a pool of searchers opening
+    // at once) waits a second for the SYN to be sent again.
+    std::vector<std::vector<std::unique_ptr<std::mutex>>> m_connecting;  // [shard][replica]
     std::string m_front_generation;  // the front's, as the last probe saw it; guarded by m_mutex
     std::atomic<std::uint64_t> m_health_epoch{0};
     std::atomic<std::uint64_t> m_next{0};  // spreads searchers over replicas
