@@ -43,29 +43,7 @@ auto read_small_file(const fs::path& path) -> std::optional<std::string> {
 // (xapian-replicate-server opens the stub afresh per request) sees the old
 // stub or the new one.
 void replace_file(const fs::path& path, const std::string& content) {
-    const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw errno_error("open " + tmp.string());
-    std::size_t written = 0;
-    while (written < content.size()) {
-        const auto put = ::write(fd, content.data() + written, content.size() - written);
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) {
-            const int saved = put < 0 ? errno : EIO;
-            ::close(fd);
-            errno = saved;
-            throw errno_error("write " + tmp.string());
-        }
-        written += static_cast<std::size_t>(put);
-    }
-    const int synced = ::fsync(fd);
-    const int saved = errno;
-    if (::close(fd) != 0 && synced == 0) throw errno_error("close " + tmp.string());
-    if (synced != 0) {
-        errno = saved;
-        throw errno_error("fsync " + tmp.string());
-    }
-    fs::rename(tmp, path);
+    schema::replace_file(path, content, path.parent_path() / ("." + path.filename().string() + ".tmp"));
 }
 
 }  // namespace

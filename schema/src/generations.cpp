@@ -98,10 +98,7 @@ auto read_current_generation(const fs::path& root) -> std::optional<std::string>
     return std::string(name);
 }
 
-void write_current_generation(const fs::path& root, std::string_view generation) {
-    if (!generation_number(generation)) throw std::invalid_argument("not a generation name: " + quoted(generation));
-    const auto tmp = root / (std::string(current_file_name) + ".tmp");
-    const std::string content = std::string(generation) + '\n';
+void replace_file(const fs::path& path, std::string_view content, const fs::path& tmp) {
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw errno_error("open " + tmp.string());
     std::size_t written = 0;
@@ -116,7 +113,7 @@ void write_current_generation(const fs::path& root, std::string_view generation)
         }
         written += static_cast<std::size_t>(put);
     }
-    // The name must be on disk before the rename can make it CURRENT.
+    // The content must be on disk before the rename can make it the file.
     const int synced = ::fsync(fd);
     const int saved = errno;
     if (::close(fd) != 0 && synced == 0) throw errno_error("close " + tmp.string());
@@ -124,7 +121,13 @@ void write_current_generation(const fs::path& root, std::string_view generation)
         errno = saved;
         throw errno_error("fsync " + tmp.string());
     }
-    fs::rename(tmp, root / current_file_name);
+    fs::rename(tmp, path);
+}
+
+void write_current_generation(const fs::path& root, std::string_view generation) {
+    if (!generation_number(generation)) throw std::invalid_argument("not a generation name: " + quoted(generation));
+    replace_file(root / current_file_name, std::string(generation) + '\n',
+                 root / (std::string(current_file_name) + ".tmp"));
     sync_path(root);
 }
 

@@ -50,6 +50,9 @@ struct InvalidCurrentError : std::runtime_error {
 /// Points INDEX_ROOT/CURRENT at `generation` durably: the new CURRENT is written and
 /// synced beside the old one, renamed over it, and the root synced. Throws
 /// std::invalid_argument if `generation` is no generation name.
+/// Writes `content` to `tmp`, syncs it and renames it over `path`: a reader sees
+/// the old file or the new one, never a part. Throws std::system_error.
+void replace_file(const std::filesystem::path& path, std::string_view content, const std::filesystem::path& tmp);
 void write_current_generation(const std::filesystem::path& root, std::string_view generation);
 
 /// fsyncs a file or directory; throws std::system_error on failure.
