@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <csignal>
-#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -25,6 +23,7 @@
 #include "broadsheet/schema/generations.hpp"
 #include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
+#include "xapian_nodes.hpp"
 
 using namespace broadsheet::testing;
 using nlohmann::json;
@@ -34,35 +33,12 @@ namespace {
 
 constexpr int shard_count = 3;
 
-auto tcpsrv_bin() -> std::string { return BROADSHEET_XAPIAN_TCPSRV; }
-
-// Without xapian-tools the tests are skipped, except under CI, which has it.
-auto have_tcpsrv() -> bool {
-    if (!tcpsrv_bin().empty()) return true;
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL("xapian-tools is not installed (scripts/install-deps)");
-    MESSAGE("xapian-tools is not installed (scripts/install-deps): skipping");
-    return false;
-}
-
 auto loopback(int port) -> sockaddr_in {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = htons(static_cast<std::uint16_t>(port));
     return address;
-}
-
-// A loopback port nothing listens on now (the kernel's choice).
-auto free_port() -> int {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    auto address = loopback(0);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
 }
 
 // A node that accepts connections (the kernel does, into the backlog) and
@@ -87,69 +63,6 @@ public:
 private:
     int m_fd = -1;
     int m_port = 0;
-};
-
-// One xapian-tcpsrv serving one shard directory, in a process group of its
-// own (setsid), so that killing the node also ends the processes it forked
-// for open connections, as a machine going down would.
-class ShardNode {
-public:
-    ShardNode(fs::path database, fs::path logs, int port = 0, std::vector<std::string> extra = {})
-        : m_database(std::move(database)), m_logs(std::move(logs)), m_extra(std::move(extra)) {
-        start(port);
-    }
-    ~ShardNode() { kill(); }
-    ShardNode(const ShardNode&) = delete;
-    auto operator=(const ShardNode&) -> ShardNode& = delete;
-
-    [[nodiscard]] auto port() const -> int { return m_port; }
-    [[nodiscard]] auto endpoint() const -> std::string { return "127.0.0.1:" + std::to_string(m_port); }
-
-    /// The node and every connection it serves, gone at once.
-    void kill() {
-        if (!m_process) return;
-        ::killpg(m_process->pid(), SIGKILL);
-        (void)m_process->wait(std::chrono::seconds(10));
-        m_process.reset();
-    }
-    /// Frozen: connections are still accepted by the kernel, nothing answers.
-    void freeze() const { ::killpg(m_process->pid(), SIGSTOP); }
-    void thaw() const { ::killpg(m_process->pid(), SIGCONT); }
-    /// Started again on the same port.
-    void restart() {
-        kill();
-        start(m_port);
-    }
-
-private:
-    void start(int port) {
-        for (int attempt = 0; attempt < 50; ++attempt) {
-            m_port = port != 0 ? port : free_port();
-            std::vector<std::string> argv{"/usr/bin/setsid", tcpsrv_bin(),           "--interface", "127.0.0.1",
-                                          "--port",          std::to_string(m_port), "--quiet"};
-            argv.insert(argv.end(), m_extra.begin(), m_extra.end());
-            argv.push_back(m_database.string());
-            m_process = std::make_unique<Process>(argv, m_logs / ("tcpsrv-" + std::to_string(m_port) + "-" +
-                                                                  std::to_string(attempt) + ".log"));
-            // Ready once a connection is answered; a node that exits (its port
-            // taken, or not yet free again after a restart) is started again.
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-            while (std::chrono::steady_clock::now() < deadline) {
-                try {
-                    (void)Xapian::Remote::open("127.0.0.1", static_cast<unsigned>(m_port), 5000).get_doccount();
-                    return;
-                } catch (const Xapian::NetworkError&) {}
-                if (m_process->wait(std::chrono::milliseconds(10))) break;
-            }
-        }
-        FAIL("xapian-tcpsrv did not start for " << m_database.string() << "; log:\n" << m_process->log());
-    }
-
-    fs::path m_database;
-    fs::path m_logs;
-    std::vector<std::string> m_extra;
-    int m_port = 0;
-    std::unique_ptr<Process> m_process;
 };
 
 struct Response {
@@ -214,12 +127,12 @@ struct Corpus {
 
 /// Two nodes per shard.
 struct Nodes {
-    std::vector<std::vector<std::unique_ptr<ShardNode>>> shards;
+    std::vector<std::vector<std::unique_ptr<TcpsrvNode>>> shards;
     Nodes(const Corpus& corpus, const std::vector<std::string>& extra = {}) {
         for (int i = 0; i < shard_count; ++i) {
             shards.emplace_back();
             for (int copy = 0; copy < 2; ++copy)
-                shards.back().push_back(std::make_unique<ShardNode>(corpus.shard_path(i), corpus.logs, 0, extra));
+                shards.back().push_back(std::make_unique<TcpsrvNode>(corpus.shard_path(i), corpus.logs, 0, extra));
         }
     }
     [[nodiscard]] auto endpoints() const -> std::vector<std::vector<std::string>> {
@@ -299,7 +212,7 @@ private:
 }  // namespace
 
 TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     Corpus corpus;
     // Connections idle for 300 ms are closed by the nodes: a searcher reused
     // after that must connect again without failing a request or blaming the node.
@@ -439,7 +352,7 @@ TEST_CASE("a cluster of three shards answers as the same corpus in one index") {
 }
 
 TEST_CASE("losing replicas: failover, then partial answers, then full answers again") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     Corpus corpus;
     Nodes nodes(corpus);
     ServerProcess cluster("--cluster", corpus.cluster_file(nodes.endpoints()), {});
@@ -504,7 +417,7 @@ TEST_CASE("losing replicas: failover, then partial answers, then full answers ag
 }
 
 TEST_CASE("a node that accepts connections but never answers cannot hold a query past the deadline") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     Corpus corpus;
     Nodes nodes(corpus);
     SilentNode silent;
@@ -533,7 +446,7 @@ TEST_CASE("a node that accepts connections but never answers cannot hold a query
 }
 
 TEST_CASE("a shard serving another generation than the front is left out, never mixed in") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     Corpus corpus;
     const auto first = corpus.generation;
     // A second build: its shard-01 stands in for the first build's.
@@ -541,7 +454,7 @@ TEST_CASE("a shard serving another generation than the front is left out, never 
     const auto second = corpus.sharded / *bs::read_current_generation(corpus.sharded);
     REQUIRE(second != first);
     Nodes nodes(corpus);
-    ShardNode newer(second / bs::shard_name(1), corpus.logs);
+    TcpsrvNode newer(second / bs::shard_name(1), corpus.logs);
     auto replicas = nodes.endpoints();
     replicas[1] = {newer.endpoint()};
     ServerProcess cluster("--cluster", corpus.cluster_file(replicas), {});
@@ -556,7 +469,7 @@ TEST_CASE("a shard serving another generation than the front is left out, never 
 }
 
 TEST_CASE("a new generation published shards first, front last, switches with no failed or mixed answer") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     Corpus corpus;
     const auto first = corpus.generation;
     // The second build has one article more, so totals tell the builds apart.
@@ -577,13 +490,13 @@ TEST_CASE("a new generation published shards first, front last, switches with no
         fs::rename(stubs / (name + ".tmp"), stubs / name);
     };
     point("front", first / bs::front_database_name);
-    std::vector<std::vector<std::unique_ptr<ShardNode>>> nodes(shard_count);
+    std::vector<std::vector<std::unique_ptr<TcpsrvNode>>> nodes(shard_count);
     std::vector<std::vector<std::string>> replicas(shard_count);
     for (int i = 0; i < shard_count; ++i) {
         const auto name = bs::shard_name(static_cast<std::uint32_t>(i));
         point(name, first / name);
         for (int copy = 0; copy < 2; ++copy) {
-            nodes[i].push_back(std::make_unique<ShardNode>(stubs / name, corpus.logs));
+            nodes[i].push_back(std::make_unique<TcpsrvNode>(stubs / name, corpus.logs));
             replicas[i].push_back(nodes[i].back()->endpoint());
         }
     }
