@@ -4,95 +4,18 @@
 // rebuild and an add.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <xapian.h>
 
 #include "broadsheet/schema/generations.hpp"
 #include "broadsheet/schema/schema.hpp"
 #include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
+#include "xapian_nodes.hpp"
 
 using namespace broadsheet::testing;
 namespace bs = broadsheet::schema;
 
 namespace {
-
-auto have_replication_tools() -> bool {
-    if (!std::string(BROADSHEET_XAPIAN_REPLICATE_SERVER).empty() && !std::string(BROADSHEET_XAPIAN_REPLICATE).empty())
-        return true;
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL("xapian-tools is not installed (scripts/install-deps)");
-    MESSAGE("xapian-tools is not installed (scripts/install-deps): skipping");
-    return false;
-}
-
-// A loopback port nothing listens on now; a server may still lose a race for it, and is retried.
-auto free_port() -> int {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-auto accepts_connections(int port) -> bool {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return connected;
-}
-
-// xapian-replicate-server over INDEX_ROOT/masters, as on the indexing machine.
-class ReplicationServer {
-public:
-    ReplicationServer(const fs::path& masters, const fs::path& logs) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_port = free_port();
-            m_process = std::make_unique<Process>(std::vector<std::string>{BROADSHEET_XAPIAN_REPLICATE_SERVER,
-                                                                           "--interface", "127.0.0.1", "--port",
-                                                                           std::to_string(m_port), masters.string()},
-                                                  logs / ("replicate-server-" + std::to_string(m_port) + ".log"));
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-            while (std::chrono::steady_clock::now() < deadline) {
-                if (accepts_connections(m_port)) return;
-                if (m_process->wait(std::chrono::milliseconds(10))) break;
-            }
-        }
-        FAIL("xapian-replicate-server did not start; log:\n" << m_process->log());
-    }
-
-    /// One xapian-replicate pass of `master` into `replica`, as a node's loop
-    /// runs it; returns what it printed ("Update complete: N copies, M changesets, ...").
-    [[nodiscard]] auto replicate(const std::string& master, const fs::path& replica) const -> std::string {
-        const auto result = pass(master, replica);
-        INFO(result.output);
-        REQUIRE(result.exit_code == 0);
-        return result.output;
-    }
-
-    [[nodiscard]] auto pass(const std::string& master, const fs::path& replica) const -> RunResult {
-        return run({BROADSHEET_XAPIAN_REPLICATE, "--host", "127.0.0.1", "--port", std::to_string(m_port), "--master",
-                    master, "--one-shot", "--reader-time", "0", "--verbose", replica.string()});
-    }
-
-private:
-    int m_port = 0;
-    std::unique_ptr<Process> m_process;
-};
 
 auto metadata(const fs::path& database, const std::string& key) -> std::string {
     return Xapian::Database(database.string()).get_metadata(key);
@@ -109,12 +32,12 @@ auto combined(const fs::path& replicas, std::uint32_t shards) -> Xapian::Databas
 }  // namespace
 
 TEST_CASE("replicas of the masters follow a sharded root across an add and a rebuild") {
-    if (!have_replication_tools()) return;
+    if (!have_xapian_tools()) return;
     TempDir dir;
     const auto root = dir / "index";
     const auto replicas = dir / "replicas";
     build_index(root, {fixture("articles.jsonl").string()}, {"--shards", "2"});
-    const ReplicationServer server(root / "masters", dir.path());
+    const ReplicationMaster server(root / "masters", dir.path());
     const std::vector<std::string> names{"front", "shard-00", "shard-01"};
     fs::create_directory(replicas);  // xapian-replicate makes the replica directory, not its parents
     for (const auto& name : names) (void)server.replicate(name, replicas / name);
@@ -171,11 +94,11 @@ TEST_CASE("replicas of the masters follow a sharded root across an add and a reb
 }
 
 TEST_CASE("a replica of an unsharded root follows the master 'index'") {
-    if (!have_replication_tools()) return;
+    if (!have_xapian_tools()) return;
     TempDir dir;
     const auto root = dir / "index";
     build_index(root, {fixture("articles.jsonl").string()});
-    const ReplicationServer server(root / "masters", dir.path());
+    const ReplicationMaster server(root / "masters", dir.path());
     (void)server.replicate("index", dir / "replica");
     CHECK(Xapian::Database((dir / "replica").string()).get_doccount() == 12);
     CHECK(metadata(dir / "replica", bs::metadata::generation) == "gen-000001");

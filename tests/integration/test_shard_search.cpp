@@ -6,13 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <xapian.h>
 
 #include "broadsheet/schema/generations.hpp"
@@ -24,6 +20,7 @@
 #include "broadsheet/server/results.hpp"
 #include "broadsheet/server/search_service.hpp"
 #include "test_support.hpp"
+#include "xapian_nodes.hpp"
 
 using namespace broadsheet::testing;
 namespace bs = broadsheet::schema;
@@ -39,115 +36,6 @@ auto live_path(const fs::path& root) -> fs::path {
 auto stored_schema(const Xapian::Database& db) -> bs::Schema {
     return bs::Schema::from_string(db.get_metadata(bs::metadata::schema));
 }
-
-// ---- xapian-tcpsrv on loopback ----------------------------------------------
-
-auto tcpsrv_bin() -> std::string { return BROADSHEET_XAPIAN_TCPSRV; }
-auto replicate_server_bin() -> std::string { return BROADSHEET_XAPIAN_REPLICATE_SERVER; }
-auto replicate_bin() -> std::string { return BROADSHEET_XAPIAN_REPLICATE; }
-
-// Whether the remote tests run: without xapian-tools they are skipped, except
-// under CI, which has it (scripts/install-deps).
-auto have_tcpsrv() -> bool {
-    if (!tcpsrv_bin().empty() && !replicate_server_bin().empty() && !replicate_bin().empty()) return true;
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL("xapian-tools is not installed (scripts/install-deps)");
-    MESSAGE("xapian-tools is not installed (scripts/install-deps): skipping the remote part");
-    return false;
-}
-
-// A loopback port nothing listens on now (the kernel's choice of an ephemeral
-// port); a server started on it may still lose a race for it, and is retried.
-auto free_port() -> int {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-// Whether something accepts connections on the loopback port.
-auto accepts_connections(int port) -> bool {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return connected;
-}
-
-// xapian-replicate-server serving the masters below one directory.
-class ReplicationMaster {
-public:
-    ReplicationMaster(const fs::path& masters, const fs::path& logs) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_port = free_port();
-            m_process = std::make_unique<Process>(std::vector<std::string>{replicate_server_bin(), "--interface",
-                                                                           "127.0.0.1", "--port",
-                                                                           std::to_string(m_port), masters.string()},
-                                                  logs / ("replicate-server-" + std::to_string(m_port) + ".log"));
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-            while (std::chrono::steady_clock::now() < deadline) {
-                if (accepts_connections(m_port)) return;
-                if (m_process->wait(std::chrono::milliseconds(10))) break;
-            }
-        }
-        FAIL("xapian-replicate-server did not start; log:\n" << m_process->log());
-    }
-
-    /// One xapian-replicate pass of `master` into the replica directory.
-    void replicate(const std::string& master, const fs::path& replica) const {
-        const auto result = run({replicate_bin(), "--host", "127.0.0.1", "--port", std::to_string(m_port), "--master",
-                                 master, "--one-shot", "--reader-time", "0", "--quiet", replica.string()});
-        INFO(result.output);
-        REQUIRE(result.exit_code == 0);
-    }
-
-private:
-    int m_port = 0;
-    std::unique_ptr<Process> m_process;
-};
-
-// One xapian-tcpsrv serving one database path (a directory or a stub file).
-class ShardNode {
-public:
-    ShardNode(const fs::path& database, const fs::path& logs) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_port = free_port();
-            m_process = std::make_unique<Process>(std::vector<std::string>{tcpsrv_bin(), "--interface", "127.0.0.1",
-                                                                           "--port", std::to_string(m_port), "--quiet",
-                                                                           database.string()},
-                                                  logs / ("tcpsrv-" + std::to_string(m_port) + ".log"));
-            // Ready once a connection is answered; a server that exits (the
-            // port was taken meanwhile) is started again on another port.
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-            while (std::chrono::steady_clock::now() < deadline) {
-                try {
-                    (void)open();
-                    return;
-                } catch (const Xapian::NetworkError&) {}
-                if (m_process->wait(std::chrono::milliseconds(10))) break;
-            }
-        }
-        FAIL("xapian-tcpsrv did not start for " << database.string() << "; log:\n" << m_process->log());
-    }
-
-    /// A new connection (and so, in the forked server process, a new open of the database).
-    [[nodiscard]] auto open() const -> Xapian::Database { return Xapian::Remote::open("127.0.0.1", m_port, 10000); }
-
-private:
-    int m_port = 0;
-    std::unique_ptr<Process> m_process;
-};
 
 // ---- searching as the server searches ----------------------------------------
 
@@ -334,10 +222,10 @@ TEST_CASE("Reuters searched through Broadsheet answers the same from three shard
     }
 
     SUBCASE("remote shards through xapian-tcpsrv: a sample of the searches") {
-        if (!have_tcpsrv()) return;
-        std::vector<std::unique_ptr<ShardNode>> nodes;
+        if (!have_xapian_tools("skipping the remote part")) return;
+        std::vector<std::unique_ptr<TcpsrvNode>> nodes;
         for (const auto& shard : manifest->shard_paths(sharded_path))
-            nodes.push_back(std::make_unique<ShardNode>(shard, dir->path()));
+            nodes.push_back(std::make_unique<TcpsrvNode>(shard, dir->path()));
         Xapian::Database remote(front);
         for (const auto& node : nodes) remote.add_database(node->open());
         REQUIRE(remote.get_doccount() == single_db.get_doccount());
@@ -355,13 +243,13 @@ TEST_CASE("Reuters searched through Broadsheet answers the same from three shard
 
 TEST_CASE(
     "through xapian-tcpsrv a shard gives its metadata but no spelling or synonyms, so the front database is local") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     TempDir dir;
     build_index(dir / "index", {fixture("articles.jsonl").string()}, {"--shards", "2"});
     const auto path = live_path(dir / "index");
     const auto front_path = path / bs::front_database_name;
-    const ShardNode front_node(front_path, dir.path());
-    const ShardNode shard_node(path / bs::shard_name(0), dir.path());
+    const TcpsrvNode front_node(front_path, dir.path());
+    const TcpsrvNode shard_node(path / bs::shard_name(0), dir.path());
     const auto remote_front = front_node.open();
     const Xapian::Database local_front(front_path.string());
 
@@ -385,7 +273,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a node serving a stub file switches new connections to a new generation when the stub is renamed over") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     TempDir dir;
     const auto root = dir / "index";
     build_index(root, {fixture("articles.jsonl").string()}, {"--shards", "2"});
@@ -405,7 +293,7 @@ TEST_CASE("a node serving a stub file switches new connections to a new generati
         fs::rename(dir / "shard-00.stub.tmp", stub);
     };
     point_stub_at(first);
-    const ShardNode node(stub, dir.path());
+    const TcpsrvNode node(stub, dir.path());
     auto before = node.open();
     const auto documents = before.get_doccount();
     CHECK(before.get_metadata(bs::metadata::generation) == first.filename().string());
@@ -434,7 +322,7 @@ TEST_CASE("a node serving a stub file switches new connections to a new generati
 }
 
 TEST_CASE("a replica made by xapian-replicate from a stub master switches to a new generation whole") {
-    if (!have_tcpsrv()) return;
+    if (!have_xapian_tools()) return;
     TempDir dir;
     const auto root = dir / "index";
     build_index(root, {fixture("articles.jsonl").string()}, {"--shards", "2"});
@@ -451,14 +339,14 @@ TEST_CASE("a replica made by xapian-replicate from a stub master switches to a n
     point_master_at(first);
     const ReplicationMaster master(masters, dir.path());
     const auto replica = dir / "replica-shard-00";
-    master.replicate("shard-00", replica);
+    (void)master.replicate("shard-00", replica);
     const auto documents = Xapian::Database(replica.string()).get_doccount();
     CHECK(documents == bs::read_shard_manifest(first)->documents[0]);
     CHECK(Xapian::Database(replica.string()).get_metadata(bs::metadata::generation) == first.filename().string());
     const auto live_copy = read_file(replica / "XAPIANDB");
 
     // The node serves the replica directory (its XAPIANDB stub).
-    const ShardNode node(replica, dir.path());
+    const TcpsrvNode node(replica, dir.path());
     auto before = node.open();
     CHECK(before.get_metadata(bs::metadata::generation) == first.filename().string());
 
@@ -470,7 +358,7 @@ TEST_CASE("a replica made by xapian-replicate from a stub master switches to a n
     point_master_at(second);
     // A new generation is a new database (another UUID): copied whole into the
     // replica's other directory, then made live by renaming its stub.
-    master.replicate("shard-00", replica);
+    (void)master.replicate("shard-00", replica);
     CHECK(read_file(replica / "XAPIANDB") != live_copy);
     auto after = node.open();
     CHECK(after.get_metadata(bs::metadata::generation) == second.filename().string());
