@@ -226,9 +226,6 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     bool timed_out = std::chrono::steady_clock::now() - matching_started >=
                      std::chrono::milliseconds(config.search_time_limit_ms);
     if (client_gone && client_gone()) throw client_closed();
-    // Over remote shards each hit's document is a round trip: ask for all of
-    // them at once, so the shards answer in parallel rather than in turn.
-    if (searcher.db.size() > 1) mset.fetch();
 
     // The page always shows every field, its title and its snippet; the API
     // returns what fields= and highlight= ask for.
