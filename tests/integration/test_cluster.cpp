@@ -37,14 +37,6 @@ namespace {
 
 constexpr int shard_count = 3;
 
-auto loopback(int port) -> sockaddr_in {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    return address;
-}
-
 // A node that accepts connections (the kernel does, into the backlog) and
 // never says a word: what a wedged machine looks like to a client.
 class SilentNode {
@@ -591,50 +583,42 @@ struct Compared {
 /// a relative 1e-9, titles and snippets), totals, facet counts, suggestion
 /// and generation.
 void check_same_reuters_answers(int expected_port, int actual_port, std::size_t every, Compared& compared) {
-    std::size_t n = 0;
-    for (const auto* name : {"reuters-keyword.txt", "reuters-phrase.txt", "reuters-boolean.txt"}) {
-        const auto queries = shared_file(std::string("corpora/queries/") + name);
-        REQUIRE(queries.has_value());
-        std::ifstream in(*queries);
-        std::string text;
-        while (std::getline(in, text)) {
-            if (text.empty() || n++ % every != 0) continue;
-            const auto path = "/search?q=" + url_encoded(text) + "&size=10&facets=tag,year";
-            CAPTURE(path);
-            const auto expected = get(expected_port, path);
-            const auto actual = get(actual_port, path);
-            REQUIRE(expected.status == actual.status);
-            ++compared.searches;
-            auto want = expected.body();
-            auto got = actual.body();
-            if (expected.status != 200) {
-                CHECK(got == want);
-                continue;
-            }
-            CHECK(got["partial"] == false);
-            for (auto* answer : {&want, &got}) answer->erase("took_ms");
-            // A total beyond what the match counts is an estimate, which
-            // depends on the layout (each shard counts up to the limit).
-            if (want.value("total_exact", true) == false) {
-                CHECK(got.value("total_exact", true) == false);
-                for (auto* answer : {&want, &got}) {
-                    answer->erase("total");
-                    answer->erase("total_exact");
-                }
-            }
-            REQUIRE(got["hits"].size() == want["hits"].size());
-            if (!want["hits"].empty()) ++compared.with_hits;
-            for (std::size_t i = 0; i < want["hits"].size(); ++i) {
-                auto& wanted_hit = want["hits"][i];
-                auto& got_hit = got["hits"][i];
-                CHECK(got_hit["id"] == wanted_hit["id"]);
-                CHECK(same_scores(got_hit["score"].get<double>(), wanted_hit["score"].get<double>()));
-                got_hit.erase("score");
-                wanted_hit.erase("score");
-                if (i == 0 && !wanted_hit.value("snippet_html", std::string()).empty()) ++compared.with_snippets;
-            }
-            if (got != want) FAIL_CHECK("differences from one index: " << json::diff(want, got).dump());
+    for (const auto& query : reuters_queries(every)) {
+        const auto path = "/search?q=" + url_encoded(query.text) + "&size=10&facets=tag,year";
+        CAPTURE(path);
+        const auto expected = get(expected_port, path);
+        const auto actual = get(actual_port, path);
+        REQUIRE(expected.status == actual.status);
+        ++compared.searches;
+        auto want = expected.body();
+        auto got = actual.body();
+        if (expected.status != 200) {
+            CHECK(got == want);
+            continue;
         }
+        CHECK(got["partial"] == false);
+        for (auto* answer : {&want, &got}) answer->erase("took_ms");
+        // A total beyond what the match counts is an estimate, which
+        // depends on the layout (each shard counts up to the limit).
+        if (want.value("total_exact", true) == false) {
+            CHECK(got.value("total_exact", true) == false);
+            for (auto* answer : {&want, &got}) {
+                answer->erase("total");
+                answer->erase("total_exact");
+            }
+        }
+        REQUIRE(got["hits"].size() == want["hits"].size());
+        if (!want["hits"].empty()) ++compared.with_hits;
+        for (std::size_t i = 0; i < want["hits"].size(); ++i) {
+            auto& wanted_hit = want["hits"][i];
+            auto& got_hit = got["hits"][i];
+            CHECK(got_hit["id"] == wanted_hit["id"]);
+            CHECK(same_scores(got_hit["score"].get<double>(), wanted_hit["score"].get<double>()));
+            got_hit.erase("score");
+            wanted_hit.erase("score");
+            if (i == 0 && !wanted_hit.value("snippet_html", std::string()).empty()) ++compared.with_snippets;
+        }
+        if (got != want) FAIL_CHECK("differences from one index: " << json::diff(want, got).dump());
     }
 }
 

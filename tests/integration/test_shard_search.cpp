@@ -128,40 +128,30 @@ struct Agreement {
 // scores, fields, highlighted titles and snippets), totals, facets,
 // suggestions and notices.
 void check_same_answers(server::Searcher& expected, server::Searcher& actual, std::size_t every, Agreement& agreement) {
-    std::size_t n = 0;
-    for (const auto* name : {"reuters-keyword.txt", "reuters-phrase.txt", "reuters-boolean.txt"}) {
-        const auto queries = shared_file(std::string("corpora/queries/") + name);
-        REQUIRE(queries.has_value());
-        std::ifstream in(*queries);
-        std::string text;
-        while (std::getline(in, text)) {
-            if (text.empty()) continue;
-            const auto index = n++;
-            if (index % every != 0) continue;
-            const auto params = search_params(text, index);
-            auto wanted = answer(expected, params);
-            auto got = answer(actual, params);
-            // A total beyond what the match counts is an estimate, which
-            // depends on the layout (each shard counts up to the limit).
-            if (wanted.value("total_exact", true) == false) {
-                CHECK(got["total"].get<int>() >= server::ServerConfig{}.exact_total_limit);
-                for (auto* answered : {&wanted, &got}) {
-                    answered->erase("total");
-                    answered->erase("total_exact");
-                }
+    for (const auto& [index, text] : reuters_queries(every)) {
+        const auto params = search_params(text, index);
+        auto wanted = answer(expected, params);
+        auto got = answer(actual, params);
+        // A total beyond what the match counts is an estimate, which
+        // depends on the layout (each shard counts up to the limit).
+        if (wanted.value("total_exact", true) == false) {
+            CHECK(got["total"].get<int>() >= server::ServerConfig{}.exact_total_limit);
+            for (auto* answered : {&wanted, &got}) {
+                answered->erase("total");
+                answered->erase("total_exact");
             }
-            ++agreement.searches;
-            if (wanted.contains("facets") && !wanted["facets"].empty()) ++agreement.with_facets;
-            if (wanted.contains("hits") && !wanted["hits"].empty()) ++agreement.with_hits;
-            if (params.contains("expand")) {
-                order_near_ties(wanted);
-                order_near_ties(got);
-            }
-            if (got != wanted) {
-                std::string asked;
-                for (const auto& [key, value] : params) asked += key + "=" + value + " ";
-                FAIL_CHECK(asked << "\n differences from one index: " << nlohmann::json::diff(wanted, got).dump());
-            }
+        }
+        ++agreement.searches;
+        if (wanted.contains("facets") && !wanted["facets"].empty()) ++agreement.with_facets;
+        if (wanted.contains("hits") && !wanted["hits"].empty()) ++agreement.with_hits;
+        if (params.contains("expand")) {
+            order_near_ties(wanted);
+            order_near_ties(got);
+        }
+        if (got != wanted) {
+            std::string asked;
+            for (const auto& [key, value] : params) asked += key + "=" + value + " ";
+            FAIL_CHECK(asked << "\n differences from one index: " << nlohmann::json::diff(wanted, got).dump());
         }
     }
 }

@@ -236,4 +236,21 @@ auto gunzip(const std::string& data) -> std::string {
     return out;
 }
 
+auto reuters_queries(std::size_t every) -> std::vector<NumberedQuery> {
+    std::vector<NumberedQuery> chosen;
+    std::size_t n = 0;
+    for (const auto* name : {"reuters-keyword.txt", "reuters-phrase.txt", "reuters-boolean.txt"}) {
+        const auto queries = shared_file(std::string("corpora/queries/") + name);
+        REQUIRE(queries.has_value());
+        std::ifstream in(*queries);
+        std::string text;
+        while (std::getline(in, text)) {
+            if (text.empty()) continue;
+            const auto index = n++;
+            if (index % every == 0) chosen.push_back({index, text});
+        }
+    }
+    return chosen;
+}
+
 }  // namespace broadsheet::testing

@@ -131,6 +131,15 @@ auto eventually(Predicate done, std::chrono::milliseconds timeout = std::chrono:
     return done();
 }
 
+/// A query of the Reuters-21578 query sets, with its place among all of them.
+struct NumberedQuery {
+    std::size_t index = 0;
+    std::string text;
+};
+/// Every `every`-th query (1: all) of ../shared/corpora/queries/reuters-{keyword,phrase,boolean}.txt,
+/// in that order, blank lines left out; REQUIREs the files.
+[[nodiscard]] auto reuters_queries(std::size_t every) -> std::vector<NumberedQuery>;
+
 /// The bytes a gzip stream holds; REQUIREs a whole, valid stream.
 [[nodiscard]] auto gunzip(const std::string& data) -> std::string;
 

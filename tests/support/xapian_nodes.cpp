@@ -13,8 +13,6 @@
 
 namespace broadsheet::testing {
 
-namespace {
-
 auto loopback(int port) -> sockaddr_in {
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -22,8 +20,6 @@ auto loopback(int port) -> sockaddr_in {
     address.sin_port = htons(static_cast<std::uint16_t>(port));
     return address;
 }
-
-}  // namespace
 
 auto tcpsrv_bin() -> std::string { return BROADSHEET_XAPIAN_TCPSRV; }
 auto replicate_server_bin() -> std::string { return BROADSHEET_XAPIAN_REPLICATE_SERVER; }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <netinet/in.h>
 #include <xapian.h>
 
 #include "test_support.hpp"
@@ -28,6 +29,9 @@ namespace broadsheet::testing {
 /// ephemeral port); a server started on it may still lose a race for it, and
 /// is retried.
 [[nodiscard]] auto free_port() -> int;
+
+/// The IPv4 loopback address with `port` (0: any port, for bind).
+[[nodiscard]] auto loopback(int port) -> sockaddr_in;
 
 /// Whether something accepts connections on the loopback port.
 [[nodiscard]] auto accepts_connections(int port) -> bool;
