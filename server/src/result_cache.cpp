@@ -85,6 +85,8 @@ auto cut_at_took(std::string_view body, std::string content_type, TookFormat for
     return answer;
 }
 
+auto is_repeatable(const SearchResult& result) -> bool { return !result.timed_out && result.missing_shards.empty(); }
+
 ResultCache::ResultCache(std::size_t capacity_bytes) : m_shard_capacity(capacity_bytes / shard_count) {}
 
 auto ResultCache::shard_of(std::string_view request) -> Shard& {

@@ -126,7 +126,8 @@ void send_kept(httplib::Response& res, ResultCache& results, const std::string& 
                ResultCache::Entry kept, const CodingChoice& coding, double took_ms) {
     const auto took = kept->took_text(took_ms);
     const auto plain_size = kept->head.size() + took.size() + kept->tail.size();
-    if (worth_compressing(plain_size, coding) && coding.coding == ContentCoding::gzip && !kept->gzip) {
+    const bool gzip_wanted = coding.coding == ContentCoding::gzip && worth_compressing(plain_size, coding);
+    if (gzip_wanted && !kept->gzip) {
         if (auto gzip = gzip_for_splicing(kept->head, kept->tail)) {
             auto with_gzip = std::make_shared<CachedAnswer>(*kept);
             with_gzip->gzip = std::move(*gzip);
@@ -136,7 +137,7 @@ void send_kept(httplib::Response& res, ResultCache& results, const std::string& 
     }
     res.status = 200;
     res.set_content(kept->body(took_ms), kept->content_type);
-    if (!worth_compressing(plain_size, coding) || coding.coding != ContentCoding::gzip || !kept->gzip) return;
+    if (!gzip_wanted || !kept->gzip) return;
     auto coded = kept->gzip->with_middle(took);
     // As encode_response decides: coded only when smaller, or identity is refused.
     if (coded.size() < plain_size || !coding.identity_acceptable) send_coded(res, std::move(coded));
@@ -290,9 +291,8 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
-    // Matching stopped at the time limit, or a shard was missing: another run may find more.
-    if (outcome.result.timed_out || !outcome.result.missing_shards.empty())
-        res.set_header("Cache-Control", cache_control::never);
+    // Set here, Cache-Control keeps the answer out of every cache, the server's own included.
+    if (!is_repeatable(outcome.result)) res.set_header("Cache-Control", cache_control::never);
     if (html) res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
     else send_json(res, to_json(std::move(outcome.result)));
 }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "broadsheet/server/compression.hpp"
+#include "broadsheet/server/results.hpp"
 
 namespace broadsheet::server {
 
@@ -55,6 +56,11 @@ struct CachedAnswer {
 /// be found where `format` writes it (then the answer is not kept).
 [[nodiscard]] auto cut_at_took(std::string_view body, std::string content_type, TookFormat format)
     -> std::optional<CachedAnswer>;
+
+/// Whether an answer is a pure function of the index and the request, so
+/// that it may be sent again: not when matching stopped at the time limit,
+/// nor when shards were missing (partial), where another run may find more.
+[[nodiscard]] auto is_repeatable(const SearchResult& result) -> bool;
 
 /// Counters and gauges for /metrics.
 struct ResultCacheFigures {
