@@ -135,7 +135,7 @@ TEST_CASE("gzip answers from the cache decode to the same answer") {
 
 TEST_CASE("an article added to the index shows in the next answer, not a kept one") {
     FixtureIndex index;
-    ServerProcess server(index.root, {"--poll-ms", "50"});
+    ServerProcess server(index.root);
     const std::string path = "/search?q=zeppelin&size=5";
     auto before = json::parse(ask(server.port(), path).body);
     CHECK(before["total"] == 0);
