@@ -66,7 +66,7 @@ auto cut_at_took(std::string_view body, std::string content_type, TookFormat for
     } else {
         // The status line of templates/results.tpl, "... (1.23 ms)"; the
         // query and stored text are escaped, so they cannot hold its markup.
-        constexpr std::string_view status = "<p class=\"meta\" role=\"status\">";
+        constexpr std::string_view status = R"(<p class="meta" role="status">)";
         constexpr std::string_view unit = " ms)</p>";
         auto line = body.find(status);
         if (line == std::string_view::npos) return std::nullopt;
