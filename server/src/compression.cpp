@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdint>
 
 #include <zlib.h>
 
@@ -36,14 +37,15 @@ auto parse_weight(std::string_view text) -> std::optional<int> {
     return whole * 1000 + thousandths;
 }
 
-// One deflater per thread, reset between answers: its window and hash
-// tables (about 270 KB) are allocated once, not for every answer, which
-// measured several times the cost of compressing a 5 KB answer.
+// One deflater per thread and framing, reset between answers: its window
+// and hash tables (about 270 KB) are allocated once, not for every answer,
+// which measured several times the cost of compressing a 5 KB answer.
 class Deflater {
 public:
-    Deflater() {
-        // 15 + 16: the largest window, with a gzip header and trailer (not raw zlib).
-        m_ready = deflateInit2(&m_stream, gzip_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    /// `window_bits` as deflateInit2 takes it: 15 + 16 writes a gzip header
+    /// and trailer, -15 bare deflate blocks.
+    explicit Deflater(int window_bits) {
+        m_ready = deflateInit2(&m_stream, gzip_level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK;
     }
     ~Deflater() {
         if (m_ready) deflateEnd(&m_stream);
@@ -51,14 +53,20 @@ public:
     Deflater(const Deflater&) = delete;
     auto operator=(const Deflater&) -> Deflater& = delete;
 
-    auto gzip(std::string_view data) -> std::optional<std::string> {
+    /// All of `data` compressed, then flushed with `flush`: Z_FINISH ends the
+    /// stream, Z_SYNC_FLUSH leaves it open at a byte boundary.
+    auto deflate_all(std::string_view data, int flush) -> std::optional<std::string> {
         if (!m_ready || data.size() > UINT_MAX / 2 || deflateReset(&m_stream) != Z_OK) return std::nullopt;
-        std::string out(deflateBound(&m_stream, static_cast<uLong>(data.size())), '\0');
+        // A sync flush adds an empty stored block beyond the bound.
+        std::string out(deflateBound(&m_stream, static_cast<uLong>(data.size())) + 16, '\0');
         m_stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
         m_stream.avail_in = static_cast<uInt>(data.size());
         m_stream.next_out = reinterpret_cast<Bytef*>(out.data());
         m_stream.avail_out = static_cast<uInt>(out.size());
-        if (deflate(&m_stream, Z_FINISH) != Z_STREAM_END) return std::nullopt;
+        auto status = deflate(&m_stream, flush);
+        bool done = flush == Z_FINISH ? status == Z_STREAM_END
+                                      : status == Z_OK && m_stream.avail_in == 0 && m_stream.avail_out > 0;
+        if (!done) return std::nullopt;
         out.resize(m_stream.total_out);
         return out;
     }
@@ -67,6 +75,33 @@ private:
     z_stream m_stream{};
     bool m_ready = false;
 };
+
+constexpr int gzip_window = 15 + 16;
+constexpr int raw_window = -15;
+
+auto crc_of(std::string_view data) -> std::uint32_t {
+    return static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+void append_le(std::string& out, std::uint32_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xffU);
+}
+
+// Puts a coded body in place of the answer's: Content-Encoding,
+// Content-Length and the ETag's coding follow.
+void set_coded_body(httplib::Response& res, std::string coded, ContentCoding coding) {
+    res.body = std::move(coded);
+    res.set_header("Content-Encoding", std::string(coding_name(coding)));
+    // httplib counted the body before the post-routing hook; the header must count what is sent.
+    res.headers.erase("Content-Length");
+    res.set_header("Content-Length", std::to_string(res.body.size()));
+    if (res.has_header("ETag")) {
+        auto etag = recode_entity_tag(res.get_header_value("ETag"), coding);
+        res.headers.erase("ETag");
+        res.set_header("ETag", etag);
+    }
+}
 
 }  // namespace
 
@@ -126,12 +161,51 @@ auto is_compressible(std::string_view content_type) -> bool {
 auto compress(std::string_view data, ContentCoding coding) -> std::optional<std::string> {
     switch (coding) {
         case ContentCoding::gzip: {
-            thread_local Deflater deflater;
-            return deflater.gzip(data);
+            thread_local Deflater deflater(gzip_window);
+            return deflater.deflate_all(data, Z_FINISH);
         }
         case ContentCoding::identity: break;
     }
     return std::string(data);
+}
+
+auto gzip_for_splicing(std::string_view head, std::string_view tail) -> std::optional<SplicedGzip> {
+    thread_local Deflater head_deflater(gzip_window);
+    thread_local Deflater tail_deflater(raw_window);
+    auto head_blocks = head_deflater.deflate_all(head, Z_SYNC_FLUSH);
+    auto tail_blocks = tail_deflater.deflate_all(tail, Z_FINISH);
+    if (!head_blocks || !tail_blocks) return std::nullopt;
+    return SplicedGzip{
+        std::move(*head_blocks), std::move(*tail_blocks), crc_of(head), crc_of(tail), head.size(), tail.size()};
+}
+
+auto SplicedGzip::with_middle(std::string_view middle) const -> std::string {
+    constexpr std::size_t max_stored_block = 65535;
+    const auto length = static_cast<std::uint32_t>(std::min(middle.size(), max_stored_block));
+    middle = middle.substr(0, length);
+    std::string out;
+    out.reserve(head.size() + 5 + middle.size() + tail.size() + 8);
+    out += head;
+    // A stored block (RFC 1951 §3.2.4), not the last: its 3 header bits
+    // padded to the byte boundary the head's sync flush left, then LEN and
+    // its complement.
+    out += '\0';
+    append_le(out, length, 2);
+    append_le(out, ~length & 0xffffU, 2);
+    out += middle;
+    out += tail;
+    // The member's trailer (RFC 1952): CRC-32 and size of the whole text.
+    auto crc = crc32_combine(static_cast<uLong>(head_crc), static_cast<uLong>(crc_of(middle)),
+                             static_cast<z_off_t>(middle.size()));
+    crc = crc32_combine(crc, static_cast<uLong>(tail_crc), static_cast<z_off_t>(tail_size));
+    append_le(out, static_cast<std::uint32_t>(crc), 4);
+    append_le(out, static_cast<std::uint32_t>(head_size + middle.size() + tail_size), 4);
+    return out;
+}
+
+auto worth_compressing(std::size_t body_size, const CodingChoice& choice) -> bool {
+    return choice.coding != ContentCoding::identity &&
+           (body_size >= min_compressed_body || !choice.identity_acceptable);
 }
 
 void encode_response(const httplib::Request& req, httplib::Response& res) {
@@ -139,20 +213,10 @@ void encode_response(const httplib::Request& req, httplib::Response& res) {
     add_vary(res, "Accept-Encoding");
     if (res.body.empty() || res.has_header("Content-Encoding")) return;
     auto choice = choose_coding(req.get_header_value("Accept-Encoding"), req.has_header("Accept-Encoding"));
-    if (choice.coding == ContentCoding::identity) return;
-    if (res.body.size() < min_compressed_body && choice.identity_acceptable) return;
+    if (!worth_compressing(res.body.size(), choice)) return;
     auto encoded = compress(res.body, choice.coding);
     if (!encoded || (encoded->size() >= res.body.size() && choice.identity_acceptable)) return;
-    res.body = std::move(*encoded);
-    res.set_header("Content-Encoding", std::string(coding_name(choice.coding)));
-    // httplib counted the body before this hook; the header must count what is sent.
-    res.headers.erase("Content-Length");
-    res.set_header("Content-Length", std::to_string(res.body.size()));
-    if (res.has_header("ETag")) {
-        auto etag = recode_entity_tag(res.get_header_value("ETag"), choice.coding);
-        res.headers.erase("ETag");
-        res.set_header("ETag", etag);
-    }
+    set_coded_body(res, std::move(*encoded), choice.coding);
 }
 
 }  // namespace broadsheet::server

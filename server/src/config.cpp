@@ -49,6 +49,8 @@ void ServerConfig::validate() const {
     if (exact_total_limit < 0) throw std::invalid_argument("--exact-total-limit must not be negative");
     if (document_cache_mb < 0 || document_cache_mb > 1024 * 1024)
         throw std::invalid_argument("--document-cache-mb must be between 0 and 1048576");
+    if (result_cache_mb < 0 || result_cache_mb > 1024 * 1024)
+        throw std::invalid_argument("--result-cache-mb must be between 0 and 1048576");
     if (max_wildcard_expansion < 1) throw std::invalid_argument("--max-wildcard-expansion must be at least 1");
     schema::validate_log_level(log_level);
 }
@@ -130,6 +132,9 @@ void add_options(CLI::App& app, ServerConfig& config) {
     app.add_option("--document-cache-mb", config.document_cache_mb,
                    "megabytes of decoded articles kept for the next hits that show them (0 = none)")
         ->envname("BROADSHEET_DOCUMENT_CACHE_MB");
+    app.add_option("--result-cache-mb", config.result_cache_mb,
+                   "megabytes of finished search answers kept for identical requests (0 = none)")
+        ->envname("BROADSHEET_RESULT_CACHE_MB");
     app.add_option("--exact-total-limit", config.exact_total_limit,
                    "count totals exactly up to this many matches (estimate beyond)")
         ->envname("BROADSHEET_EXACT_TOTAL_LIMIT");

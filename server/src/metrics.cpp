@@ -107,6 +107,22 @@ auto render_serving_figures(const ServingFigures& figures) -> std::string {
     return out;
 }
 
+auto render_result_cache_figures(const ResultCacheFigures& figures) -> std::string {
+    std::string out;
+    auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+               std::to_string(value) + "\n";
+    };
+    metric("broadsheet_result_cache_hits_total", "counter", "Searches answered from the result cache.", figures.hits);
+    metric("broadsheet_result_cache_misses_total", "counter", "Searches looked up in the result cache and run.",
+           figures.misses);
+    metric("broadsheet_result_cache_evictions_total", "counter", "Answers dropped from the result cache for room.",
+           figures.evictions);
+    metric("broadsheet_result_cache_bytes", "gauge", "Bytes the result cache holds.", figures.bytes);
+    metric("broadsheet_result_cache_entries", "gauge", "Answers the result cache holds.", figures.entries);
+    return out;
+}
+
 auto render_cluster_figures(const ClusterFigures& figures) -> std::string {
     std::string out;
     auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {

@@ -16,6 +16,7 @@
 #include "broadsheet/server/http_server.hpp"
 #include "broadsheet/server/openapi.hpp"
 #include "broadsheet/server/page_files.hpp"
+#include "broadsheet/server/result_cache.hpp"
 
 namespace broadsheet::server {
 
@@ -60,13 +61,23 @@ auto wants_html(const httplib::Request& req) -> bool {
 
 using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&, bool html)>;
 
+/// What the answer a request would get is a function of: its entity tag,
+/// and for answers from the index, the index's state.
+struct AnswerKey {
+    std::string tag;
+    std::string index_state;  ///< generation, revision, cluster state; empty when not from the index
+};
+
 /// How a route's successful answers may be cached: their Cache-Control, and
-/// the entity tag of the answer a request would get (nothing: no tag, and
-/// the answer is not stored). A tag is worked out before the handler runs,
-/// from what the answer is a function of, so that a 304 costs no index work.
+/// the key of the answer a request would get (nothing: no tag, and the
+/// answer is not stored). A key is worked out before the handler runs, from
+/// what the answer is a function of, so that a 304 costs no index work.
+/// With `results`, answers are also kept in the server and sent again
+/// without the handler.
 struct Caching {
     const char* cache_control = cache_control::never;
-    std::function<std::optional<std::string>(const httplib::Request&, bool html)> tag;
+    std::function<std::optional<AnswerKey>(const httplib::Request&, bool html)> key;
+    ResultCache* results = nullptr;
 };
 
 auto never_cached() -> Caching { return {}; }
@@ -74,22 +85,79 @@ auto never_cached() -> Caching { return {}; }
 // Answers from the index: the same while its generation and revision are.
 // The request target stands for every parameter (two spellings of one
 // search get two tags, which costs a refetch, never a wrong answer).
-auto cached_by_index(const SearchService& service, std::string build) -> Caching {
+auto cached_by_index(const SearchService& service, std::string build, ResultCache* results = nullptr) -> Caching {
     return {cache_control::revalidate,
-            [&service, build = std::move(build)](const httplib::Request& req, bool html) -> std::optional<std::string> {
+            [&service, build = std::move(build)](const httplib::Request& req, bool html) -> std::optional<AnswerKey> {
                 auto info = service.index_info();
                 if (!info) return std::nullopt;
-                return fingerprint({build, info->generation, std::to_string(info->revision), service.cache_state(),
-                                    html ? "html" : "json", req.target});
-            }};
+                auto revision = std::to_string(info->revision);
+                auto state = service.cache_state();
+                auto tag = fingerprint({build, info->generation, revision, state, html ? "html" : "json", req.target});
+                return AnswerKey{std::move(tag), info->generation + '\n' + revision + '\n' + state};
+            },
+            results};
 }
 
 // Answers that change only with the server binary and its settings.
 auto cached_by_build(std::string build) -> Caching {
     return {cache_control::per_build,
-            [build = std::move(build)](const httplib::Request& req, bool) -> std::optional<std::string> {
-                return fingerprint({build, req.target});
-            }};
+            [build = std::move(build)](const httplib::Request& req, bool) -> std::optional<AnswerKey> {
+                return AnswerKey{fingerprint({build, req.target}), {}};
+            },
+            nullptr};
+}
+
+/// What an answer kept in a ResultCache is kept under besides the index state.
+auto result_key(const httplib::Request& req, bool html) -> std::string {
+    return (html ? "html " : "json ") + req.target;
+}
+
+/// A gzip body set by the handler (httplib counts its Content-Length
+/// afterwards; encode_response leaves a coded body alone).
+void send_coded(httplib::Response& res, std::string gzip) {
+    res.body = std::move(gzip);
+    res.set_header("Content-Encoding", std::string(coding_name(ContentCoding::gzip)));
+}
+
+/// A kept answer as the handler would have sent it, reporting `took_ms`:
+/// compressed from the kept gzip form when the client takes gzip (made
+/// and kept now if no client asked before).
+void send_kept(httplib::Response& res, ResultCache& results, const std::string& index_state, std::string_view request,
+               ResultCache::Entry kept, const CodingChoice& coding, double took_ms) {
+    const auto took = kept->took_text(took_ms);
+    const auto plain_size = kept->head.size() + took.size() + kept->tail.size();
+    const bool gzip_wanted = coding.coding == ContentCoding::gzip && worth_compressing(plain_size, coding);
+    if (gzip_wanted && !kept->gzip) {
+        if (auto gzip = gzip_for_splicing(kept->head, kept->tail)) {
+            auto with_gzip = std::make_shared<CachedAnswer>(*kept);
+            with_gzip->gzip = std::move(*gzip);
+            kept = with_gzip;
+            results.insert(index_state, request, kept);
+        }
+    }
+    res.status = 200;
+    res.set_content(kept->body(took_ms), kept->content_type);
+    if (!gzip_wanted || !kept->gzip) return;
+    auto coded = kept->gzip->with_middle(took);
+    // As encode_response decides: coded only when smaller, or identity is refused.
+    if (coded.size() < plain_size || !coding.identity_acceptable) send_coded(res, std::move(coded));
+}
+
+/// Keeps a finished answer whose time can be found in it, with its gzip form
+/// when the client takes gzip, and sends that form (the same text).
+void keep_answer(httplib::Response& res, ResultCache& results, const std::string& index_state, std::string_view request,
+                 const CodingChoice& coding, bool html) {
+    auto cut = cut_at_took(res.body, res.get_header_value("Content-Type"), html ? TookFormat::page : TookFormat::json);
+    if (!cut) return;
+    const auto plain_size = res.body.size();
+    std::string took = res.body.substr(cut->head.size(), plain_size - cut->head.size() - cut->tail.size());
+    if (coding.coding == ContentCoding::gzip && worth_compressing(plain_size, coding))
+        cut->gzip = gzip_for_splicing(cut->head, cut->tail);
+    auto kept = std::make_shared<const CachedAnswer>(std::move(*cut));
+    results.insert(index_state, request, kept);
+    if (!kept->gzip) return;  // encode_response compresses, as for any answer
+    auto coded = kept->gzip->with_middle(took);
+    if (coded.size() < plain_size || !coding.identity_acceptable) send_coded(res, std::move(coded));
 }
 
 // What besides the index and the request shapes an answer's bytes: the
@@ -113,23 +181,38 @@ auto route(Metrics& metrics, const Site& site, std::string name, Answers answers
             handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
         auto started = std::chrono::steady_clock::now();
         bool html = answers == Answers::json_or_html && wants_html(req);
-        auto tag = caching.tag ? caching.tag(req, html) : std::nullopt;
+        auto key = caching.key ? caching.key(req, html) : std::nullopt;
         auto if_none_match = parse_if_none_match(req.get_header_value("If-None-Match"));
         auto preferred = choose_coding(req.get_header_value("Accept-Encoding"), req.has_header("Accept-Encoding"));
-        auto still_current = tag ? match_if_none_match(if_none_match, *tag, preferred.coding) : std::nullopt;
+        auto still_current = key ? match_if_none_match(if_none_match, key->tag, preferred.coding) : std::nullopt;
         if (!still_current) {
-            try {
-                handler(req, res, html);
-            } catch (...) {
-                send_error(req, res, to_api_error(std::current_exception()), html, site);
+            // A kept answer skips the handler: no admission, no searcher, no rendering.
+            auto* results = key && caching.results && caching.results->enabled() ? caching.results : nullptr;
+            const auto request = results ? result_key(req, html) : std::string();
+            auto kept = results ? results->find(key->index_state, request) : nullptr;
+            bool keep = false;
+            if (kept) {
+                auto took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+                send_kept(res, *results, key->index_state, request, std::move(kept), preferred, took_ms.count());
+                keep = true;
+            } else {
+                try {
+                    handler(req, res, html);
+                } catch (...) {
+                    send_error(req, res, to_api_error(std::current_exception()), html, site);
+                }
+                // A handler that sets Cache-Control itself has an answer that must not be kept.
+                keep = key && (res.status == -1 || res.status == 200) && !res.has_header("Cache-Control");
+                if (keep && results) keep_answer(res, *results, key->index_state, request, preferred, html);
             }
-            // A handler that sets Cache-Control itself has an answer that must not be kept.
-            bool keep = tag && (res.status == -1 || res.status == 200) && !res.has_header("Cache-Control");
             if (!res.has_header("Cache-Control"))
                 res.set_header("Cache-Control", keep ? caching.cache_control : cache_control::never);
-            if (keep) res.set_header("ETag", entity_tag(*tag, ContentCoding::identity));
+            if (keep) {
+                auto coding = res.has_header("Content-Encoding") ? ContentCoding::gzip : ContentCoding::identity;
+                res.set_header("ETag", entity_tag(key->tag, coding));
+            }
             // "*": the client takes any current answer, and there is one.
-            if (keep && if_none_match.any) still_current = entity_tag(*tag, preferred.coding);
+            if (keep && if_none_match.any) still_current = entity_tag(key->tag, preferred.coding);
         }
         if (still_current) {
             // Only the headers the 200 would carry that describe it (RFC 9110 §15.4.5).
@@ -208,9 +291,8 @@ void get_search(SearchService& service, const httplib::Request& req, httplib::Re
     }
     auto client_gone = [&req] { return req.is_connection_closed && req.is_connection_closed(); };
     auto outcome = service.search(req.params, html, client_gone);
-    // Matching stopped at the time limit, or a shard was missing: another run may find more.
-    if (outcome.result.timed_out || !outcome.result.missing_shards.empty())
-        res.set_header("Cache-Control", cache_control::never);
+    // Set here, Cache-Control keeps the answer out of every cache, the server's own included.
+    if (!is_repeatable(outcome.result)) res.set_header("Cache-Control", cache_control::never);
     if (html) res.set_content(render_search_page(outcome.result, outcome.request, site(service)), html_type);
     else send_json(res, to_json(std::move(outcome.result)));
 }
@@ -285,7 +367,8 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
     const Site site{config.site_name};
     auto build = build_fingerprint(config);
     server.Get("/search",
-               route(metrics, site, "search", Answers::json_or_html, cached_by_index(service, build),
+               route(metrics, site, "search", Answers::json_or_html,
+                     cached_by_index(service, build, &service.results()),
                      [&service](const auto& req, auto& res, bool html) { get_search(service, req, res, html); }));
     server.Get(R"(/articles/(.+)/related)",
                route(metrics, site, "related", Answers::json_only, cached_by_index(service, build),
@@ -313,7 +396,8 @@ void register_routes(httplib::Server& server, SearchService& service, Metrics& m
                                      auto figures = serving_figures ? serving_figures() : ServingFigures{};
                                      figures.searches_running = service.admission().running();
                                      figures.searches_waiting = service.admission().waiting();
-                                     auto text = metrics.render(info.get()) + render_serving_figures(figures);
+                                     auto text = metrics.render(info.get()) + render_serving_figures(figures) +
+                                                 render_result_cache_figures(service.results().figures());
                                      if (const auto* cluster = service.cluster())
                                          text += render_cluster_figures(cluster->figures());
                                      res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");

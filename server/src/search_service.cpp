@@ -388,7 +388,8 @@ SearchService::SearchService(const ServerConfig& config, IndexWatcher& watcher, 
                                                 : std::max(1u, std::thread::hardware_concurrency()),
              static_cast<std::size_t>(config.max_waiting_searches)),
       m_heavy_gate(std::max(1u, m_gate.limit() / 2), static_cast<std::size_t>(config.max_waiting_searches)),
-      m_documents(static_cast<std::size_t>(config.document_cache_mb) * 1024 * 1024) {}
+      m_documents(static_cast<std::size_t>(config.document_cache_mb) * 1024 * 1024),
+      m_results(static_cast<std::size_t>(config.result_cache_mb) * 1024 * 1024) {}
 
 auto SearchService::is_heavy(const QueryCost& cost) -> bool {
     // Beyond a handful of words, phrase words or any wildcard, matching

@@ -191,3 +191,22 @@ TEST_CASE("an answer already coded, or without a body, is left as it is") {
     CHECK(empty.body.empty());
     CHECK_FALSE(empty.has_header("Content-Encoding"));
 }
+
+TEST_CASE("a gzip body spliced around a gap decodes to head, gap and tail") {
+    std::string head;
+    for (int i = 0; i < 300; ++i) head += "{\"id\":\"a" + std::to_string(i) + "\",\"title\":\"Oil prices rise\"},";
+    const std::string tail = ",\"total\":300,\"total_exact\":true}";
+    auto spliced = gzip_for_splicing(head, tail);
+    REQUIRE(spliced);
+    for (const std::string& middle :
+         {std::string("1.65"), std::string("0.042"), std::string(), std::string(70000, '7')}) {
+        auto body = spliced->with_middle(middle);
+        auto expected = head + middle.substr(0, 65535) + tail;
+        CHECK(broadsheet::testing::gunzip(body) == expected);
+    }
+    CHECK(spliced->with_middle("1.5").size() < head.size() / 4);
+    // Empty parts still make a whole stream.
+    auto empty = gzip_for_splicing("", "");
+    REQUIRE(empty);
+    CHECK(broadsheet::testing::gunzip(empty->with_middle("12.5")) == "12.5");
+}

@@ -35,6 +35,7 @@ const std::vector<std::string> all_env_names = {
     "BROADSHEET_LOG_LEVEL",
     "BROADSHEET_EXACT_TOTAL_LIMIT",
     "BROADSHEET_DOCUMENT_CACHE_MB",
+    "BROADSHEET_RESULT_CACHE_MB",
     "BROADSHEET_MAX_CONCURRENT_SEARCHES",
     "BROADSHEET_SITE_NAME",
 };
@@ -233,6 +234,18 @@ TEST_CASE("the document cache is 64 MB unless a flag or the environment says oth
     ScopedEnv env;
     CHECK(parse({"--index", "/i"}).config.document_cache_mb == 64);
     CHECK(parse({"--index", "/i", "--document-cache-mb", "-1"}).exit_code >= 0);
+}
+
+TEST_CASE("the result cache is 32 MB unless a flag or the environment says otherwise, and 0 turns it off") {
+    {
+        ScopedEnv env(std::map<std::string, std::string>{{"BROADSHEET_RESULT_CACHE_MB", "128"}});
+        CHECK(parse({"--index", "/i"}).config.result_cache_mb == 128);
+        CHECK(parse({"--index", "/i", "--result-cache-mb", "0"}).config.result_cache_mb == 0);
+    }
+    ScopedEnv env;
+    CHECK(parse({"--index", "/i"}).config.result_cache_mb == 32);
+    CHECK(parse({"--index", "/i", "--result-cache-mb", "-1"}).exit_code >= 0);
+    CHECK(parse({"--index", "/i", "--result-cache-mb", "2000000"}).exit_code >= 0);
 }
 
 TEST_CASE("the site name is Broadsheet unless a flag or the environment names the collection") {

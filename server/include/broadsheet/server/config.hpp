@@ -46,6 +46,7 @@ struct ServerConfig {
     int exact_total_limit = 1000;      ///< totals are counted exactly up to this many matches, estimated beyond
     int max_facet_documents = 100000;  ///< facets are counted over at most this many matching documents
     int document_cache_mb = 64;        ///< decoded stored documents kept for the next hits; 0 = none
+    int result_cache_mb = 32;          ///< finished search answers kept for identical requests; 0 = none
 
     /// Origins (scheme://host[:port]) whose pages may call the JSON API from a
     /// browser; none by default.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "broadsheet/server/index_pool.hpp"
+#include "broadsheet/server/result_cache.hpp"
 
 namespace broadsheet::server {
 
@@ -31,6 +32,9 @@ struct ServingFigures {
 
 /// Cluster mode: partial answers, failovers, and the shards and replicas out of use.
 [[nodiscard]] auto render_cluster_figures(const ClusterFigures& figures) -> std::string;
+
+/// The search result cache's hits, misses, evictions and size.
+[[nodiscard]] auto render_result_cache_figures(const ResultCacheFigures& figures) -> std::string;
 
 class Metrics {
 public:

@@ -16,6 +16,7 @@
 #include "broadsheet/server/document_cache.hpp"
 #include "broadsheet/server/index_pool.hpp"
 #include "broadsheet/server/query_builder.hpp"
+#include "broadsheet/server/result_cache.hpp"
 #include "broadsheet/server/results.hpp"
 
 namespace broadsheet::server {
@@ -85,6 +86,9 @@ public:
     [[nodiscard]] auto cache_state() const -> std::string;
     /// The cluster in cluster mode, else nullptr.
     [[nodiscard]] auto cluster() const -> const Cluster* { return m_pool.cluster(); }
+    /// Finished /search answers kept for identical requests (filled and read by the route).
+    [[nodiscard]] auto results() -> ResultCache& { return m_results; }
+    [[nodiscard]] auto results() const -> const ResultCache& { return m_results; }
     /// The index work admitted and waiting right now (for /metrics).
     [[nodiscard]] auto admission() const -> const FifoGate& { return m_gate; }
 
@@ -99,6 +103,7 @@ private:
     FifoGate m_gate;
     FifoGate m_heavy_gate;      ///< at most half the places, for costly queries (taken before m_gate)
     DocumentCache m_documents;  ///< hits' stored documents, decoded
+    ResultCache m_results;      ///< finished answers
     std::mutex m_overview_mutex;
     [[nodiscard]] static auto overview_key(const IndexInfo& info) -> std::string;
     std::string m_overview_of;  ///< what m_overview counts: generation, revision, shard contents
