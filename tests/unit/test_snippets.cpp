@@ -865,3 +865,27 @@ TEST_CASE("a long body is marked across the chunk without an indexed word that a
     CHECK(snippet == make_snippet(terms, gap.body, 100));
     CHECK(make_snippet(index.terms("prices"), gap.body, 100) != snippet);
 }
+
+TEST_CASE("a long body read chunk by chunk reads only the chunks its densest window can be in") {
+    LongIndex index;
+    std::size_t chunks = 0;
+    std::size_t read = 0;
+    for (const auto& article : index.articles()) {
+        auto stored = schema::read_stored(index.schema(), index.db().get_document(article.did),
+                                          schema::BodyReading::chunks);
+        REQUIRE(stored.chunks);
+        for (const auto& q : {"oil", "prices", "\"oil prices\"", "oil prices crude"}) {
+            const auto terms = index.terms(q);
+            ChunkedSnippets snippets(terms, index.db());
+            CAPTURE(article.did);
+            CAPTURE(q);
+            CHECK(snippets.make(*stored.chunks, article.did, 200) == make_snippet(terms, article.body, 200));
+            chunks += stored.chunks->chunks().size();
+            read += snippets.chunks_read();
+        }
+    }
+    CAPTURE(chunks);
+    CAPTURE(read);
+    // Every article but the quiet one holds these words in most of its chunks.
+    CHECK(read * 2 < chunks);
+}
