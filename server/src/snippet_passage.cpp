@@ -156,6 +156,17 @@ auto densest_matches(const std::vector<TextMatch>& matches, std::size_t length) 
     return {best_first, best_last};
 }
 
+auto match_starts(const std::vector<TermPosition>& positions) -> std::vector<TermPosition> {
+    std::vector<TermPosition> starts;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        const auto next = std::find_if(positions.begin() + static_cast<std::ptrdiff_t>(i) + 1, positions.end(),
+                                       [&](const TermPosition& p) { return p.position != positions[i].position; });
+        if (positions[i].alone || (next != positions.end() && next->position == positions[i].position + 1))
+            starts.push_back(positions[i]);
+    }
+    return starts;
+}
+
 auto windows_by_bound(const std::vector<TermPosition>& positions, std::size_t length) -> std::vector<WindowCandidate> {
     const auto reach = position_reach(length);
     std::uint32_t terms = 0;

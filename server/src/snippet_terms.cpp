@@ -433,13 +433,20 @@ auto SnippetTerms::find(std::string_view text) const -> std::vector<TextMatch> {
     return scan.take();
 }
 
-void SnippetTerms::add_query_terms(const Hit& hit, std::vector<std::uint32_t>& query_terms) const {
-    const auto add = [&](std::uint32_t term) {
-        if (std::find(query_terms.begin(), query_terms.end(), term) == query_terms.end()) query_terms.push_back(term);
+void SnippetTerms::add_query_terms(const Hit& hit, PositionTerm& term) const {
+    auto& query_terms = term.query_terms;
+    const auto add = [&](std::uint32_t id) {
+        if (std::find(query_terms.begin(), query_terms.end(), id) == query_terms.end()) query_terms.push_back(id);
     };
-    if (hit.term >= 0) add(static_cast<std::uint32_t>(hit.term));
+    if (hit.term >= 0) {
+        add(static_cast<std::uint32_t>(hit.term));
+        term.alone = true;
+    }
     for (const auto& sequence : m_sequences)
-        if ((hit.elements >> sequence.first_bit) & low_bits(sequence.size)) add(sequence.term);
+        if ((hit.elements >> sequence.first_bit) & low_bits(sequence.size)) {
+            add(sequence.term);
+            if (sequence.size == 1) term.alone = true;
+        }
 }
 
 auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::optional<std::vector<PositionTerm>> {
@@ -456,7 +463,7 @@ auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::opti
         auto found = std::find_if(terms.begin(), terms.end(), [&](const auto& t) { return t.name == name; });
         return found != terms.end() ? *found : terms.emplace_back(PositionTerm{name, {}});
     };
-    for (const auto& [word, hit] : m_exact) add_query_terms(hit, entry(term(word)).query_terms);
+    for (const auto& [word, hit] : m_exact) add_query_terms(hit, entry(term(word)));
     // The words find() stems are those could_stem_to_query lets through.
     for (const auto& [key, stem_size] : m_stem_keys) {
         const auto start = term(key);
@@ -465,7 +472,7 @@ auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::opti
             const auto word = name.substr(m_prefix.size());
             if (word.size() < stem_size) continue;
             const auto stem = m_stems.find(m_stemmer(word));
-            if (stem != m_stems.end()) add_query_terms(stem->second, entry(name).query_terms);
+            if (stem != m_stems.end()) add_query_terms(stem->second, entry(name));
         }
     }
     return terms;

@@ -81,7 +81,7 @@ auto body_positions(const std::vector<SnippetTerms::PositionTerm>& terms, const 
         for (auto p = db.positionlist_begin(did, term.name); p != end; ++p) {
             if (*p < from) continue;
             if (*p >= body.end_position()) break;
-            positions.push_back({*p, &term.query_terms});
+            positions.push_back({*p, &term.query_terms, term.alone});
         }
     }
     std::stable_sort(positions.begin(), positions.end(),
@@ -231,7 +231,7 @@ auto ChunkedSnippets::make(const schema::BodyChunks& body, Xapian::docid did, in
     // same window as densest_matches finds over all.
     std::optional<WindowBound> best;
     std::size_t best_chunk = 0;
-    for (const auto& candidate : windows_by_bound(positions, chars)) {
+    for (const auto& candidate : windows_by_bound(match_starts(positions), chars)) {
         if (best && (candidate.bound < *best ||
                      (candidate.bound == *best && body.chunk_of_position(candidate.position) > best_chunk)))
             break;

@@ -143,3 +143,16 @@ TEST_CASE("on text of one-letter words the bounds are exact and the first window
         for (const auto& window : windows) CHECK(window.bound.count <= best);
     }
 }
+
+TEST_CASE("a match starts at a word matching alone or at the first of two neighbouring matching words") {
+    const std::vector<std::uint32_t> phrase = {0};
+    const std::vector<std::uint32_t> word = {1};
+    // "united" at 3, "states" at 4 and 9; "war" (alone) at 12; "united" at 20.
+    const std::vector<TermPosition> positions = {
+        {3, &phrase, false}, {4, &phrase, false}, {9, &phrase, false}, {12, &word, true}, {20, &phrase, false}};
+    const auto starts = match_starts(positions);
+    REQUIRE(starts.size() == 2);
+    CHECK(starts[0].position == 3);
+    CHECK(starts[1].position == 12);
+    CHECK(match_starts({}).empty());
+}

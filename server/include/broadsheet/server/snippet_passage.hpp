@@ -44,7 +44,13 @@ struct Passage {
 struct TermPosition {
     Xapian::termpos position = 0;
     const std::vector<std::uint32_t>* terms = nullptr;  ///< not null
+    bool alone = true;  ///< whether a word there is a match on its own, not only within a phrase
 };
+
+/// The positions (in order) where a match can start: a word that is a match
+/// on its own, or the first of two neighbouring matching words, as a phrase
+/// needs at least two.
+[[nodiscard]] auto match_starts(const std::vector<TermPosition>& positions) -> std::vector<TermPosition>;
 
 /// At most how many different terms and how many matches a window holds, in
 /// the order densest_matches prefers them.
@@ -70,7 +76,7 @@ struct WindowCandidate {
     return static_cast<Xapian::termpos>((std::max<std::size_t>(length, 1) - 1) / 2);
 }
 
-/// For each of `positions` (in order), the window of at most `length`
+/// For each of `positions` (match_starts, in order), the window of at most `length`
 /// characters that a match beginning there would start, bounded by the
 /// positions within position_reach of it: no more matches than those
 /// positions, no more different terms than they name. The most promising

@@ -68,6 +68,7 @@ public:
     struct PositionTerm {
         std::string name;
         std::vector<std::uint32_t> query_terms;
+        bool alone = false;  ///< whether one of its words is a match on its own, not only within a phrase
     };
     /// The index terms of `db` at whose positions (in a document the indexer
     /// made) every word of the field that find() matches is: the field's
@@ -116,7 +117,7 @@ private:
     // no stemming at all.
     [[nodiscard]] auto could_stem_to_query(const std::string& word) const -> bool;
     // The query terms a word satisfying `hit` can be part of a match for.
-    void add_query_terms(const Hit& hit, std::vector<std::uint32_t>& query_terms) const;
+    void add_query_terms(const Hit& hit, PositionTerm& term) const;
 
     QueryReading m_reading = QueryReading::serialisation_if_known;
     std::string m_prefix;
