@@ -189,7 +189,7 @@ auto windows_by_bound(const std::vector<TermPosition>& positions, std::size_t le
             if (--in_window[term] == 0) --distinct;
     }
     std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const WindowCandidate& a, const WindowCandidate& b) { return a.bound > b.bound; });
+                     [](const WindowCandidate& a, const WindowCandidate& b) { return b.bound < a.bound; });
     return candidates;
 }
 

@@ -2,11 +2,11 @@
 // Passage choice for snippets: which part of a text to show for its matches.
 
 #include <algorithm>
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -57,7 +57,10 @@ struct TermPosition {
 struct WindowBound {
     std::size_t distinct = 0;
     std::size_t count = 0;
-    auto operator<=>(const WindowBound&) const = default;
+    auto operator==(const WindowBound&) const -> bool = default;
+    [[nodiscard]] auto operator<(const WindowBound& other) const -> bool {
+        return std::tie(distinct, count) < std::tie(other.distinct, other.count);
+    }
 };
 
 /// The window of matches that densest_matches would weigh if one began at
