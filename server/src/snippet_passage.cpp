@@ -156,6 +156,43 @@ auto densest_matches(const std::vector<TextMatch>& matches, std::size_t length) 
     return {best_first, best_last};
 }
 
+auto match_starts(const std::vector<TermPosition>& positions) -> std::vector<TermPosition> {
+    std::vector<TermPosition> starts;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        const auto next = std::find_if(positions.begin() + static_cast<std::ptrdiff_t>(i) + 1, positions.end(),
+                                       [&](const TermPosition& p) { return p.position != positions[i].position; });
+        if (positions[i].alone || (next != positions.end() && next->position == positions[i].position + 1))
+            starts.push_back(positions[i]);
+    }
+    return starts;
+}
+
+auto windows_by_bound(const std::vector<TermPosition>& positions, std::size_t length) -> std::vector<WindowCandidate> {
+    const auto reach = position_reach(length);
+    std::uint32_t terms = 0;
+    for (const auto& at : positions)
+        for (const auto term : *at.terms) terms = std::max(terms, term + 1);
+    std::vector<std::uint32_t> in_window(terms, 0);
+    std::size_t distinct = 0;
+    std::vector<WindowCandidate> candidates;
+    candidates.reserve(positions.size());
+    std::size_t last = 0;
+    for (std::size_t first = 0; first < positions.size(); ++first) {
+        const auto limit = positions[first].position + reach;
+        while (last < positions.size() && positions[last].position <= limit) {
+            for (const auto term : *positions[last].terms)
+                if (in_window[term]++ == 0) ++distinct;
+            ++last;
+        }
+        candidates.push_back({positions[first].position, positions[last - 1].position, {distinct, last - first}});
+        for (const auto term : *positions[first].terms)
+            if (--in_window[term] == 0) --distinct;
+    }
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const WindowCandidate& a, const WindowCandidate& b) { return b.bound < a.bound; });
+    return candidates;
+}
+
 auto choose_passage(std::string_view text, const std::vector<TextMatch>& matches, std::size_t length)
     -> std::optional<Passage> {
     length = std::max<std::size_t>(length, 1);

@@ -433,7 +433,23 @@ auto SnippetTerms::find(std::string_view text) const -> std::vector<TextMatch> {
     return scan.take();
 }
 
-auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::optional<std::vector<std::string>> {
+void SnippetTerms::add_query_terms(const Hit& hit, PositionTerm& term) const {
+    auto& query_terms = term.query_terms;
+    const auto add = [&](std::uint32_t id) {
+        if (std::find(query_terms.begin(), query_terms.end(), id) == query_terms.end()) query_terms.push_back(id);
+    };
+    if (hit.term >= 0) {
+        add(static_cast<std::uint32_t>(hit.term));
+        term.alone = true;
+    }
+    for (const auto& sequence : m_sequences)
+        if ((hit.elements >> sequence.first_bit) & low_bits(sequence.size)) {
+            add(sequence.term);
+            if (sequence.size == 1) term.alone = true;
+        }
+}
+
+auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::optional<std::vector<PositionTerm>> {
     if (!m_wildcards.empty() || !m_unread_wildcards.empty()) return std::nullopt;
     if (!m_stems.empty() && !m_stem_keeps_first_letter) return std::nullopt;
     // TermGenerator puts a ':' between a prefix of more than one letter and a
@@ -442,16 +458,21 @@ auto SnippetTerms::position_terms(const Xapian::Database& db) const -> std::opti
         return m_prefix.size() > 1 && is_ascii_upper(static_cast<unsigned char>(word.front())) ? m_prefix + ':' + word
                                                                                                : m_prefix + word;
     };
-    std::vector<std::string> terms;
-    for (const auto& [word, hit] : m_exact) terms.push_back(term(word));
+    std::vector<PositionTerm> terms;
+    const auto entry = [&](const std::string& name) -> PositionTerm& {
+        auto found = std::find_if(terms.begin(), terms.end(), [&](const auto& t) { return t.name == name; });
+        return found != terms.end() ? *found : terms.emplace_back(PositionTerm{name, {}});
+    };
+    for (const auto& [word, hit] : m_exact) add_query_terms(hit, entry(term(word)));
     // The words find() stems are those could_stem_to_query lets through.
     for (const auto& [key, stem_size] : m_stem_keys) {
         const auto start = term(key);
         for (auto it = db.allterms_begin(start); it != db.allterms_end(start); ++it) {
             const auto name = *it;
             const auto word = name.substr(m_prefix.size());
-            if (word.size() < stem_size || !m_stems.contains(m_stemmer(word))) continue;
-            if (std::find(terms.begin(), terms.end(), name) == terms.end()) terms.push_back(name);
+            if (word.size() < stem_size) continue;
+            const auto stem = m_stems.find(m_stemmer(word));
+            if (stem != m_stems.end()) add_query_terms(stem->second, entry(name));
         }
     }
     return terms;

@@ -777,6 +777,15 @@ public:
         std::string quiet = "   ";
         while (quiet.size() < 50 * 1024) quiet += "Nothing of note happened in the harbour that week.  ";
         add("quiet", "Oil prices in the title only", quiet);
+        // A phrase across a chunk boundary ("crude " ends the first chunk,
+        // "oil" starts the second) and, just beyond its reach, a word that
+        // makes the second chunk's window look more promising.
+        std::string edge = "Nothing of note happened.";
+        while (edge.size() + 6 <= schema::body_chunk_bytes - 6) edge += " gulls";
+        edge.resize(schema::body_chunk_bytes - 6, ' ');
+        edge += "crude oil gulls gulls gulls gulls gulls gulls gulls gulls gulls gold. ";
+        while (edge.size() < 20 * 1024) edge += "Nothing of note happened. ";
+        add("edge", "Edge", edge);
         m_schema.configure(m_parser);
         m_parser.set_database(m_db);
     }
@@ -847,7 +856,7 @@ TEST_CASE("a long body read chunk by chunk gives the snippet of the whole body")
             }
         }
     }
-    CHECK(chunked == 8);
+    CHECK(chunked == 9);
 }
 
 TEST_CASE("a long body is marked across the chunk without an indexed word that a phrase spans") {
@@ -864,4 +873,51 @@ TEST_CASE("a long body is marked across the chunk without an indexed word that a
     CHECK(snippet == "\xE2\x80\xA6<mark>prices</mark>\xE2\x80\xA6");
     CHECK(snippet == make_snippet(terms, gap.body, 100));
     CHECK(make_snippet(index.terms("prices"), gap.body, 100) != snippet);
+}
+
+TEST_CASE("a long body read chunk by chunk reads only the chunks its densest window can be in") {
+    LongIndex index;
+    std::size_t chunks = 0;
+    std::size_t read = 0;
+    for (const auto& article : index.articles()) {
+        auto stored = schema::read_stored(index.schema(), index.db().get_document(article.did),
+                                          schema::BodyReading::chunks);
+        REQUIRE(stored.chunks);
+        for (const auto& q : {"oil", "prices", "\"oil prices\"", "oil prices crude"}) {
+            const auto terms = index.terms(q);
+            ChunkedSnippets snippets(terms, index.db());
+            CAPTURE(article.did);
+            CAPTURE(q);
+            CHECK(snippets.make(*stored.chunks, article.did, 200) == make_snippet(terms, article.body, 200));
+            chunks += stored.chunks->chunks().size();
+            read += snippets.chunks_read();
+        }
+    }
+    CAPTURE(chunks);
+    CAPTURE(read);
+    // Every article but the quiet one holds these words in most of its chunks.
+    CHECK(read * 2 < chunks);
+}
+
+TEST_CASE("a phrase across a chunk boundary is found whole when the later chunk is read first") {
+    LongIndex index;
+    const auto& edge = index.articles()[8];
+    auto stored = schema::read_stored(index.schema(), index.db().get_document(edge.did), schema::BodyReading::chunks);
+    REQUIRE(stored.chunks);
+    REQUIRE(stored.chunks->chunks().size() > 2);
+    CHECK(stored.chunks->chunks()[1].begin == edge.body.find("oil"));
+    const auto terms = index.terms("oil \"crude oil\" gold");
+    ChunkedSnippets snippets(terms, index.db());
+    // 21 characters reach 10 positions: from "oil" to "gold", not from "crude".
+    const auto snippet = snippets.make(*stored.chunks, edge.did, 21);
+    CAPTURE(snippet);
+    CHECK(snippet.find("<mark>crude oil</mark>") != std::string::npos);
+    CHECK(snippet == make_snippet(terms, edge.body, 21));
+    // The phrase alone: its window reaches no start of a match past "crude".
+    const auto phrase = index.terms("\"crude oil\"");
+    ChunkedSnippets phrase_snippets(phrase, index.db());
+    const auto phrase_snippet = phrase_snippets.make(*stored.chunks, edge.did, 21);
+    CAPTURE(phrase_snippet);
+    CHECK(phrase_snippet.find("<mark>crude oil</mark>") != std::string::npos);
+    CHECK(phrase_snippet == make_snippet(phrase, edge.body, 21));
 }

@@ -92,9 +92,9 @@ private:
 
 /// Bodies from this many bytes on are stored in chunks (BodyChunks); shorter
 /// ones are stored as they are, where Xapian's own compression serves them well.
-inline constexpr std::size_t min_chunked_body_bytes = 8 * 1024;
+inline constexpr std::size_t min_chunked_body_bytes = std::size_t{8} * 1024;
 /// About how long a chunk of a long body is.
-inline constexpr std::size_t body_chunk_bytes = 8 * 1024;
+inline constexpr std::size_t body_chunk_bytes = std::size_t{4} * 1024;
 
 /// A document's stored data, with the snippet field (the body) kept apart:
 /// it is stored after the JSON of the other fields, unescaped, so reading a

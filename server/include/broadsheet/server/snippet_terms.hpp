@@ -63,13 +63,20 @@ public:
     [[nodiscard]] auto empty() const -> bool { return m_term_count == 0; }
     /// Every match in `text`, in order, not overlapping.
     [[nodiscard]] auto find(std::string_view text) const -> std::vector<TextMatch>;
+    /// An index term whose positions hold words find() matches, and every
+    /// query term (TextMatch::term) a match taking in one of them can be for.
+    struct PositionTerm {
+        std::string name;
+        std::vector<std::uint32_t> query_terms;
+        bool alone = false;  ///< whether one of its words is a match on its own, not only within a phrase
+    };
     /// The index terms of `db` at whose positions (in a document the indexer
     /// made) every word of the field that find() matches is: the field's
     /// prefixed forms of its words, and of the words in `db` that stem to its
     /// stems (the indexer keeps no positions for stems). nullopt when it has
     /// wildcards, or stems of a language whose stems are not known to keep the
     /// word's start (see could_stem_to_query), whose words these do not name.
-    [[nodiscard]] auto position_terms(const Xapian::Database& db) const -> std::optional<std::vector<std::string>>;
+    [[nodiscard]] auto position_terms(const Xapian::Database& db) const -> std::optional<std::vector<PositionTerm>>;
 
     /// The query terms a word satisfies: at most one loose term (a word or
     /// wildcard on its own) and any number of phrase elements (bits).
@@ -109,6 +116,8 @@ private:
     // of the 94,000 words of the corpora). So most words of a long text need
     // no stemming at all.
     [[nodiscard]] auto could_stem_to_query(const std::string& word) const -> bool;
+    // The query terms a word satisfying `hit` can be part of a match for.
+    void add_query_terms(const Hit& hit, PositionTerm& term) const;
 
     QueryReading m_reading = QueryReading::serialisation_if_known;
     std::string m_prefix;

@@ -4,6 +4,7 @@
 // (snippet_terms.hpp), passage choice (snippet_passage.hpp) and rendering
 // (snippet_render.hpp).
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,11 +28,13 @@ namespace broadsheet::server {
 [[nodiscard]] auto make_snippet(const SnippetTerms& terms, std::string_view text, int length) -> std::string;
 
 /// make_snippet for the long bodies (stored in chunks, schema::BodyChunks) of
-/// one query's hits in one database: the same snippets, but only the chunks
-/// that hold positions of the query's terms, and those around the passage,
-/// are decompressed and read (all of them for a query with a wildcard). Which
-/// terms those are is worked out once, at the first body. Keeps references to
-/// both; for one thread at a time.
+/// one query's hits in one database: the same snippets, from fewer chunks.
+/// The positions of the query's words in the hit say where windows of
+/// matches can be and how dense each can be at most; the chunks of the most
+/// promising windows are decompressed and scanned until none left can beat
+/// the densest found, then those around the passage (all of them for a query
+/// with a wildcard). Which terms to look up is worked out once, at the first
+/// body. Keeps references to both; for one thread at a time.
 class ChunkedSnippets {
 public:
     ChunkedSnippets(const SnippetTerms& terms, const Xapian::Database& db) : m_terms(terms), m_db(db) {}
@@ -39,10 +42,14 @@ public:
     /// The snippet of `body`, the body of document `did`.
     [[nodiscard]] auto make(const schema::BodyChunks& body, Xapian::docid did, int length) -> std::string;
 
+    /// How many chunks the snippets made so far decompressed.
+    [[nodiscard]] auto chunks_read() const -> std::size_t { return m_chunks_read; }
+
 private:
     const SnippetTerms& m_terms;
     const Xapian::Database& m_db;
-    std::optional<std::optional<std::vector<std::string>>> m_position_terms;  // once worked out
+    std::optional<std::optional<std::vector<SnippetTerms::PositionTerm>>> m_position_terms;  // once worked out
+    std::size_t m_chunks_read = 0;
 };
 
 /// The whole of `text` (a title, an article page) with every match marked. HTML-escaped.
