@@ -19,6 +19,7 @@
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/indexer/progress.hpp"
 #include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/field_stems.hpp"
 #include "broadsheet/schema/shards.hpp"
 
 namespace broadsheet::indexer {
@@ -129,18 +130,30 @@ private:
     const schema::Schema& m_schema;
 };
 
+// The words a stemmed field query cannot find from their stem alone
+// (schema/field_stems.hpp), met while indexing and not yet written.
+struct StemExceptions {
+    std::vector<std::pair<std::string, std::string>> pending;  ///< stem, word
+    std::unordered_set<std::string> seen;                      ///< words
+};
+
 // The schema's stemmer with a memory: an article repeats its words, and a
 // corpus its vocabulary, so most words are stemmed once per writer rather
 // than once per occurrence (the stemmer was a sixth of the indexing work).
+// Each word stemmed afresh is checked for being a stem exception.
 class CachedStem final : public Xapian::StemImplementation {
 public:
-    explicit CachedStem(Xapian::Stem stemmer) : m_stemmer(std::move(stemmer)) {}
+    CachedStem(Xapian::Stem stemmer, StemExceptions& exceptions)
+        : m_stemmer(std::move(stemmer)), m_exceptions(exceptions) {}
 
     auto operator()(const std::string& word) -> std::string override {
         if (auto found = m_stems.find(word); found != m_stems.end()) return found->second;
         // Bounded: a corpus of rare words (ids, numbers) starts afresh.
         if (m_stems.size() >= max_words) m_stems.clear();
-        return m_stems.emplace(word, m_stemmer(word)).first->second;
+        const auto& stem = m_stems.emplace(word, m_stemmer(word)).first->second;
+        if (schema::is_stem_exception(word, stem) && m_exceptions.seen.insert(word).second)
+            m_exceptions.pending.emplace_back(stem, word);
+        return stem;
     }
 
     [[nodiscard]] auto get_description() const -> std::string override {
@@ -150,6 +163,7 @@ public:
 private:
     static constexpr std::size_t max_words = 1U << 18;
     Xapian::Stem m_stemmer;
+    StemExceptions& m_exceptions;
     std::unordered_map<std::string, std::string> m_stems;
 };
 
@@ -159,18 +173,21 @@ private:
 class DocumentWriter {
 public:
     /// `fresh`: the databases started empty, so an id not yet written here cannot be in them.
+    /// `field_terms`: the generation's (make_document).
     DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
-                   std::vector<Xapian::WritableDatabase*> targets, Xapian::WritableDatabase* words, bool fresh)
+                   std::vector<Xapian::WritableDatabase*> targets, Xapian::WritableDatabase* words, bool fresh,
+                   schema::FieldTerms field_terms)
         : m_schema(schema),
           m_targets(std::move(targets)),
           m_words_db(words),
           m_fresh(fresh),
           m_spelling(options.spelling),
+          m_field_terms(field_terms),
           m_distinct(m_targets.size(), 0) {
         schema.configure(m_generator);
         // "none" stays the no-op stemmer Xapian recognises (no stemmed terms at all).
         if (auto stemmer = schema.stemmer(); !stemmer.is_none())
-            m_generator.set_stemmer(Xapian::Stem(new CachedStem(std::move(stemmer))));
+            m_generator.set_stemmer(Xapian::Stem(new CachedStem(std::move(stemmer), m_stem_exceptions)));
     }
 
     /// Writes into targets[target]. Throws BuildError naming `origin` if Xapian
@@ -188,9 +205,15 @@ public:
     /// Adds the spelling data counted since the last call: once per word,
     /// where the TermGenerator's FLAG_SPELLING adds it once per occurrence.
     /// Call it before each commit.
+    /// The stem exceptions met since then go with it.
     void add_spelling() {
         for (const auto& [word, count] : m_words) m_words_db->add_spelling(word, count);
         m_words.clear();
+        for (const auto& [stem, word] : m_stem_exceptions.pending) {
+            const auto key = schema::stem_exceptions_key(stem);
+            m_words_db->set_metadata(key, schema::with_listed_word(m_words_db->get_metadata(key), word));
+        }
+        m_stem_exceptions.pending.clear();
     }
 
     /// Commits what was written; the spelling data counted so far goes in
@@ -220,7 +243,8 @@ private:
             if (auto text = article.find(field.name); text != article.end() && text->is_string())
                 m_text_bytes += text->get_ref<const std::string&>().size();
         }
-        auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr);
+        auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr,
+                                         m_field_terms);
         auto& db = *m_targets.at(target);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
         // An id always goes to the same target, so the set can be shared.
@@ -238,6 +262,8 @@ private:
     Xapian::WritableDatabase* m_words_db;
     bool m_fresh;
     bool m_spelling;
+    schema::FieldTerms m_field_terms;
+    StemExceptions m_stem_exceptions;  // before m_generator, whose stemmer refers to it
     Xapian::TermGenerator m_generator;
     schema::WordCounts m_words;
     std::uint64_t m_text_bytes = 0;
@@ -280,7 +306,8 @@ public:
                 part->words = Xapian::WritableDatabase(part->words_path.string(), flags);
                 words = &part->words;
             }
-            part->writer = std::make_unique<DocumentWriter>(options, schema, std::move(targets), words, true);
+            part->writer = std::make_unique<DocumentWriter>(options, schema, std::move(targets), words, true,
+                                                            schema::FieldTerms::unstemmed);
             m_parts.push_back(std::move(part));
         }
         try {
@@ -443,11 +470,26 @@ void run_in_parallel(const std::vector<std::function<void()>>& tasks, unsigned t
     if (error) std::rethrow_exception(error);
 }
 
+// Compaction keeps the first of a metadata key's values, except for stem
+// exceptions, which each writer lists for the words it met: their union.
+class MetadataMerger final : public Xapian::Compactor {
+public:
+    auto resolve_duplicate_metadata(const std::string& key, std::size_t num_tags, const std::string tags[])
+        -> std::string override {
+        if (!key.starts_with(schema::metadata::stem_exceptions)) return tags[0];
+        std::string merged;
+        for (std::size_t i = 0; i < num_tags; ++i)
+            for (const auto& word : schema::listed_words(tags[i])) merged = schema::with_listed_word(merged, word);
+        return merged;
+    }
+};
+
 // Merges databases into a new compacted one at `output` (which must not exist).
 void compact_into(const std::vector<fs::path>& inputs, const fs::path& output) {
     Xapian::Database merged;
     for (const auto& path : inputs) merged.add_database(Xapian::Database(path.string()));
-    merged.compact(output.string(), Xapian::Compactor::FULL);
+    MetadataMerger merger;
+    merged.compact(output.string(), Xapian::Compactor::FULL, 0, merger);
     merged.close();
 }
 
@@ -457,6 +499,7 @@ void write_build_metadata(Xapian::WritableDatabase& db, const schema::Schema& sc
     db.set_metadata(schema::metadata::schema, schema.to_string());
     db.set_metadata(schema::metadata::built_at, built_at);
     db.set_metadata(schema::metadata::generation, generation);
+    db.set_metadata(schema::metadata::field_terms, std::string(schema::metadata::unstemmed_field_terms));
 }
 
 // The synonyms and stopword entries the query parser reads.
@@ -712,7 +755,12 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
         begin();
         std::vector<Xapian::WritableDatabase*> targets;
         for (auto& shard : live.shards) targets.push_back(&shard);
-        DocumentWriter writer(options, live.stored_schema, std::move(targets), live.words(), false);
+        // A generation built before keeps its fields' stemmed words.
+        const auto field_terms = live.words()->get_metadata(schema::metadata::field_terms) ==
+                                         schema::metadata::unstemmed_field_terms
+                                     ? schema::FieldTerms::unstemmed
+                                     : schema::FieldTerms::with_stems;
+        DocumentWriter writer(options, live.stored_schema, std::move(targets), live.words(), false, field_terms);
         ArticleReader(options, live.stored_schema)
             .run(summary, [&](const std::string& id, const nlohmann::json& article, const std::string& origin) {
                 writer.write(id, article, origin, live.shard_for(id));

@@ -202,10 +202,19 @@ auto compress_chunk(std::string_view chunk, std::string& out) -> std::size_t {
 // positions. A phrase of unprefixed words is matched on the prefixed copies
 // (server: with_positions_on_fields): fields are 100 positions apart, so it
 // never spans two, and positions kept once are a third of the index less.
-void index_field(const FieldSpec& field, const Xapian::Utf8Iterator& text, Xapian::TermGenerator& generator) {
+// The prefixed copy of a field of the default search is unstemmed unless
+// `field_terms` asks for stems (field_stems.hpp); a field outside it has no
+// other copy, so it keeps its stems.
+void index_field(const FieldSpec& field, const Xapian::Utf8Iterator& text, Xapian::TermGenerator& generator,
+                 FieldTerms field_terms) {
     const auto start = generator.get_termpos();
+    if (field.weight == 0) {
+        generator.index_text(text, 1, field.prefix);
+        return;
+    }
+    if (field_terms == FieldTerms::unstemmed) generator.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
     generator.index_text(text, 1, field.prefix);
-    if (field.weight == 0) return;
+    generator.set_stemming_strategy(index_stemming_strategy);
     const auto end = generator.get_termpos();
     generator.set_termpos(start);
     generator.index_text_without_positions(text, field.weight);
@@ -219,7 +228,8 @@ struct ChunkedBody {
     std::string compressed;
 };
 
-auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGenerator& generator) -> ChunkedBody {
+auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGenerator& generator,
+                   FieldTerms field_terms) -> ChunkedBody {
     ChunkedBody body;
     const auto starts = chunk_starts(text);
     json begins = json::array(), chars = json::array(), positions = json::array(), frames = json::array();
@@ -232,7 +242,7 @@ auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGe
         begins.push_back(begin);
         chars.push_back(char_count);
         positions.push_back(start + 1);
-        index_field(field, Xapian::Utf8Iterator(chunk.data(), chunk.size()), generator);
+        index_field(field, Xapian::Utf8Iterator(chunk.data(), chunk.size()), generator, field_terms);
         char_count += count_chars(text, begin, end);
         frames.push_back(compress_chunk(chunk, body.compressed));
     }
@@ -271,8 +281,8 @@ auto normalize_record(const Schema& schema, const json& raw) -> json {
     return article;
 }
 
-auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator, WordCounts* spelling)
-    -> Xapian::Document {
+auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator, WordCounts* spelling,
+                   FieldTerms field_terms) -> Xapian::Document {
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
@@ -292,9 +302,9 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
             case FieldType::text: {
                 const auto& text = it->get_ref<const std::string&>();
                 if (field.stored && &field == body_field && text.size() >= min_chunked_body_bytes) {
-                    chunked = index_chunked(field, text, generator);
+                    chunked = index_chunked(field, text, generator, field_terms);
                 } else {
-                    index_field(field, Xapian::Utf8Iterator(text), generator);
+                    index_field(field, Xapian::Utf8Iterator(text), generator, field_terms);
                 }
                 if (field.weight > 0) searchable.push_back({field.prefix, field.weight});
                 // A gap so a phrase never matches across two fields.

@@ -516,7 +516,7 @@ void Schema::configure(Xapian::TermGenerator& generator) const {
     generator.set_stopper(m_stopper.get());
     // Stopwords are indexed (so "the who" still matches as a phrase) but get no stemmed form.
     generator.set_stopper_strategy(Xapian::TermGenerator::STOP_STEMMED);
-    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    generator.set_stemming_strategy(index_stemming_strategy);
 }
 
 void Schema::configure(Xapian::QueryParser& parser) const {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "broadsheet/schema/field_stems.hpp"
 #include "broadsheet/schema/strings.hpp"
 #include "broadsheet/schema/text.hpp"
 #include "broadsheet/server/errors.hpp"
@@ -528,15 +529,18 @@ auto rebuildable(int op) -> bool {
     }
 }
 
-auto rewrite_positions(const Xapian::Query& query, const schema::Schema& schema) -> std::optional<Xapian::Query> {
+// `query` built again with each node that `replace` replaces (it sees a node
+// before its subqueries), or nullopt when it replaced none.
+template <class Replace>
+auto rewrite(const Xapian::Query& query, const Replace& replace) -> std::optional<Xapian::Query> {
+    if (auto replaced = replace(query)) return replaced;
     const auto op = query.get_type();
-    if (op == Xapian::Query::OP_PHRASE || op == Xapian::Query::OP_NEAR) return group_on_fields(query, schema);
     if (!rebuildable(op)) return std::nullopt;
     std::vector<Xapian::Query> subqueries;
     bool changed = false;
     for (std::size_t i = 0; i < query.get_num_subqueries(); ++i) {
         auto sub = query.get_subquery(i);
-        if (auto rewritten = rewrite_positions(sub, schema)) {
+        if (auto rewritten = rewrite(sub, replace)) {
             sub = std::move(*rewritten);
             changed = true;
         }
@@ -546,10 +550,68 @@ auto rewrite_positions(const Xapian::Query& query, const schema::Schema& schema)
     return Xapian::Query(static_cast<Xapian::Query::op>(op), subqueries.begin(), subqueries.end());
 }
 
+// A stemmed word of a field of the default search ("ZSmarket": the title's
+// "market"): its field and stem.
+struct FieldStem {
+    const schema::FieldSpec* field = nullptr;
+    std::string stem;
+};
+
+auto field_stem(const std::string& term, const schema::Schema& schema) -> std::optional<FieldStem> {
+    if (!term.starts_with(schema::stemmed_term_prefix)) return std::nullopt;
+    const auto rest = term.substr(schema::stemmed_term_prefix.size());
+    const auto where = word_field(rest, schema);
+    if (where.unprefixed || !where.field || where.field->weight == 0) return std::nullopt;
+    return FieldStem{where.field, rest.substr(where.field->prefix.size())};
+}
+
+// The field's words with that stem as a synonym (one term whose wdf is
+// theirs summed, as the stemmed twin's was), or nothing if there are none.
+auto field_stem_synonym(const FieldStem& wanted, const Xapian::Database& db, const Xapian::Stem& stemmer)
+    -> Xapian::Query {
+    const auto& prefix = wanted.field->prefix;
+    std::vector<Xapian::Query> words;
+    if (const auto scan = schema::stem_scan_prefix(wanted.stem)) {
+        const auto start = prefix + std::string(*scan);
+        for (auto it = db.allterms_begin(start); it != db.allterms_end(start); ++it) {
+            const auto term = *it;
+            if (stemmer(term.substr(prefix.size())) == wanted.stem) words.emplace_back(term);
+        }
+    }
+    for (const auto& word : schema::listed_words(db.get_metadata(schema::stem_exceptions_key(wanted.stem)))) {
+        auto term = field_term(*wanted.field, word);
+        if (db.term_exists(term)) words.emplace_back(std::move(term));
+    }
+    if (words.empty()) return Xapian::Query::MatchNothing;
+    return Xapian::Query(Xapian::Query::OP_SYNONYM, words.begin(), words.end());
+}
+
 }  // namespace
 
 auto with_positions_on_fields(const Xapian::Query& query, const schema::Schema& schema) -> Xapian::Query {
-    auto rewritten = rewrite_positions(query, schema);
+    auto rewritten = rewrite(query, [&](const Xapian::Query& node) -> std::optional<Xapian::Query> {
+        const auto op = node.get_type();
+        if (op == Xapian::Query::OP_PHRASE || op == Xapian::Query::OP_NEAR) return group_on_fields(node, schema);
+        return std::nullopt;
+    });
+    return rewritten ? *rewritten : query;
+}
+
+auto with_field_stems_expanded(const Xapian::Query& query, const schema::Schema& schema, const Xapian::Database& db)
+    -> Xapian::Query {
+    // Read once a stemmed field word is met: most queries have none.
+    std::optional<bool> unstemmed_fields;
+    const auto stemmer = schema.stemmer();
+    auto rewritten = rewrite(query, [&](const Xapian::Query& node) -> std::optional<Xapian::Query> {
+        if (node.get_type() != Xapian::Query::LEAF_TERM) return std::nullopt;
+        const auto wanted = field_stem(*node.get_terms_begin(), schema);
+        if (!wanted) return std::nullopt;
+        if (!unstemmed_fields)
+            unstemmed_fields = db.get_metadata(schema::metadata::field_terms) ==
+                               schema::metadata::unstemmed_field_terms;
+        if (!*unstemmed_fields) return std::nullopt;
+        return field_stem_synonym(*wanted, db, stemmer);
+    });
     return rewritten ? *rewritten : query;
 }
 
@@ -586,6 +648,7 @@ auto build_query(const SearchRequest& request, const schema::Schema& schema, Xap
     }
     built.text = built.query;
     auto query = with_positions_on_fields(built.text, schema);
+    if (database) query = with_field_stems_expanded(query, schema, *database);
 
     std::vector<Xapian::Query> filters;
     for (const auto& [name, value] : request.filters) {

@@ -50,13 +50,13 @@ void check_floors(const std::string& collection, double ndcg_10, double map) {
 }  // namespace
 
 TEST_CASE("Cranfield nDCG@10 and MAP do not fall below their recorded values") {
-    check_floors("cranfield", 0.5363, 0.4334);
+    check_floors("cranfield", 0.5356, 0.4328);
 }
 
-TEST_CASE("CISI nDCG@10 and MAP do not fall below their recorded values") { check_floors("cisi", 0.4049, 0.2232); }
+TEST_CASE("CISI nDCG@10 and MAP do not fall below their recorded values") { check_floors("cisi", 0.4033, 0.2227); }
 
-TEST_CASE("CACM nDCG@10 and MAP do not fall below their recorded values") { check_floors("cacm", 0.5081, 0.3521); }
+TEST_CASE("CACM nDCG@10 and MAP do not fall below their recorded values") { check_floors("cacm", 0.5133, 0.3554); }
 
 TEST_CASE("SciFact nDCG@10 and MAP do not fall below their recorded values") {
-    check_floors("scifact", 0.7000, 0.6573);
+    check_floors("scifact", 0.6988, 0.6557);
 }

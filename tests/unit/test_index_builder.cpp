@@ -4,6 +4,7 @@
 
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/indexer/index_builder.hpp"
+#include "broadsheet/schema/field_stems.hpp"
 #include "broadsheet/schema/schema.hpp"
 #include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
@@ -37,6 +38,9 @@ auto fingerprint(const Xapian::Database& db) -> std::string {
                 std::to_string(db.get_collection_freq(*term)) + "\n";
     for (auto word = db.spellings_begin(); word != db.spellings_end(); ++word)
         text += "spelling " + *word + " " + std::to_string(word.get_termfreq()) + "\n";
+    const std::string exceptions(broadsheet::schema::metadata::stem_exceptions);
+    for (auto key = db.metadata_keys_begin(exceptions); key != db.metadata_keys_end(exceptions); ++key)
+        text += "listed " + *key + " " + db.get_metadata(*key) + "\n";
     return text;
 }
 
@@ -239,6 +243,64 @@ TEST_CASE("add commits in batches of commit_every documents and a later failure 
     CHECK(db.get_doccount() == 19);  // c1 and c2 were committed, c3 was not
     CHECK(db.get_termfreq("Qc2") == 1);
     CHECK(db.get_termfreq("Qc3") == 0);
+}
+
+TEST_CASE("a build keeps the fields' words unstemmed and lists the words their stems cannot find") {
+    namespace bs = broadsheet::schema;
+    TempDir dir;
+    write_file(dir / "dying.jsonl",
+               "{\"id\": \"d1\", \"title\": \"Dying trades\", \"body\": \"Lying low, the markets died.\"}\n"
+               "{\"id\": \"d2\", \"title\": \"Markets\", \"body\": \"Tying up the loose ends.\"}\n");
+    auto options = options_for(dir, {fixture("articles.jsonl").string(), (dir / "dying.jsonl").string()});
+    options.jobs = 2;
+    (void)build_index(options);
+    auto db = open_live(dir);
+    CHECK(db.get_metadata(bs::metadata::field_terms) == bs::metadata::unstemmed_field_terms);
+    CHECK(db.get_termfreq("Sdying") == 1);
+    CHECK(db.get_termfreq("Zdie") == 1);  // the unprefixed words keep their stems
+    for (const char* prefix : {"ZS", "ZXBODY", "ZXSUB"}) {
+        INFO(prefix);
+        CHECK(db.allterms_begin(prefix) == db.allterms_end(prefix));
+    }
+    CHECK(db.get_metadata(bs::stem_exceptions_key("die")) == "dying");
+    CHECK(db.get_metadata(bs::stem_exceptions_key("lie")) == "lying");
+    CHECK(db.get_metadata(bs::stem_exceptions_key("tie")) == "tying");
+    CHECK(db.get_metadata(bs::stem_exceptions_key("market")).empty());
+}
+
+TEST_CASE("the front database of a sharded generation lists the stem exceptions") {
+    namespace bs = broadsheet::schema;
+    TempDir dir;
+    write_file(dir / "dying.jsonl", "{\"id\": \"d1\", \"title\": \"Dying trades\"}\n");
+    auto options = options_for(dir, {fixture("articles.jsonl").string(), (dir / "dying.jsonl").string()});
+    options.shards = 2;
+    auto summary = build_index(options);
+    Xapian::Database front((summary.path / bs::front_database_name).string());
+    CHECK(front.get_metadata(bs::metadata::field_terms) == bs::metadata::unstemmed_field_terms);
+    CHECK(front.get_metadata(bs::stem_exceptions_key("die")) == "dying");
+}
+
+TEST_CASE("add keeps the fields' stemmed twins in a generation built with them, and lists exceptions") {
+    namespace bs = broadsheet::schema;
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    write_file(dir / "more.jsonl", "{\"id\": \"z1\", \"title\": \"Zeppelins flying\", \"body\": \"Dying.\"}\n");
+    (void)add_documents(options_for(dir, {(dir / "more.jsonl").string()}));
+    CHECK(open_live(dir).get_termfreq("ZSzeppelin") == 0);
+    CHECK(open_live(dir).get_metadata(bs::stem_exceptions_key("die")) == "dying");
+    {
+        // As an indexer that knew no field_terms left it.
+        auto live = read_current_generation(dir / "index");
+        REQUIRE(live.has_value());
+        Xapian::WritableDatabase db((dir / "index" / *live).string(), Xapian::DB_OPEN);
+        db.set_metadata(bs::metadata::field_terms, "");
+        db.commit();
+    }
+    write_file(dir / "older.jsonl", "{\"id\": \"z2\", \"title\": \"Zeppelins landing\"}\n");
+    (void)add_documents(options_for(dir, {(dir / "older.jsonl").string()}));
+    auto db = open_live(dir);
+    CHECK(db.get_termfreq("ZSzeppelin") == 1);
+    CHECK(db.get_termfreq("Szeppelins") == 2);
 }
 
 TEST_CASE("add commits every 10,000 documents unless told otherwise") { CHECK(BuildOptions{}.commit_every == 10000); }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broadsheet/schema/document.hpp"
+#include "broadsheet/schema/field_stems.hpp"
 #include "broadsheet/schema/schema.hpp"
 #include "broadsheet/server/config.hpp"
 #include "broadsheet/server/errors.hpp"
@@ -73,8 +74,9 @@ auto syntax(std::string_view query) -> std::string {
 // A small in-memory index built the way the indexer builds one, and a query
 // parser configured the way the server's searchers are.
 enum class Layout {
-    current,                   // positions on the fields' prefixed words only
+    current,                   // positions on the fields' prefixed words only, which have no stemmed twins
     unprefixed_positions_too,  // as earlier indexers made it: the unprefixed copies at the same positions
+    stemmed_field_words,       // as earlier indexers made it: the fields' prefixed words with stemmed twins
 };
 
 // An earlier indexer's document: the unprefixed words of the default search
@@ -95,18 +97,37 @@ void add_unprefixed_positions(const schema::Schema& schema, Xapian::Document& do
     for (const auto& [word, pos] : postings) doc.add_posting(word, pos, 0);
 }
 
+// What the indexer lists for the stemmed field queries (schema/field_stems.hpp):
+// the document's unprefixed words that cannot be found from their stem.
+void list_stem_exceptions(const schema::Schema& schema, const Xapian::Document& doc, Xapian::WritableDatabase& db) {
+    const auto stemmer = schema.stemmer();
+    for (auto term = doc.termlist_begin(); term != doc.termlist_end(); ++term) {
+        const auto word = *term;
+        if (!std::islower(static_cast<unsigned char>(word.front()))) continue;
+        const auto stem = stemmer(word);
+        if (!schema::is_stem_exception(word, stem)) continue;
+        const auto key = schema::stem_exceptions_key(stem);
+        db.set_metadata(key, schema::with_listed_word(db.get_metadata(key), word));
+    }
+}
+
 class SmallIndex {
 public:
     explicit SmallIndex(const std::vector<json>& records, Layout layout = Layout::current) {
         Xapian::TermGenerator generator;
         m_schema.configure(generator);
+        const auto field_terms = layout == Layout::stemmed_field_words ? schema::FieldTerms::with_stems
+                                                                       : schema::FieldTerms::unstemmed;
         for (const auto& raw : records) {
             auto article = schema::normalize_record(m_schema, raw);
             auto id = article["id"].get<std::string>();
-            auto doc = schema::make_document(m_schema, article, generator);
+            auto doc = schema::make_document(m_schema, article, generator, nullptr, field_terms);
             if (layout == Layout::unprefixed_positions_too) add_unprefixed_positions(m_schema, doc);
+            if (field_terms == schema::FieldTerms::unstemmed) list_stem_exceptions(m_schema, doc, m_db);
             m_db.replace_document(m_schema.id_term(id), doc);
         }
+        if (field_terms == schema::FieldTerms::unstemmed)
+            m_db.set_metadata(schema::metadata::field_terms, std::string(schema::metadata::unstemmed_field_terms));
         m_db.commit();
         m_schema.configure(m_parser);
         m_parser.set_database(m_db);
@@ -114,12 +135,13 @@ public:
     }
 
     [[nodiscard]] auto parser() -> Xapian::QueryParser& { return m_parser; }
+    [[nodiscard]] auto db() const -> const Xapian::Database& { return m_db; }
 
     /// The ids matching a /search request, sorted.
     [[nodiscard]] auto ids(const Params& params) -> Ids {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
         Xapian::Enquire enquire(m_db);
-        enquire.set_query(build_query(request, m_schema, m_parser).query);
+        enquire.set_query(build_query(request, m_schema, m_parser, &m_db).query);
         auto mset = enquire.get_mset(0, m_db.get_doccount());
         Ids out;
         for (auto it = mset.begin(); it != mset.end(); ++it)
@@ -133,7 +155,7 @@ public:
     /// Each matching id's weight for a /search request.
     [[nodiscard]] auto scores(const Params& params) -> std::map<std::string, double> {
         auto request = parse_search_request(params, ServerConfig{}, m_schema);
-        return scores(build_query(request, m_schema, m_parser).query);
+        return scores(build_query(request, m_schema, m_parser, &m_db).query);
     }
 
     /// Each matching id's weight for a query.
@@ -904,6 +926,83 @@ TEST_CASE("phrases and NEAR groups of plain words find and weigh on the fields' 
         }
     }
     CHECK(found > 40);
+}
+
+namespace {
+
+auto stem_records() -> std::vector<json> {
+    return {json{{"id", "a"},
+                 {"title", "Markets rally as rates fall"},
+                 {"subtitle", "Traders marketing bonds"},
+                 {"body", "The dying industry died quietly. Rates are rising; a rate rise is rated likely."}},
+            json{{"id", "b"}, {"title", "Market news"}, {"body", "He dies. Markets were marketed to traders."}},
+            json{{"id", "c"}, {"title", "Rising rates"}, {"body", "Lying and tying knots; he lied and tied."}},
+            json{{"id", "d"},
+                 {"title", "Happily ever after"},
+                 {"subtitle", "A dying art"},
+                 {"body", "Happiness, the happiest market of all: an easily happy ending."}}};
+}
+
+}  // namespace
+
+TEST_CASE("a stemmed field word finds the documents its stemmed twin found") {
+    SmallIndex current(stem_records());
+    SmallIndex earlier(stem_records(), Layout::stemmed_field_words);
+    std::size_t found = 0;
+    for (const char* q : {"title:market",
+                          "title:markets",
+                          "title:rates",
+                          "title:rising",
+                          "title:happy",
+                          "body:dying",
+                          "body:die",
+                          "body:died",
+                          "body:lies",
+                          "body:lying",
+                          "body:ties",
+                          "body:happy",
+                          "body:happily",
+                          "body:market",
+                          "body:rated",
+                          "subtitle:dying",
+                          "subtitle:marketing",
+                          "subtitle:market",
+                          "body:absent",
+                          "title:market -body:die",
+                          "title:rate OR body:lie",
+                          "title:news AND body:dies"}) {
+        for (const char* op : {"and", "or"}) {
+            INFO("query: ", q, " op=", op);
+            const auto params = make_params({{"q", q}, {"op", op}});
+            const auto expected = earlier.ids(params);
+            CHECK(current.ids(params) == expected);
+            found += expected.size();
+        }
+    }
+    CHECK(found > 40);
+}
+
+TEST_CASE("a stemmed field word becomes a synonym of the field's words with that stem, listed exceptions included") {
+    SmallIndex index(stem_records());
+    const auto built = build_query(parse(make_params({{"q", "body:dying"}})), articles_schema(), index.parser(),
+                                   &index.db());
+    CHECK(built.parsed.get_description().find("ZXBODYdie") != std::string::npos);
+    REQUIRE(built.query.get_type() == Xapian::Query::OP_SYNONYM);
+    std::vector<std::string> terms(built.query.get_terms_begin(), built.query.get_terms_end());
+    std::sort(terms.begin(), terms.end());
+    // "dying" is no "di..." word: it is found as a listed exception.
+    CHECK(terms == std::vector<std::string>{"XBODYdied", "XBODYdies", "XBODYdying"});
+    // A stem no word of the field has finds nothing.
+    const auto none = build_query(parse(make_params({{"q", "title:dying"}})), articles_schema(), index.parser(),
+                                  &index.db());
+    CHECK(none.query.get_type() == Xapian::Query::LEAF_MATCH_NOTHING);
+}
+
+TEST_CASE("on an index whose fields have stemmed twins, a stemmed field word stays as it is") {
+    SmallIndex earlier(stem_records(), Layout::stemmed_field_words);
+    const auto built = build_query(parse(make_params({{"q", "title:markets body:dying"}})), articles_schema(),
+                                   earlier.parser(), &earlier.db());
+    CHECK(built.query.serialise() == built.parsed.serialise());
 }
 
 TEST_CASE("a phrase of plain words becomes its words filtered by the phrase on each field of the default search") {

@@ -31,15 +31,23 @@ struct RecordError : std::runtime_error {
 /// time, to be added to the database once per word (add_spelling(word, count)).
 using WordCounts = std::unordered_map<std::string, Xapian::termcount>;
 
+/// How the fields of the default search keep their prefixed words: without
+/// stemmed twins (field_stems.hpp), or with them, as indexes built before
+/// `broadsheet.field_terms` did (kept when adding to one of those).
+enum class FieldTerms { unstemmed, with_stems };
+
 /// Turns a normalised article into a Xapian document: each text field's
-/// words under its prefix with their positions and, for the fields of the
-/// default search, weighted and unprefixed without positions; keyword filter
+/// words under its prefix with their positions (as `field_terms` says for
+/// the fields of the default search; with stemmed twins for the others) and,
+/// for the fields of the default search, weighted and unprefixed without
+/// positions, stemmed and unstemmed; keyword filter
 /// terms, the id term, value slots, and the stored fields as document data.
 /// The generator must already be configured by the schema. Spelling data
 /// comes either from the generator (given the database and FLAG_SPELLING)
 /// or, far cheaper, counted into `spelling` when that is not null.
 [[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article, Xapian::TermGenerator& generator,
-                                 WordCounts* spelling = nullptr) -> Xapian::Document;
+                                 WordCounts* spelling = nullptr, FieldTerms field_terms = FieldTerms::unstemmed)
+    -> Xapian::Document;
 
 /// A long body as stored: compressed (zstd) in chunks of about
 /// body_chunk_bytes, each starting at a word after an ASCII space, with where

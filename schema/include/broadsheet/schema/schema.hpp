@@ -155,6 +155,10 @@ inline constexpr std::string_view unreadable_filter_term =
     "\x7f"
     "unreadable filter: ";
 
+/// How words are stemmed at index time (Schema::configure): each word
+/// unstemmed and, unless it is a stopword, stemmed with stemmed_term_prefix.
+inline constexpr auto index_stemming_strategy = Xapian::TermGenerator::STEM_SOME;
+
 /// What Xapian's TermGenerator and QueryParser put before a stemmed term
 /// (STEM_SOME): "Zrate" stands for "rates", "rated" and "rate".
 inline constexpr std::string_view stemmed_term_prefix = "Z";

@@ -116,12 +116,19 @@ void check_query_cost(const QueryCost& cost, const ServerConfig& limits);
 /// not give), are left as they are.
 [[nodiscard]] auto with_positions_on_fields(const Xapian::Query& query, const schema::Schema& schema) -> Xapian::Query;
 
+/// `query` with each stemmed word of a field of the default search
+/// ("title:markets") made a synonym of that field's words with its stem, when
+/// `db`'s fields keep their words unstemmed (schema/field_stems.hpp); the
+/// query itself for an index built before, whose fields have stemmed words.
+[[nodiscard]] auto with_field_stems_expanded(const Xapian::Query& query, const schema::Schema& schema,
+                                             const Xapian::Database& db) -> Xapian::Query;
+
 /// The full query: the parsed text, filtered by the request's exact-value
 /// filters and date range (filters do not change scores). A query that does
 /// not parse is searched as plain words (reported in the result), or with
-/// strict_syntax throws ApiError 400 invalid_query. boost=recency measures
-/// ages from the newest date in `database`, the one searched (without it,
-/// there is no bonus).
+/// strict_syntax throws ApiError 400 invalid_query. `database` is the one
+/// searched: boost=recency measures ages from its newest date, and stemmed
+/// field words are found among its words (without it, neither is done).
 [[nodiscard]] auto build_query(const SearchRequest& request, const schema::Schema& schema, Xapian::QueryParser& parser,
                                const Xapian::Database* database = nullptr) -> BuiltQuery;
 
