@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <xapian.h>
@@ -20,6 +21,7 @@
 #include "broadsheet/indexer/progress.hpp"
 #include "broadsheet/schema/document.hpp"
 #include "broadsheet/schema/field_stems.hpp"
+#include "broadsheet/schema/record_dictionary.hpp"
 #include "broadsheet/schema/shards.hpp"
 
 namespace broadsheet::indexer {
@@ -173,11 +175,12 @@ private:
 class DocumentWriter {
 public:
     /// `fresh`: the databases started empty, so an id not yet written here cannot be in them.
-    /// `field_terms`: the generation's (make_document).
+    /// `dictionary`: the generation's record dictionary, or null; `field_terms`: the generation's (make_document).
     DocumentWriter(const BuildOptions& options, const schema::Schema& schema,
                    std::vector<Xapian::WritableDatabase*> targets, Xapian::WritableDatabase* words, bool fresh,
-                   schema::FieldTerms field_terms)
+                   const schema::RecordDictionary* dictionary, schema::FieldTerms field_terms)
         : m_schema(schema),
+          m_dictionary(dictionary),
           m_targets(std::move(targets)),
           m_words_db(words),
           m_fresh(fresh),
@@ -243,7 +246,7 @@ private:
             if (auto text = article.find(field.name); text != article.end() && text->is_string())
                 m_text_bytes += text->get_ref<const std::string&>().size();
         }
-        auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr,
+        auto doc = schema::make_document(m_schema, article, m_generator, m_spelling ? &m_words : nullptr, m_dictionary,
                                          m_field_terms);
         auto& db = *m_targets.at(target);
         // Upsert by id; in a fresh database only an id seen before needs the lookup.
@@ -258,6 +261,7 @@ private:
     }
 
     const schema::Schema& m_schema;
+    const schema::RecordDictionary* m_dictionary;
     std::vector<Xapian::WritableDatabase*> m_targets;
     Xapian::WritableDatabase* m_words_db;
     bool m_fresh;
@@ -286,7 +290,7 @@ struct BuildParts {
 class PartedBuild {
 public:
     PartedBuild(const BuildOptions& options, const schema::Schema& schema, const fs::path& scratch, unsigned writers,
-                std::uint32_t shards)
+                std::uint32_t shards, const schema::RecordDictionary* dictionary)
         : m_flush_bytes(std::max<std::uint64_t>(options.flush_bytes, 1)), m_shard_count(shards) {
         for (unsigned i = 0; i < writers; ++i) {
             auto part = std::make_unique<Part>();
@@ -307,7 +311,7 @@ public:
                 words = &part->words;
             }
             part->writer = std::make_unique<DocumentWriter>(options, schema, std::move(targets), words, true,
-                                                            schema::FieldTerms::unstemmed);
+                                                            dictionary, schema::FieldTerms::unstemmed);
             m_parts.push_back(std::move(part));
         }
         try {
@@ -442,6 +446,54 @@ private:
     std::atomic<bool> m_committing = false;  ///< set by finish(): writers commit their databases on closing
 };
 
+// The first records of a build, held back until they make a sample big
+// enough to train the record dictionary on (about `bytes` of stored data).
+class DictionarySample {
+public:
+    struct Held {
+        std::string id;
+        nlohmann::json article;
+        std::string origin;
+    };
+
+    DictionarySample(const schema::Schema& schema, std::uint64_t bytes) : m_schema(schema), m_wanted(bytes) {}
+
+    /// Holds a record; true once the sample is complete.
+    auto hold(std::string id, nlohmann::json article, const std::string& origin) -> bool {
+        if (auto record = schema::record_sample(m_schema, article)) {
+            m_bytes += record->size();
+            m_records.push_back(std::move(*record));
+        }
+        m_held.push_back({std::move(id), std::move(article), origin});
+        return m_bytes >= m_wanted;
+    }
+
+    /// The dictionary trained on the sample; null when there is too little to train on.
+    auto train() -> std::unique_ptr<schema::RecordDictionary> {
+        if (m_wanted == 0) return nullptr;
+        const auto start = Clock::now();
+        auto bytes = schema::train_record_dictionary(m_records);
+        const auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        if (!bytes) {
+            spdlog::debug("no record dictionary: {} records are too few to train one on", m_records.size());
+            return nullptr;
+        }
+        spdlog::info("trained a record dictionary of {} KB on {} records ({:.1f} MB) in {:.2f} s", bytes->size() / 1024,
+                     m_records.size(), static_cast<double>(m_bytes) / 1e6, seconds);
+        m_records.clear();
+        return std::make_unique<schema::RecordDictionary>(std::move(*bytes));
+    }
+
+    auto take_held() -> std::vector<Held> { return std::exchange(m_held, {}); }
+
+private:
+    const schema::Schema& m_schema;
+    std::uint64_t m_wanted;
+    std::uint64_t m_bytes = 0;
+    std::vector<std::string> m_records;
+    std::vector<Held> m_held;
+};
+
 // Runs the tasks on up to `threads` threads; rethrows the first failure
 // once all have stopped.
 void run_in_parallel(const std::vector<std::function<void()>>& tasks, unsigned threads) {
@@ -493,13 +545,16 @@ void compact_into(const std::vector<fs::path>& inputs, const fs::path& output) {
     merged.close();
 }
 
-// What every database of a generation records about its build.
+// What every database of a generation records about its build. Each
+// holds the record dictionary: a shard's readers and a cluster's front end
+// (which decodes what remote shards send) each need it.
 void write_build_metadata(Xapian::WritableDatabase& db, const schema::Schema& schema, const std::string& generation,
-                          const std::string& built_at) {
+                          const std::string& built_at, const schema::RecordDictionary* dictionary) {
     db.set_metadata(schema::metadata::schema, schema.to_string());
     db.set_metadata(schema::metadata::built_at, built_at);
     db.set_metadata(schema::metadata::generation, generation);
     db.set_metadata(schema::metadata::field_terms, std::string(schema::metadata::unstemmed_field_terms));
+    if (dictionary) db.set_metadata(schema::metadata::record_dictionary, dictionary->bytes());
 }
 
 // The synonyms and stopword entries the query parser reads.
@@ -580,6 +635,8 @@ struct LiveDatabases {
     std::vector<Xapian::WritableDatabase> shards;
     Xapian::WritableDatabase front;  ///< sharded only
     schema::Schema stored_schema;    ///< the schema the generation was built with
+    /// The generation's record dictionary (null if it has none): what it adds is compressed alike.
+    std::shared_ptr<const schema::RecordDictionary> dictionary;
 
     LiveDatabases(const fs::path& path, std::optional<schema::ShardManifest> sharding)
         : manifest(std::move(sharding)), stored_schema(schema::Schema::default_schema()) {
@@ -587,11 +644,13 @@ struct LiveDatabases {
             shards.emplace_back(path.string(), Xapian::DB_OPEN);
             // The generation keeps the schema it was built with, whatever --schema says now.
             stored_schema = load_stored_schema(shards.front(), path);
+            dictionary = schema::load_record_dictionary(shards.front());
             return;
         }
         const auto front_path = path / schema::front_database_name;
         front = Xapian::WritableDatabase(front_path.string(), Xapian::DB_OPEN);
         stored_schema = load_stored_schema(front, front_path);
+        dictionary = schema::load_record_dictionary(front);
         for (const auto& shard : manifest->shard_paths(path)) shards.emplace_back(shard.string(), Xapian::DB_OPEN);
     }
 
@@ -657,13 +716,25 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
     try {
         fs::create_directories(scratch);
         BuildParts parts;
+        std::unique_ptr<schema::RecordDictionary> dictionary;
         {
-            PartedBuild build(options, schema, scratch, jobs, shard_count);
+            // The first records are held back to train the dictionary on;
+            // the writers start once it is made (or the input has ended).
+            DictionarySample sample(schema, options.dictionary_sample_bytes);
+            std::optional<PartedBuild> build;
+            auto start_writers = [&] {
+                dictionary = sample.train();
+                build.emplace(options, schema, scratch, jobs, shard_count, dictionary.get());
+                for (auto& held : sample.take_held())
+                    build->add(std::move(held.id), std::move(held.article), held.origin);
+            };
             ArticleReader(options, schema)
                 .run(summary, [&](std::string id, nlohmann::json article, const std::string& origin) {
-                    build.add(std::move(id), std::move(article), origin);
+                    if (build) return build->add(std::move(id), std::move(article), origin);
+                    if (sample.hold(std::move(id), std::move(article), origin)) start_writers();
                 });
-            parts = build.finish();
+            if (!build) start_writers();
+            parts = build->finish();
         }
         std::uint64_t distinct = 0;
         for (const auto count : parts.documents) distinct += count;
@@ -674,7 +745,7 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
             // The metadata and synonyms go into the first part; compaction carries them over.
             Xapian::WritableDatabase first(parts.shards[0].front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
             write_dictionary(first, schema);
-            write_build_metadata(first, schema, summary.generation, built_at);
+            write_build_metadata(first, schema, summary.generation, built_at, dictionary.get());
             first.commit();
             first.close();
             fs::remove(staging);  // compact() creates it
@@ -687,14 +758,14 @@ auto build_index(const BuildOptions& options) -> BuildSummary {
             {
                 Xapian::WritableDatabase front(parts.words.front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
                 write_dictionary(front, schema);
-                write_build_metadata(front, schema, summary.generation, built_at);
+                write_build_metadata(front, schema, summary.generation, built_at, dictionary.get());
                 front.set_metadata(schema::shard_metadata::count, count);
                 front.commit();
             }
             compactions.emplace_back([&] { compact_into(parts.words, staging / schema::front_database_name); });
             for (std::uint32_t k = 0; k < shard_count; ++k) {
                 Xapian::WritableDatabase first(parts.shards[k].front().string(), Xapian::DB_OPEN | Xapian::DB_NO_SYNC);
-                write_build_metadata(first, schema, summary.generation, built_at);
+                write_build_metadata(first, schema, summary.generation, built_at, dictionary.get());
                 first.set_metadata(schema::shard_metadata::count, count);
                 first.set_metadata(schema::shard_metadata::index, std::to_string(k));
                 first.commit();
@@ -760,7 +831,8 @@ auto add_documents(const BuildOptions& options) -> BuildSummary {
                                          schema::metadata::unstemmed_field_terms
                                      ? schema::FieldTerms::unstemmed
                                      : schema::FieldTerms::with_stems;
-        DocumentWriter writer(options, live.stored_schema, std::move(targets), live.words(), false, field_terms);
+        DocumentWriter writer(options, live.stored_schema, std::move(targets), live.words(), false,
+                              live.dictionary.get(), field_terms);
         ArticleReader(options, live.stored_schema)
             .run(summary, [&](const std::string& id, const nlohmann::json& article, const std::string& origin) {
                 writer.write(id, article, origin, live.shard_for(id));

@@ -151,8 +151,10 @@ auto chunk_starts(std::string_view text) -> std::vector<std::size_t> {
     return starts;
 }
 
-// The first byte of the chunked layout; the other layout starts with the '{' of its JSON.
+// The first byte of the chunked layout, and of a record compressed with the
+// generation's dictionary; the plain layout starts with the '{' of its JSON.
 constexpr char chunked_layout = '\x01';
+constexpr char dictionary_layout = '\x02';
 
 // XORs bytes that sit at `offset` onwards in the stored stream with the
 // keystream (splitmix64 of each 8-byte word's index): its own inverse. Not a
@@ -254,6 +256,38 @@ auto index_chunked(const FieldSpec& field, std::string_view text, Xapian::TermGe
                       {"frames", std::move(frames)}};
     return body;
 }
+// The plain layout: JSON of the stored fields but the body, NUL, the body as
+// is. A JSON dump escapes NUL, so the first NUL is always the separator.
+auto plain_record(json stored, const FieldSpec* body_field) -> std::string {
+    if (!body_field || !stored.contains(body_field->name)) return stored.dump();
+    auto body = std::move(stored[body_field->name].get_ref<std::string&>());
+    stored.erase(body_field->name);
+    auto data = stored.dump();
+    data += '\0';
+    data += body;
+    return data;
+}
+
+// A record in the plain layout, compressed with the dictionary when that
+// makes it smaller, and then scrambled as long bodies are: zstd's output is
+// as dense as it gets, and glass's zlib would only inflate it at every read.
+auto pack_record(std::string plain, const RecordDictionary* dictionary) -> std::string {
+    if (!dictionary) return plain;
+    std::string packed(1, dictionary_layout);
+    dictionary->compress(plain, packed);
+    if (packed.size() >= plain.size()) return plain;
+    scramble(packed.data() + 1, packed.size() - 1, 1);
+    return packed;
+}
+
+auto unpack_record(const std::string& data, const RecordDictionary* dictionary) -> std::string {
+    if (!dictionary)
+        throw std::runtime_error(
+            "a stored record is compressed with the index's record dictionary, which the index does not hold");
+    std::string frame(data, 1);
+    scramble(frame.data(), frame.size(), 1);
+    return dictionary->decompress(frame);
+}
 }  // namespace
 
 auto normalize_record(const Schema& schema, const json& raw) -> json {
@@ -282,7 +316,7 @@ auto normalize_record(const Schema& schema, const json& raw) -> json {
 }
 
 auto make_document(const Schema& schema, const json& article, Xapian::TermGenerator& generator, WordCounts* spelling,
-                   FieldTerms field_terms) -> Xapian::Document {
+                   const RecordDictionary* dictionary, FieldTerms field_terms) -> Xapian::Document {
     Xapian::Document doc;
     generator.set_document(doc);
     json stored = json::object();
@@ -336,10 +370,9 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
     // Before the phrase terms: those are not words the speller may suggest.
     if (spelling) count_words(doc, searchable, *spelling);
     schema.synonyms().add_phrase_terms(doc, searchable);
-    // Layout: JSON of the stored fields but the body, NUL, the body as is.
-    // A JSON dump escapes NUL, so the first NUL is always the separator.
-    // A long body: a JSON array of that object and the chunk table, NUL, the
-    // compressed chunks.
+    // Layout: plain_record, compressed with the dictionary if there is one.
+    // A long body: a JSON array of the stored fields but the body and the
+    // chunk table, NUL, the compressed chunks.
     std::string data;
     if (chunked) {
         stored.erase(body_field->name);
@@ -348,21 +381,33 @@ auto make_document(const Schema& schema, const json& article, Xapian::TermGenera
         data += chunked->compressed;
         data.insert(data.begin(), chunked_layout);
         scramble(data.data() + 1, data.size() - 1, 1);
-    } else if (body_field && stored.contains(body_field->name)) {
-        auto body = stored[body_field->name].get<std::string>();
-        stored.erase(body_field->name);
-        data = stored.dump();
-        data += '\0';
-        data += body;
     } else {
-        data = stored.dump();
+        data = pack_record(plain_record(std::move(stored), body_field), dictionary);
     }
     doc.set_data(data);
     return doc;
 }
 
-auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading reading) -> StoredDocument {
+auto record_sample(const Schema& schema, const json& article) -> std::optional<std::string> {
+    json stored = json::object();
+    for (const auto& field : schema.fields()) {
+        auto it = article.find(field.name);
+        if (field.stored && it != article.end() && !it->is_null()) stored[field.name] = *it;
+    }
+    const auto* body_field = schema.snippet_field();
+    if (body_field) {
+        auto body = stored.find(body_field->name);
+        if (body != stored.end() && body->is_string() &&
+            body->get_ref<const std::string&>().size() >= min_chunked_body_bytes)
+            return std::nullopt;
+    }
+    return plain_record(std::move(stored), body_field);
+}
+
+auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading reading,
+                 const RecordDictionary* dictionary) -> StoredDocument {
     auto data = doc.get_data();
+    if (!data.empty() && data.front() == dictionary_layout) data = unpack_record(data, dictionary);
     StoredDocument result;
     json stored;
     if (!data.empty() && data.front() == chunked_layout) {
@@ -405,8 +450,8 @@ auto read_stored(const Schema& schema, const Xapian::Document& doc, BodyReading 
     return result;
 }
 
-auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> json {
-    auto stored = read_stored(schema, doc);
+auto stored_fields(const Schema& schema, const Xapian::Document& doc, const RecordDictionary* dictionary) -> json {
+    auto stored = read_stored(schema, doc, BodyReading::whole, dictionary);
     const auto* body_field = schema.snippet_field();
     if (body_field && body_field->stored) {
         stored.fields[body_field->name] = stored.body.empty() ? json(nullptr) : json(std::move(stored.body));

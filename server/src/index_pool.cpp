@@ -10,6 +10,20 @@
 
 namespace broadsheet::server {
 
+namespace {
+
+// The generation's record dictionary: the one already decoded when it has
+// not changed (a new revision of the same build), else decoded afresh.
+auto dictionary_of(const Xapian::Database& db, const IndexInfo* known)
+    -> std::shared_ptr<const schema::RecordDictionary> {
+    if (known && known->dictionary &&
+        db.get_metadata(schema::metadata::record_dictionary) == known->dictionary->bytes())
+        return known->dictionary;
+    return schema::load_record_dictionary(db);
+}
+
+}  // namespace
+
 IndexWatcher::IndexWatcher(fs::path root, std::chrono::milliseconds poll_interval)
     : m_root(std::move(root)), m_poll(poll_interval) {}
 
@@ -106,7 +120,8 @@ auto IndexWatcher::refresh() -> bool {
                       m_db->get_metadata(schema::metadata::built_at),
                       m_db->get_doccount(),
                       m_db->get_revision(),
-                      {}}));
+                      {},
+                      dictionary_of(*m_db, known.get())}));
         if (new_generation) {
             spdlog::info("serving generation {} ({} documents)", *current, m_db->get_doccount());
         } else {
@@ -167,7 +182,7 @@ auto IndexWatcher::refresh_cluster() -> bool {
         publish(std::make_shared<IndexInfo>(
             IndexInfo{generation, path, schema::Schema::from_string(front.get_metadata(schema::metadata::schema)),
                       front.get_metadata(schema::metadata::built_at), m_cluster->documents(), front.get_revision(),
-                      m_cluster->contents()}));
+                      m_cluster->contents(), dictionary_of(front, known.get())}));
         if (new_generation) spdlog::info("serving generation {} from {} shards", generation, listed);
         else
             spdlog::info("generation {} moved (front revision {}, shards {})", generation, front.get_revision(),

@@ -181,14 +181,14 @@ auto document_version(const Searcher& searcher) -> std::optional<DocumentVersion
 }
 
 // A hit's stored document, decoded: kept from an earlier request, or read now and kept.
-auto stored_hit(const schema::Schema& schema, DocumentCache& cache, const std::optional<DocumentVersion>& version,
+auto stored_hit(const IndexInfo& info, DocumentCache& cache, const std::optional<DocumentVersion>& version,
                 const Xapian::MSetIterator& hit) -> DocumentCache::Entry {
     const auto docid = *hit;
     if (version)
         if (auto kept = cache.find(*version, docid)) return kept;
     // The body is only wanted for the snippet: a long one stays in its chunks.
     auto read = std::make_shared<const schema::StoredDocument>(
-        schema::read_stored(schema, hit.get_document(), schema::BodyReading::chunks));
+        schema::read_stored(info.schema, hit.get_document(), schema::BodyReading::chunks, info.dictionary.get()));
     if (version) cache.insert(*version, docid, read);
     return read;
 }
@@ -246,7 +246,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
-        const auto stored = stored_hit(schema, cache, version, it);
+        const auto stored = stored_hit(*searcher.info, cache, version, it);
         json shown_fields;
         if (fields) {
             auto field_or_null = [&stored](const std::string& name) {
@@ -467,7 +467,8 @@ auto SearchService::rank(const SearchRequest& request, int depth, const std::opt
         const auto& id_name = searcher.info->schema.id_field().name;
         std::vector<std::pair<std::string, double>> ranked;
         for (auto it = mset.begin(); it != mset.end(); ++it) {
-            auto stored = schema::read_stored(searcher.info->schema, it.get_document());
+            auto stored = schema::read_stored(searcher.info->schema, it.get_document(), schema::BodyReading::whole,
+                                              searcher.info->dictionary.get());
             ranked.emplace_back(stored.fields[id_name].get<std::string>(), it.get_weight());
         }
         return ranked;
@@ -477,7 +478,8 @@ auto SearchService::rank(const SearchRequest& request, int depth, const std::opt
 auto SearchService::article(std::string_view id) -> json {
     auto pass = admit();
     return with_searcher(m_pool, [&](Searcher& searcher) -> json {
-        return schema::stored_fields(searcher.info->schema, searcher.db.get_document(find_document(searcher, id)));
+        return schema::stored_fields(searcher.info->schema, searcher.db.get_document(find_document(searcher, id)),
+                                     searcher.info->dictionary.get());
     });
 }
 
@@ -489,7 +491,7 @@ auto SearchService::article_view(std::string_view id, const std::string& query) 
         view = with_searcher(m_pool, [&](Searcher& searcher) {
             const auto& schema = searcher.info->schema;
             auto doc = searcher.db.get_document(find_document(searcher, id));
-            auto stored = schema::read_stored(schema, doc);
+            auto stored = schema::read_stored(schema, doc, schema::BodyReading::whole, searcher.info->dictionary.get());
             ArticleView page;
             page.id = std::string(id);
             page.shown = shown_of(schema, stored.fields);
@@ -554,7 +556,8 @@ auto SearchService::related(std::string_view id, int size, bool for_page) -> Rel
             auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(size));
             Xapian::doccount rank = 0;
             for (auto it = mset.begin(); it != mset.end(); ++it) {
-                auto stored = schema::read_stored(schema, it.get_document());
+                auto stored = schema::read_stored(schema, it.get_document(), schema::BodyReading::whole,
+                                                  searcher.info->dictionary.get());
                 found.hits.push_back(make_hit(schema, std::move(stored.fields), ++rank, it.get_weight(), for_page));
             }
         }

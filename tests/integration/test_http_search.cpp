@@ -927,3 +927,32 @@ TEST_CASE("a server that cannot listen exits 1 with the reason") {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(text.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
 }
+
+TEST_CASE("an index whose records are compressed with a dictionary answers searches, articles and pages alike") {
+    TempDir dir;
+    const auto records = news_records(1500);
+    write_file(dir / "news.jsonl", records);
+    build_index(dir / "index", {(dir / "news.jsonl").string()});
+    ServerProcess server(dir / "index");
+    const auto original = json::parse(records.substr(0, records.find('\n')));
+
+    auto found = search(server.port(), "tonnes");
+    CHECK(found["total"] == 1500);
+    REQUIRE(found["hits"].size() == 10);
+    for (const auto& hit : found["hits"]) {
+        CHECK(hit["title"].get<std::string>().find(" says ") != std::string::npos);
+        CHECK(hit["snippet_html"].get<std::string>().find("<mark>tonnes</mark>") != std::string::npos);
+    }
+
+    auto article = get(server.port(), "/articles/n0");
+    REQUIRE(article.status == 200);
+    CHECK(article.json_body()["body"] == original["body"]);
+    CHECK(article.json_body()["title"] == original["title"]);
+    auto page = get(server.port(), "/articles/n0?format=html&q=output");
+    REQUIRE(page.status == 200);
+    CHECK(page.body.find("<mark>output</mark>") != std::string::npos);
+    auto related = get(server.port(), "/articles/n0/related?size=3");
+    REQUIRE(related.status == 200);
+    CHECK(related.json_body()["hits"].size() == 3);
+    CHECK(related.json_body()["hits"][0]["title"].is_string());
+}

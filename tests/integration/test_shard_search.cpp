@@ -48,6 +48,7 @@ auto make_searcher(Xapian::Database db, const bs::Schema& schema) -> std::unique
     info->generation = "compared";  // the same in every layout, so answers compare whole
     info->schema = schema;
     info->documents = db.get_doccount();
+    info->dictionary = bs::load_record_dictionary(db);  // the first database's: the front's
     searcher->db = std::move(db);
     searcher->info = std::move(info);
     searcher->info->schema.configure(searcher->parser);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
+
 extern char** environ;
 
 namespace broadsheet::testing {
@@ -251,6 +253,36 @@ auto reuters_queries(std::size_t every) -> std::vector<NumberedQuery> {
         }
     }
     return chosen;
+}
+
+auto news_records(std::size_t count, unsigned seed) -> std::string {
+    const std::vector<std::string> places = {"NEW YORK", "LONDON", "TOKYO", "CHICAGO", "BRUSSELS", "WASHINGTON"};
+    const std::vector<std::string> goods = {"crude oil", "wheat", "sugar", "coffee", "copper", "gold", "soybeans"};
+    const std::vector<std::string> firms = {"Texaco Inc", "General Motors Corp", "Chase Manhattan Bank",
+                                            "Mitsubishi Corp", "British Petroleum Co Plc"};
+    const std::vector<std::string> verbs = {"rose", "fell", "was unchanged at", "climbed to", "dropped to"};
+    std::mt19937 random(seed);
+    auto pick = [&](const std::vector<std::string>& from) { return from[random() % from.size()]; };
+    std::string lines;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto good = pick(goods);
+        const auto firm = pick(firms);
+        std::string body = pick(places) + ", March " + std::to_string(1 + random() % 28) + " - " + firm + " said its " +
+                           good + " output " + pick(verbs) + " " + std::to_string(random() % 1000) + "." +
+                           std::to_string(random() % 10) + " mln tonnes in the quarter, against " +
+                           std::to_string(random() % 1000) + " mln a year earlier.";
+        for (unsigned k = 0; k < 2 + random() % 4; ++k)
+            body += " Prices of " + pick(goods) + " " + pick(verbs) + " " + std::to_string(random() % 500) +
+                    " dlrs, the company said, adding that " + pick(firms) + " expected demand to " +
+                    (random() % 2 ? "recover" : "weaken") + " in the second half. Reuter";
+        nlohmann::json record{{"id", "n" + std::to_string(i)},
+                              {"title", firm + " says " + good + " output " + pick(verbs) + " in quarter"},
+                              {"body", body},
+                              {"tags", {good, "earn"}},
+                              {"date", "1987-03-" + std::to_string(10 + random() % 18)}};
+        lines += record.dump() + "\n";
+    }
+    return lines;
 }
 
 }  // namespace broadsheet::testing

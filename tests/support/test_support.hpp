@@ -143,4 +143,9 @@ struct NumberedQuery {
 /// The bytes a gzip stream holds; REQUIREs a whole, valid stream.
 [[nodiscard]] auto gunzip(const std::string& data) -> std::string;
 
+/// `count` raw news-like records (id, title, body, tags, date) as JSONL
+/// lines, alike as a news corpus's are (agencies, stock phrases, markets)
+/// and different in their details, a fixed seed deciding which.
+[[nodiscard]] auto news_records(std::size_t count, unsigned seed = 1) -> std::string;
+
 }  // namespace broadsheet::testing

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -96,7 +97,7 @@ TEST_CASE("a document for an index built before keeps its fields' stemmed twins"
     schema.configure(generator);
     auto article = normalize_record(schema, json::parse(R"({"id": "a1", "title": "Markets rally",
         "body": "Shares rose."})"));
-    auto terms = terms_of(make_document(schema, article, generator, nullptr, FieldTerms::with_stems));
+    auto terms = terms_of(make_document(schema, article, generator, nullptr, nullptr, FieldTerms::with_stems));
     CHECK(has(terms, "ZSmarket"));
     CHECK(has(terms, "ZXBODYshare"));
     CHECK(has(terms, "Zmarket"));
@@ -350,4 +351,96 @@ TEST_CASE("a long body stored whole by earlier indexers is still read whole") {
         CHECK_FALSE(stored.chunks);
         CHECK(stored.fields["title"] == "T");
     }
+}
+
+namespace {
+
+auto dictionary_for(const Schema& schema) -> RecordDictionary {
+    std::istringstream lines(broadsheet::testing::news_records(1500));
+    std::vector<std::string> samples;
+    for (std::string line; std::getline(lines, line);)
+        samples.push_back(*record_sample(schema, normalize_record(schema, json::parse(line))));
+    auto bytes = train_record_dictionary(samples);
+    REQUIRE(bytes);
+    return RecordDictionary(std::move(*bytes));
+}
+
+}  // namespace
+
+TEST_CASE("with a record dictionary the stored fields are compressed, scrambled, and read back the same") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const auto dictionary = dictionary_for(schema);
+    auto article = normalize_record(schema, json::parse(R"({"id": "d1", "title": "Texaco says crude oil output rose",
+        "body": "NEW YORK, March 3 - Texaco Inc said its crude oil output rose 12.5 mln tonnes. Reuter",
+        "date": "1987-03-03", "tags": ["crude oil", "earn"], "url": "http://x"})"));
+    auto plain = make_document(schema, article, generator);
+    auto packed = make_document(schema, article, generator, nullptr, &dictionary);
+    REQUIRE_FALSE(packed.get_data().empty());
+    CHECK(packed.get_data().front() == '\x02');
+    CHECK(packed.get_data().size() < plain.get_data().size() / 2);
+    CHECK(terms_of(packed) == terms_of(plain));
+
+    auto read = read_stored(schema, packed, BodyReading::whole, &dictionary);
+    auto expected = read_stored(schema, plain);
+    CHECK(read.fields == expected.fields);
+    CHECK(read.body == expected.body);
+    CHECK(stored_fields(schema, packed, &dictionary) == stored_fields(schema, plain));
+    // The plain layout reads the same with a dictionary at hand.
+    CHECK(stored_fields(schema, plain, &dictionary) == stored_fields(schema, plain));
+
+    // Glass deflates document data and keeps the result when it is shorter:
+    // it must not be, or every read inflates it.
+    const auto data = packed.get_data();
+    auto room = compressBound(static_cast<uLong>(data.size()));
+    std::string deflated(room, '\0');
+    REQUIRE(compress(reinterpret_cast<Bytef*>(deflated.data()), &room, reinterpret_cast<const Bytef*>(data.data()),
+                     static_cast<uLong>(data.size())) == Z_OK);
+    CHECK(room >= data.size());
+}
+
+TEST_CASE("a compressed record without its dictionary is a clear error, not a crash") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const auto dictionary = dictionary_for(schema);
+    auto doc = make_document(schema,
+                             normalize_record(schema, json{{"id", "d2"},
+                                                           {"title", "Texaco says crude oil output rose"},
+                                                           {"body",
+                                                            "LONDON - Texaco Inc said its crude oil output "
+                                                            "rose, the company said. Reuter"}}),
+                             generator, nullptr, &dictionary);
+    REQUIRE(doc.get_data().front() == '\x02');
+    CHECK_THROWS_WITH_AS((void)read_stored(schema, doc), doctest::Contains("record dictionary"), std::runtime_error);
+    auto damaged = doc.get_data();
+    damaged.resize(damaged.size() / 2);
+    doc.set_data(damaged);
+    CHECK_THROWS_AS((void)read_stored(schema, doc, BodyReading::whole, &dictionary), std::runtime_error);
+}
+
+TEST_CASE("records stored before there were dictionaries read as they always did") {
+    auto schema = Schema::default_schema();
+    Xapian::Document doc;
+    doc.set_data(std::string(R"({"id":"old","title":"Old"})") + '\0' + "the body");
+    auto stored = read_stored(schema, doc);
+    CHECK(stored.fields["title"] == "Old");
+    CHECK(stored.body == "the body");
+    auto with_dictionary = read_stored(schema, doc, BodyReading::whole, nullptr);
+    CHECK(with_dictionary.body == "the body");
+}
+
+TEST_CASE("a long body stays in its chunks with a dictionary, and needs none to be read") {
+    auto schema = Schema::default_schema();
+    Xapian::TermGenerator generator;
+    schema.configure(generator);
+    const auto dictionary = dictionary_for(schema);
+    const auto body = long_body(40 * 1024, 5);
+    auto article = normalize_record(schema, json{{"id", "long"}, {"title", "T"}, {"body", body}});
+    CHECK_FALSE(record_sample(schema, article));
+    auto doc = make_document(schema, article, generator, nullptr, &dictionary);
+    CHECK(doc.get_data().front() == '\x01');
+    CHECK(read_stored(schema, doc).body == body);
+    CHECK(read_stored(schema, doc, BodyReading::whole, &dictionary).body == body);
 }

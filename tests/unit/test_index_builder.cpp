@@ -1,10 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include <xapian.h>
 
 #include "broadsheet/indexer/generations.hpp"
 #include "broadsheet/indexer/index_builder.hpp"
+#include "broadsheet/schema/document.hpp"
 #include "broadsheet/schema/field_stems.hpp"
+#include "broadsheet/schema/record_dictionary.hpp"
 #include "broadsheet/schema/schema.hpp"
 #include "broadsheet/schema/shards.hpp"
 #include "test_support.hpp"
@@ -535,4 +540,98 @@ TEST_CASE("add and delete restore masters missing from a root") {
     (void)delete_documents(dir / "index", {"missing"});
     CHECK(Xapian::Database((dir / "index" / "masters" / "front").string()).get_metadata(bs::metadata::generation) ==
           "gen-000001");
+}
+
+namespace {
+
+// The document data of every document, in docid order.
+auto all_data(const Xapian::Database& db) -> std::vector<std::string> {
+    std::vector<std::string> out;
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it)
+        out.push_back(db.get_document(*it).get_data());
+    return out;
+}
+
+auto docdata_bytes(const TempDir& dir) -> std::uintmax_t {
+    auto live = read_current_generation(dir / "index");
+    REQUIRE(live.has_value());
+    return fs::file_size(dir / "index" / *live / "docdata.glass");
+}
+
+}  // namespace
+
+TEST_CASE("a build of enough records trains a record dictionary, stores it and compresses the records with it") {
+    TempDir dir;
+    const auto records = broadsheet::testing::news_records(3000);
+    write_file(dir / "news.jsonl", records);
+    auto schema = bs::Schema::default_schema();
+    // A sample of about the first 1,200 records: the writers start while the input is still being read.
+    std::uint64_t sample = 0;
+    {
+        std::istringstream lines(records);
+        std::string line;
+        for (int i = 0; i < 1200 && std::getline(lines, line); ++i)
+            sample += bs::record_sample(schema, bs::normalize_record(schema, nlohmann::json::parse(line)))->size();
+    }
+    auto options = options_for(dir, {(dir / "news.jsonl").string()});
+    options.dictionary_sample_bytes = sample;
+    (void)build_index(options);
+    auto db = open_live(dir);
+    auto dictionary = bs::load_record_dictionary(db);
+    REQUIRE(dictionary);
+    const auto data = all_data(db);
+    REQUIRE(data.size() == 3000);
+    CHECK(std::all_of(data.begin(), data.end(), [](const std::string& d) { return d.front() == '\x02'; }));
+    auto doc = db.get_document(db.postlist_begin("Qn2999").operator*());
+    CHECK(bs::stored_fields(schema, doc, dictionary.get())["id"] == "n2999");
+
+    TempDir plain;
+    write_file(plain / "news.jsonl", records);
+    auto without = options_for(plain, {(plain / "news.jsonl").string()});
+    without.dictionary_sample_bytes = 0;
+    (void)build_index(without);
+    CHECK(bs::load_record_dictionary(open_live(plain)) == nullptr);
+    CHECK(all_data(open_live(plain)).front().front() == '{');
+    MESSAGE("docdata.glass: ", docdata_bytes(dir), " bytes with a dictionary, ", docdata_bytes(plain), " without");
+    CHECK(docdata_bytes(dir) < docdata_bytes(plain) * 3 / 4);
+
+    // add compresses with the generation's dictionary.
+    write_file(dir / "more.jsonl",
+               "{\"id\": \"added\", \"title\": \"Texaco says crude oil output rose\", "
+               "\"body\": \"NEW YORK - Texaco Inc said its crude oil output rose. Reuter\"}\n");
+    (void)add_documents(options_for(dir, {(dir / "more.jsonl").string()}));
+    auto after = open_live(dir);
+    auto added = after.get_document(*after.postlist_begin("Qadded"));
+    CHECK(added.get_data().front() == '\x02');
+    CHECK(bs::stored_fields(schema, added, dictionary.get())["title"] == "Texaco says crude oil output rose");
+}
+
+TEST_CASE("a small build keeps plain records and no dictionary") {
+    TempDir dir;
+    (void)build_index(options_for(dir, {fixture("articles.jsonl").string()}));
+    auto db = open_live(dir);
+    CHECK(db.get_metadata(bs::metadata::record_dictionary).empty());
+    for (const auto& data : all_data(db)) CHECK(data.front() == '{');
+}
+
+TEST_CASE("every database of a sharded generation holds the record dictionary") {
+    TempDir dir;
+    write_file(dir / "news.jsonl", broadsheet::testing::news_records(1500));
+    auto options = options_for(dir, {(dir / "news.jsonl").string()});
+    options.shards = 2;
+    (void)build_index(options);
+    auto live = read_current_generation(dir / "index");
+    REQUIRE(live.has_value());
+    const auto path = dir / "index" / *live;
+    const auto front = Xapian::Database((path / bs::front_database_name).string());
+    const auto stored = front.get_metadata(bs::metadata::record_dictionary);
+    REQUIRE_FALSE(stored.empty());
+    for (const auto& shard : bs::read_shard_manifest(path)->shard_paths(path))
+        CHECK(Xapian::Database(shard.string()).get_metadata(bs::metadata::record_dictionary) == stored);
+    // The front end reads what the shards hold with the front's dictionary.
+    auto all = open_live_shards(dir);
+    auto dictionary = bs::load_record_dictionary(all);
+    REQUIRE(dictionary);
+    auto doc = all.get_document(*all.postlist_begin("Qn7"));
+    CHECK(bs::stored_fields(bs::Schema::default_schema(), doc, dictionary.get())["id"] == "n7");
 }

@@ -36,8 +36,14 @@ TEST_CASE("latency buckets are cumulative and end with +Inf equal to the count")
 TEST_CASE("index gauges describe the served generation") {
     Metrics metrics;
     CHECK(metrics.render(nullptr).find("broadsheet_index_ready 0\n") != std::string::npos);
-    IndexInfo info{
-        "gen-000004", "/x/gen-000004", broadsheet::schema::Schema::default_schema(), "2026-01-01T00:00:00Z", 42, 7, {}};
+    IndexInfo info{"gen-000004",
+                   "/x/gen-000004",
+                   broadsheet::schema::Schema::default_schema(),
+                   "2026-01-01T00:00:00Z",
+                   42,
+                   7,
+                   {},
+                   {}};
     auto text = metrics.render(&info);
     CHECK(text.find("broadsheet_index_ready 1\n") != std::string::npos);
     CHECK(text.find("broadsheet_index_documents 42\n") != std::string::npos);

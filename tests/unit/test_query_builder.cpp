@@ -121,7 +121,7 @@ public:
         for (const auto& raw : records) {
             auto article = schema::normalize_record(m_schema, raw);
             auto id = article["id"].get<std::string>();
-            auto doc = schema::make_document(m_schema, article, generator, nullptr, field_terms);
+            auto doc = schema::make_document(m_schema, article, generator, nullptr, nullptr, field_terms);
             if (layout == Layout::unprefixed_positions_too) add_unprefixed_positions(m_schema, doc);
             if (field_terms == schema::FieldTerms::unstemmed) list_stem_exceptions(m_schema, doc, m_db);
             m_db.replace_document(m_schema.id_term(id), doc);

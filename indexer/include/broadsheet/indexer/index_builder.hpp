@@ -39,6 +39,9 @@ struct BuildOptions {
     /// databases (about 1,000 news articles); bounds the memory Xapian's inverter
     /// holds whatever the corpus size or shard count, and small commits cost less CPU too.
     std::uint64_t flush_bytes = std::uint64_t{1} << 20;
+    /// build: stored record bytes, from the first records, to train the
+    /// generation's record dictionary on (schema::RecordDictionary); 0 = none
+    std::uint64_t dictionary_sample_bytes = std::uint64_t{4} << 20;
     std::uint64_t commit_every = 10000;     ///< add: documents per committed batch
     std::chrono::seconds prune_grace{300};  ///< how long retired generations are kept
 };

@@ -11,6 +11,7 @@
 #include <xapian.h>
 #include <nlohmann/json.hpp>
 
+#include "broadsheet/schema/record_dictionary.hpp"
 #include "broadsheet/schema/schema.hpp"
 
 namespace broadsheet::schema {
@@ -44,10 +45,17 @@ enum class FieldTerms { unstemmed, with_stems };
 /// terms, the id term, value slots, and the stored fields as document data.
 /// The generator must already be configured by the schema. Spelling data
 /// comes either from the generator (given the database and FLAG_SPELLING)
-/// or, far cheaper, counted into `spelling` when that is not null.
+/// or, far cheaper, counted into `spelling` when that is not null. Given the
+/// generation's record dictionary, the stored fields are compressed with it
+/// (but a long body's, which is stored in chunks).
 [[nodiscard]] auto make_document(const Schema& schema, const nlohmann::json& article, Xapian::TermGenerator& generator,
-                                 WordCounts* spelling = nullptr, FieldTerms field_terms = FieldTerms::unstemmed)
-    -> Xapian::Document;
+                                 WordCounts* spelling = nullptr, const RecordDictionary* dictionary = nullptr,
+                                 FieldTerms field_terms = FieldTerms::unstemmed) -> Xapian::Document;
+
+/// The bytes make_document would compress with a record dictionary for this
+/// article (the sample to train one on); nothing for a long body, which is
+/// stored in chunks instead.
+[[nodiscard]] auto record_sample(const Schema& schema, const nlohmann::json& article) -> std::optional<std::string>;
 
 /// A long body as stored: compressed (zstd) in chunks of about
 /// body_chunk_bytes, each starting at a word after an ASCII space, with where
@@ -121,14 +129,19 @@ enum class BodyReading {
     chunks,  ///< left in StoredDocument::chunks when it is stored in chunks
 };
 
-/// Reads both layouts: the JSON object of the stored fields but the body,
-/// NUL, the body as is; or (from min_chunked_body_bytes on) a byte 1, then
-/// scrambled: the JSON array [that object, chunk table], NUL, the chunks.
+/// Reads the three layouts: the JSON object of the stored fields but the
+/// body, NUL, the body as is; or a byte 2, then scrambled: that record as one
+/// zstd frame made with the generation's record dictionary; or (from
+/// min_chunked_body_bytes on) a byte 1, then scrambled: the JSON array [that
+/// object, chunk table], NUL, the chunks. A compressed record needs
+/// `dictionary`: without it, or with another, std::runtime_error says so.
 [[nodiscard]] auto read_stored(const Schema& schema, const Xapian::Document& doc,
-                               BodyReading reading = BodyReading::whole) -> StoredDocument;
+                               BodyReading reading = BodyReading::whole, const RecordDictionary* dictionary = nullptr)
+    -> StoredDocument;
 
 /// All stored fields of a document as JSON, the body included.
-[[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc) -> nlohmann::json;
+[[nodiscard]] auto stored_fields(const Schema& schema, const Xapian::Document& doc,
+                                 const RecordDictionary* dictionary = nullptr) -> nlohmann::json;
 
 /// Serialises a multi-valued keyword into one value slot and back (for facets).
 [[nodiscard]] auto join_values(const nlohmann::json& values) -> std::string;

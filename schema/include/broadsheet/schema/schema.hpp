@@ -171,6 +171,8 @@ namespace metadata {
 inline constexpr const char* schema = "broadsheet.schema";
 inline constexpr const char* built_at = "broadsheet.built_at";
 inline constexpr const char* generation = "broadsheet.generation";
+/// The zstd dictionary of the stored records (RecordDictionary), when the build trained one.
+inline constexpr const char* record_dictionary = "broadsheet.record_dictionary";
 }  // namespace metadata
 
 }  // namespace broadsheet::schema

@@ -25,6 +25,7 @@
 
 #include <xapian.h>
 
+#include "broadsheet/schema/record_dictionary.hpp"
 #include "broadsheet/schema/schema.hpp"
 #include "broadsheet/server/cluster.hpp"
 
@@ -41,6 +42,9 @@ struct IndexInfo {
     Xapian::doccount documents = 0;
     Xapian::rev revision = 0;    ///< of the database; in cluster mode, of the front
     std::string shard_contents;  ///< cluster mode: what the shards held when this was read (Cluster::contents)
+    /// What the stored records are compressed with (null: not compressed);
+    /// in cluster mode, the front database's, for what remote shards send.
+    std::shared_ptr<const schema::RecordDictionary> dictionary;
 };
 
 class IndexWatcher {
