@@ -8,6 +8,7 @@
 
 #include "broadsheet/schema/dates.hpp"
 #include "broadsheet/schema/text.hpp"
+#include "zstd_contexts.hpp"
 
 namespace broadsheet::schema {
 
@@ -174,26 +175,11 @@ void scramble(char* bytes, std::size_t size, std::size_t offset) {
     }
 }
 
-struct ZstdContexts {
-    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> compress{nullptr, ZSTD_freeCCtx};
-    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> decompress{nullptr, ZSTD_freeDCtx};
-};
-
-// One pair of contexts per thread: creating one costs more than
-// decompressing a chunk, and a context is for one thread at a time.
-auto zstd_contexts() -> ZstdContexts& {
-    thread_local ZstdContexts contexts;
-    return contexts;
-}
-
 auto compress_chunk(std::string_view chunk, std::string& out) -> std::size_t {
-    auto& context = zstd_contexts().compress;
-    if (!context) context.reset(ZSTD_createCCtx());
-    if (!context) throw std::bad_alloc();
     const auto before = out.size();
     out.resize(before + ZSTD_compressBound(chunk.size()));
-    const auto written = ZSTD_compressCCtx(context.get(), out.data() + before, out.size() - before, chunk.data(),
-                                           chunk.size(), body_compression_level);
+    const auto written = ZSTD_compressCCtx(detail::compress_context(), out.data() + before, out.size() - before,
+                                           chunk.data(), chunk.size(), body_compression_level);
     if (ZSTD_isError(written)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(written));
     out.resize(before + written);
     return written;
@@ -503,14 +489,11 @@ auto BodyChunks::chunk_of_position(Xapian::termpos position) const -> std::size_
 }
 
 void BodyChunks::decompress(std::size_t i, char* out) const {
-    auto& context = zstd_contexts().decompress;
-    if (!context) context.reset(ZSTD_createDCtx());
-    if (!context) throw std::bad_alloc();
     const auto size = chunk_end(i) - m_chunks[i].begin;
     thread_local std::string frame;
     frame.assign(m_stored, m_frames[i], m_frames[i + 1] - m_frames[i]);
     scramble(frame.data(), frame.size(), m_key_offset + m_frames[i]);
-    const auto written = ZSTD_decompressDCtx(context.get(), out, size, frame.data(), frame.size());
+    const auto written = ZSTD_decompressDCtx(detail::decompress_context(), out, size, frame.data(), frame.size());
     if (ZSTD_isError(written) || written != size) throw std::runtime_error("a long body's chunk is damaged");
 }
 

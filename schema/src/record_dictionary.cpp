@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include "broadsheet/schema/schema.hpp"
+#include "zstd_contexts.hpp"
 
 namespace broadsheet::schema {
 
@@ -15,17 +16,6 @@ namespace {
 // zstd's default level: with a dictionary, level 3 already finds most of
 // what higher levels would, at a fraction of their indexing time.
 constexpr int record_compression_level = 3;
-
-struct Contexts {
-    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> compress{nullptr, ZSTD_freeCCtx};
-    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> decompress{nullptr, ZSTD_freeDCtx};
-};
-
-// A context is for one thread at a time, and cheaper to keep than to make.
-auto contexts() -> Contexts& {
-    thread_local Contexts kept;
-    return kept;
-}
 
 }  // namespace
 
@@ -53,12 +43,9 @@ void RecordDictionary::compress(std::string_view record, std::string& out) const
         m_tables->compress.reset(ZSTD_createCDict(m_bytes.data(), m_bytes.size(), record_compression_level));
     });
     if (!m_tables->compress) throw std::runtime_error("the record dictionary is damaged");
-    auto& context = contexts().compress;
-    if (!context) context.reset(ZSTD_createCCtx());
-    if (!context) throw std::bad_alloc();
     const auto before = out.size();
     out.resize(before + ZSTD_compressBound(record.size()));
-    const auto written = ZSTD_compress_usingCDict(context.get(), out.data() + before, out.size() - before,
+    const auto written = ZSTD_compress_usingCDict(detail::compress_context(), out.data() + before, out.size() - before,
                                                   record.data(), record.size(), m_tables->compress.get());
     if (ZSTD_isError(written)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(written));
     out.resize(before + written);
@@ -71,12 +58,9 @@ auto RecordDictionary::decompress(std::string_view frame) const -> std::string {
     const auto size = ZSTD_getFrameContentSize(frame.data(), frame.size());
     if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR || size > (std::size_t{1} << 31))
         throw std::runtime_error("a stored record is damaged");
-    auto& context = contexts().decompress;
-    if (!context) context.reset(ZSTD_createDCtx());
-    if (!context) throw std::bad_alloc();
     std::string record(static_cast<std::size_t>(size), '\0');
-    const auto written = ZSTD_decompress_usingDDict(context.get(), record.data(), record.size(), frame.data(),
-                                                    frame.size(), m_tables->decompress.get());
+    const auto written = ZSTD_decompress_usingDDict(detail::decompress_context(), record.data(), record.size(),
+                                                    frame.data(), frame.size(), m_tables->decompress.get());
     if (ZSTD_isError(written) || written != record.size()) throw std::runtime_error("a stored record is damaged");
     return record;
 }

@@ -26,6 +26,12 @@ auto label(std::string_view value) -> std::string {
     return out;
 }
 
+// One metric without labels, with its help and type lines.
+void append_metric(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(value) + "\n";
+}
+
 }  // namespace
 
 void Metrics::observe(std::string_view route, int status, double seconds) {
@@ -87,8 +93,7 @@ auto Metrics::render(const IndexInfo* info) const -> std::string {
 auto render_serving_figures(const ServingFigures& figures) -> std::string {
     std::string out;
     auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-               std::to_string(value) + "\n";
+        append_metric(out, name, type, help, value);
     };
     metric("broadsheet_connections_accepted_total", "counter", "Connections accepted.", figures.connections_accepted);
     metric("broadsheet_connections_open", "gauge", "Connections open now.", figures.connections_open);
@@ -110,8 +115,7 @@ auto render_serving_figures(const ServingFigures& figures) -> std::string {
 auto render_result_cache_figures(const ResultCacheFigures& figures) -> std::string {
     std::string out;
     auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-               std::to_string(value) + "\n";
+        append_metric(out, name, type, help, value);
     };
     metric("broadsheet_result_cache_hits_total", "counter", "Searches answered from the result cache.", figures.hits);
     metric("broadsheet_result_cache_misses_total", "counter", "Searches looked up in the result cache and run.",
@@ -126,8 +130,7 @@ auto render_result_cache_figures(const ResultCacheFigures& figures) -> std::stri
 auto render_cluster_figures(const ClusterFigures& figures) -> std::string {
     std::string out;
     auto metric = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-               std::to_string(value) + "\n";
+        append_metric(out, name, type, help, value);
     };
     metric("broadsheet_cluster_partial_answers_total", "counter",
            "Searches answered without one or more shards (partial: true).", figures.partial_answers);

@@ -8,42 +8,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_answers.hpp"
 #include "test_support.hpp"
 
 using namespace broadsheet::testing;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct Answer {
-    int status = 0;
-    httplib::Headers headers;
-    std::string body;  ///< as sent, still coded
-    [[nodiscard]] auto header(const std::string& name) const -> std::string {
-        auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-    [[nodiscard]] auto has(const std::string& name) const -> bool { return headers.find(name) != headers.end(); }
-};
-
-auto ask(int port, const std::string& path, const httplib::Headers& headers = {}, bool head = false) -> Answer {
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(10s);
-    client.set_decompress(false);  // the bytes on the wire, not what a client makes of them
-    auto result = head ? client.Head(path, headers) : client.Get(path, headers);
-    REQUIRE_MESSAGE(result, "no response for " << path << ": " << httplib::to_string(result.error()));
-    return {result->status, result->headers, result->body};
-}
-
-// A search answer reports its own time; the rest of it is the same on every run.
-auto without_time(const std::string& body) -> json {
-    auto parsed = json::parse(body);
-    parsed.erase("took_ms");
-    return parsed;
-}
-
-}  // namespace
 
 TEST_CASE("a gzip answer decodes to exactly the plain answer") {
     FixtureIndex index;

@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_answers.hpp"
 #include "test_support.hpp"
 
 using namespace broadsheet::testing;
@@ -16,25 +17,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Answer {
-    int status = 0;
-    httplib::Headers headers;
-    std::string body;  ///< as sent, still coded
-    [[nodiscard]] auto header(const std::string& name) const -> std::string {
-        auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-auto ask(int port, const std::string& path, const httplib::Headers& headers = {}) -> Answer {
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(10s);
-    client.set_decompress(false);
-    auto result = client.Get(path, headers);
-    REQUIRE_MESSAGE(result, "no response for " << path << ": " << httplib::to_string(result.error()));
-    return {result->status, result->headers, result->body};
-}
 
 auto metric(int port, const std::string& name) -> double {
     auto text = ask(port, "/metrics").body;
@@ -45,13 +27,6 @@ auto metric(int port, const std::string& name) -> double {
 
 auto hits(int port) -> double { return metric(port, "broadsheet_result_cache_hits_total"); }
 
-// The answer but the time it reports.
-auto without_time(const std::string& body) -> json {
-    auto parsed = json::parse(body);
-    CHECK(parsed["took_ms"].is_number());
-    parsed.erase("took_ms");
-    return parsed;
-}
 
 // The page but the time in its status line.
 auto page_without_time(const std::string& page) -> std::string {
