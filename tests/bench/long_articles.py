@@ -32,6 +32,10 @@ import tempfile
 import time
 import urllib.parse
 
+# Searches are measured, not the result cache (which would answer every repeated query):
+# servers start with it off unless BENCH_RESULT_CACHE_MB sets its size.
+os.environ["BROADSHEET_RESULT_CACHE_MB"] = os.environ.get("BENCH_RESULT_CACHE_MB", "0")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
