@@ -369,6 +369,55 @@ TEST_CASE("paging walks the ranked list without overlap") {
     CHECK(first["total"] == second["total"]);
 }
 
+TEST_CASE("equal scores are listed in id order on every page, however long the run") {
+    // Identical articles score alike. Written in the reverse of id order, so
+    // that the order they were indexed in is not the answer: a short run
+    // (4) and a long one (40, longer than the match looks past a page).
+    TempDir dir;
+    std::vector<std::string> strong;
+    std::vector<std::string> weak;
+    {
+        std::ofstream out(dir / "ties.jsonl");
+        for (int i = 39; i >= 0; --i) {
+            auto id = "weak-" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+            weak.push_back(id);
+            out << json{{"id", id}, {"title", "Dockers vote"}, {"body", "The harbour strike goes on."}}.dump() << '\n';
+            if (i % 10 == 0) {
+                auto strong_id = "strong-" + std::to_string(i / 10);
+                strong.push_back(strong_id);
+                out << json{{"id", strong_id}, {"title", "Harbour strike"}, {"body", "The harbour strike goes on."}}
+                           .dump()
+                    << '\n';
+            }
+        }
+    }
+    build_index(dir / "index", {(dir / "ties.jsonl").string()});
+    ServerProcess server(dir / "index", {"--result-cache-mb", "0"});
+    std::sort(strong.begin(), strong.end());
+    std::sort(weak.begin(), weak.end());
+    auto expected = strong;
+    expected.insert(expected.end(), weak.begin(), weak.end());
+
+    for (int size : {3, 7, 10, 44}) {
+        CAPTURE(size);
+        std::vector<std::string> listed;
+        for (int page = 1; listed.size() < expected.size(); ++page) {
+            auto answer = search(server.port(), "harbour",
+                                 "&size=" + std::to_string(size) + "&page=" + std::to_string(page));
+            auto ids = ids_of(answer);
+            REQUIRE_FALSE(ids.empty());
+            listed.insert(listed.end(), ids.begin(), ids.end());
+            CHECK(answer["total"] == 44);
+        }
+        CHECK(listed == expected);
+    }
+    // The scores say why: four alike, then forty alike.
+    auto all = search(server.port(), "harbour", "&size=44")["hits"];
+    CHECK(all[0]["score"] == all[3]["score"]);
+    CHECK(all[3]["score"] > all[4]["score"]);
+    CHECK(all[4]["score"] == all[43]["score"]);
+}
+
 TEST_CASE("filters, date ranges, sorting and facets") {
     FixtureIndex index;
     ServerProcess server(index.root);
