@@ -11,7 +11,6 @@
 #include "broadsheet/schema/shards.hpp"
 #include "broadsheet/server/errors.hpp"
 #include "broadsheet/server/html.hpp"
-#include "broadsheet/server/page_order.hpp"
 #include "broadsheet/server/query_ranking.hpp"
 #include "broadsheet/server/snippets.hpp"
 
@@ -142,10 +141,9 @@ auto make_hit(const schema::Schema& schema, json fields, Xapian::doccount rank, 
 
 // The query, weighting and order of a request: shared by /search and rank().
 // `built` is the request's query when already built (and priced), else it is built here.
-// `ranking` replaces the schema's (evaluation). With `ties_by_id` false, equal
-// scores are left in document order for the caller to order (page_order.hpp).
+// `ranking` replaces the schema's (evaluation).
 auto make_enquire(Searcher& searcher, const SearchRequest& request, const ServerConfig& config, BuiltQuery& built,
-                  const schema::Ranking* ranking = nullptr, bool ties_by_id = true) -> Xapian::Enquire {
+                  const schema::Ranking* ranking = nullptr) -> Xapian::Enquire {
     const auto& schema = searcher.info->schema;
     Xapian::Enquire enquire(searcher.db);
     if (built.query.empty()) {
@@ -161,8 +159,7 @@ auto make_enquire(Searcher& searcher, const SearchRequest& request, const Server
         // document numbers interleave) list them alike; set first, so the
         // documents a query expansion reads are chosen the same way too. An
         // index built without the id slot keeps document order.
-        if (const auto& id = schema.id_field(); id.slot && ties_by_id)
-            enquire.set_sort_by_relevance_then_value(*id.slot, false);
+        if (const auto& id = schema.id_field(); id.slot) enquire.set_sort_by_relevance_then_value(*id.slot, false);
         set_ranked_query(enquire, built.query, built.text, scoring, request.expand.value_or(scoring.expand),
                          searcher.parser, schema);
     } else {
@@ -184,15 +181,14 @@ auto document_version(const Searcher& searcher) -> std::optional<DocumentVersion
 }
 
 // A hit's stored document, decoded: kept from an earlier request, or read now and kept.
-auto stored_hit(const Searcher& searcher, DocumentCache& cache, const std::optional<DocumentVersion>& version,
-                Xapian::docid docid) -> DocumentCache::Entry {
+auto stored_hit(const IndexInfo& info, DocumentCache& cache, const std::optional<DocumentVersion>& version,
+                const Xapian::MSetIterator& hit) -> DocumentCache::Entry {
+    const auto docid = *hit;
     if (version)
         if (auto kept = cache.find(*version, docid)) return kept;
     // The body is only wanted for the snippet: a long one stays in its chunks.
-    const auto& info = *searcher.info;
     auto read = std::make_shared<const schema::StoredDocument>(
-        schema::read_stored(info.schema, searcher.db.get_document(docid), schema::BodyReading::chunks,
-                            info.dictionary.get()));
+        schema::read_stored(info.schema, hit.get_document(), schema::BodyReading::chunks, info.dictionary.get()));
     if (version) cache.insert(*version, docid, read);
     return read;
 }
@@ -203,22 +199,16 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
                 bool for_page, const std::function<bool()>& client_gone, BuiltQuery built) -> SearchResult {
     auto started = std::chrono::steady_clock::now();
     const auto& schema = searcher.info->schema;
-    const auto& id_slot = schema.id_field().slot;
+    auto enquire = make_enquire(searcher, request, config, built);
+    FacetCounter facet_counter(enquire, schema, request.facets);
     // Sorted by a value (ties by id, or by date), Xapian 1.4 counts a remote
     // shard's documents twice in the facets: the shard counts them, and the
     // front end again those that rank too low to keep. With a collapse key it
     // takes the path that leaves remote documents to their shard; the key is
     // the id, so nothing is collapsed. It doubles the cost of counting facets,
     // so one database goes without.
-    const bool collapsing = id_slot && !request.facets.empty() && searcher.db.size() > 1;
-    // Equal scores are put in id order after the match where the page allows
-    // (page_order.hpp); an expanded query is built from the top documents of
-    // a match that must order them by id already.
-    const bool ties_after_match = request.sort == SortOrder::relevance && id_slot && !collapsing &&
-                                  !request.expand.value_or(schema.ranking().expand);
-    auto enquire = make_enquire(searcher, request, config, built, nullptr, !ties_after_match);
-    std::optional<FacetCounter> facet_counter;
-    facet_counter.emplace(enquire, schema, request.facets);
+    const auto& id_slot = schema.id_field().slot;
+    const bool collapsing = id_slot && !facet_counter.empty() && searcher.db.size() > 1;
     if (collapsing) enquire.set_collapse_key(*id_slot);
     auto offset = static_cast<Xapian::doccount>((request.page - 1) * request.size);
     auto size = static_cast<Xapian::doccount>(request.size);
@@ -229,50 +219,12 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     // Facets over a huge match are counted over its first documents only.
     auto facet_documents = std::min(searcher.db.get_doccount(),
                                     static_cast<Xapian::doccount>(config.max_facet_documents));
-    Xapian::doccount check_at_least = request.facets.empty() ? std::max(offset + size, exact_up_to)
-                                                             : std::max(offset + size, facet_documents);
+    Xapian::doccount check_at_least = facet_counter.empty() ? std::max(offset + size, exact_up_to)
+                                                            : std::max(offset + size, facet_documents);
     auto matching_started = std::chrono::steady_clock::now();
-    auto time_is_up = [&] {
-        return std::chrono::steady_clock::now() - matching_started >=
-               std::chrono::milliseconds(config.search_time_limit_ms);
-    };
-    Xapian::MSet mset;
-    std::vector<RankedDocument> page;
-    bool timed_out = false;
-    bool match_with_ties_by_id = !ties_after_match;
-    if (ties_after_match) {
-        // A few documents either side of the page hold the runs of equal
-        // scores its edges fall in, most of the time.
-        constexpr Xapian::doccount margin = 10;
-        const Xapian::doccount before = std::min(offset, margin);
-        const Xapian::doccount wanted = before + size + margin;
-        mset = enquire.get_mset(offset - before, wanted, std::max(check_at_least, offset + size + margin));
-        timed_out = time_is_up();
-        std::vector<RankedDocument> ranked;
-        ranked.reserve(mset.size());
-        for (auto it = mset.begin(); it != mset.end(); ++it) ranked.push_back({*it, it.get_weight()});
-        const RankedWindow window{offset - before, offset, size, mset.size() < wanted};
-        auto id_key = [&](Xapian::docid docid) { return searcher.db.get_document(docid).get_value(*id_slot); };
-        if (auto ordered = page_with_ties_by_key(ranked, window, id_key)) {
-            page = std::move(*ordered);
-        } else if (timed_out) {
-            // No time to match again: the page as ranked, ties in document order.
-            const auto begin = std::min<std::ptrdiff_t>(before, std::ssize(ranked));
-            page.assign(ranked.begin() + begin,
-                        ranked.begin() + std::min<std::ptrdiff_t>(begin + size, std::ssize(ranked)));
-        } else {
-            enquire.clear_matchspies();
-            facet_counter.emplace(enquire, schema, request.facets);
-            enquire.set_sort_by_relevance_then_value(*id_slot, false);
-            match_with_ties_by_id = true;
-        }
-    }
-    if (match_with_ties_by_id) {
-        mset = enquire.get_mset(offset, size, check_at_least);
-        timed_out = time_is_up();
-        page.clear();
-        for (auto it = mset.begin(); it != mset.end(); ++it) page.push_back({*it, it.get_weight()});
-    }
+    auto mset = enquire.get_mset(offset, size, check_at_least);
+    bool timed_out = std::chrono::steady_clock::now() - matching_started >=
+                     std::chrono::milliseconds(config.search_time_limit_ms);
     if (client_gone && client_gone()) throw client_closed();
 
     // The page always shows every field, its title and its snippet; the API
@@ -291,10 +243,10 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
     const auto& id_name = schema.id_field().name;
     const auto version = document_version(searcher);
     SearchResult result;
-    result.hits.reserve(page.size());
+    result.hits.reserve(mset.size());
     Xapian::doccount rank = offset;
-    for (const auto& ranked : page) {
-        const auto stored = stored_hit(searcher, cache, version, ranked.docid);
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        const auto stored = stored_hit(*searcher.info, cache, version, it);
         json shown_fields;
         if (fields) {
             auto field_or_null = [&stored](const std::string& name) {
@@ -307,7 +259,7 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
         } else {
             shown_fields = stored->fields;
         }
-        auto hit = make_hit(schema, std::move(shown_fields), ++rank, ranked.weight, for_page);
+        auto hit = make_hit(schema, std::move(shown_fields), ++rank, it.get_weight(), for_page);
         if (title_wanted) {
             auto title = hit.fields.find(title_field->name);
             hit.title_html = title != hit.fields.end() && title->is_string()
@@ -315,12 +267,11 @@ auto run_search(Searcher& searcher, DocumentCache& cache, const SearchRequest& r
                                  : std::string();
         }
         if (snippet_field)
-            hit.snippet_html = stored->chunks
-                                   ? long_snippets.make(*stored->chunks, ranked.docid, request.snippet_length)
-                                   : make_snippet(body_terms, stored->body, request.snippet_length);
+            hit.snippet_html = stored->chunks ? long_snippets.make(*stored->chunks, *it, request.snippet_length)
+                                              : make_snippet(body_terms, stored->body, request.snippet_length);
         result.hits.push_back(std::move(hit));
     }
-    result.facets = facet_counter->counts(max_facet_values);
+    result.facets = facet_counter.counts(max_facet_values);
 
     // Spelling correction costs a scan of the spelling table per word, so it
     // is only worked out when the query found nothing.

@@ -371,8 +371,8 @@ TEST_CASE("paging walks the ranked list without overlap") {
 
 TEST_CASE("equal scores are listed in id order on every page, however long the run") {
     // Identical articles score alike. Written in the reverse of id order, so
-    // that the order they were indexed in is not the answer: a short run
-    // (4) and a long one (40, longer than the match looks past a page).
+    // that the order they were indexed in is not the answer: a short run (4)
+    // and a long one (40), which the pages cut at every size.
     TempDir dir;
     std::vector<std::string> strong;
     std::vector<std::string> weak;
